@@ -1,0 +1,79 @@
+#pragma once
+// The backend seam: what the orchestrator asks of a CPU or GPU engine.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "synfire/lif.hpp"
+#include "synfire/model.hpp"
+
+namespace synfire {
+
+/// Backend-independent constants of one population, computed once on the host.
+struct population_setup {
+    neuron_model model = neuron_model::iaf_psc_exp;
+    std::uint32_t n = 0;
+    iaf_psc_exp_coeffs exp{};      ///< valid for iaf_psc_exp
+    iaf_psc_delta_coeffs delta{};  ///< valid for iaf_psc_delta
+    std::int32_t ref_steps = 0;
+};
+
+std::vector<population_setup> make_setup(const model& m);
+
+/// Initial membrane potentials [mV rel. E_L] of neurons [begin, end) of population p, as float.
+/// A pure function of (seed, population name, neuron id): identical on every backend and partitioning.
+void initial_potentials(const model& m, std::size_t p, std::uint64_t begin, std::uint64_t end, float* out);
+
+/// Spikes of one population over a window of steps, sorted by (step, id), stored by step:
+/// the spikes of step first_step + k are ids[offsets[k] .. offsets[k+1]).
+struct spike_window {
+    std::int64_t first_step = 0;
+    std::vector<std::uint32_t> offsets;  ///< steps + 1 entries
+    std::vector<std::uint32_t> ids;      ///< population-local neuron ids
+
+    std::size_t steps() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+    std::size_t count() const { return ids.size(); }
+};
+
+/// External current of one population during a window.
+struct window_input {
+    const float* I_uniform = nullptr;  ///< [steps] I_e plus population-wide stimuli for each step [pA]
+    const float* I_neuron = nullptr;   ///< [n] per-neuron stimulus current, constant over the window, or null [pA]
+    bool I_neuron_changed = false;     ///< I_neuron differs from the previous window's
+};
+
+/// Neuron state of one population (potentials relative to E_L).
+struct population_state {
+    std::vector<float> V;              ///< [mV rel. E_L]
+    std::vector<float> I_ex, I_in;     ///< [pA]; empty for iaf_psc_delta
+    std::vector<std::int32_t> r;       ///< refractory steps left
+};
+
+class backend {
+public:
+    virtual ~backend() = default;
+    /// "cpu" or "cuda".
+    virtual std::string name() const = 0;
+    /// What it runs on, for the output's root attributes (e.g. "2 OpenMP threads").
+    virtual std::string device() const = 0;
+    /// Largest window advance() accepts; bounds the spike buffers (worst case: every neuron fires as
+    /// often as its refractory period allows).
+    virtual int max_window() const = 0;
+    /// Advances every population by `steps` steps starting at first_step; out[p] receives population p's spikes.
+    virtual void advance(std::int64_t first_step, int steps, const std::vector<window_input>& in,
+                         std::vector<spike_window>& out) = 0;
+    /// Copies population p's state out.
+    virtual population_state state(std::size_t p) const = 0;
+};
+
+/// Spike-buffer entries a backend may hold for one window and population.
+inline constexpr std::uint64_t max_window_spikes = std::uint64_t{1} << 24;
+
+/// Largest window whose worst-case spike count stays within max_window_spikes for every population.
+int window_limit(const std::vector<population_setup>& pops, int cap);
+
+/// The CPU reference backend; threads <= 0: OpenMP's default.
+std::unique_ptr<backend> make_cpu_backend(const model& m, int threads);
+
+}  // namespace synfire

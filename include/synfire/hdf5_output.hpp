@@ -1,0 +1,33 @@
+#pragma once
+// HDF5 output in the SONATA layout, written by a background thread.
+//
+//   /                        attributes: synfire_version, model_name, model_source, dt [ms], steps,
+//                            duration [ms], seed, backend, device, ranks; at the end: steps_completed,
+//                            wall_time [s], real_time_factor, completed
+//   /config/model            the model file as run (UTF-8 string, attribute format = "toml")
+//   /spikes                  one group per recorded population:
+//   /spikes/<pop>            attribute sorting = by_time (SONATA enum: none 0, by_id 1, by_time 2)
+//   /spikes/<pop>/timestamps float64 [ms], attribute units = "ms"
+//   /spikes/<pop>/node_ids   uint64, population-local
+//
+// The file is written in SWMR mode: datasets grow in chunks and every flush leaves a file that
+// h5py opens, so a killed run keeps everything up to its last flush.
+#include <memory>
+#include <string>
+
+#include "synfire/model.hpp"
+#include "synfire/output.hpp"
+
+namespace synfire {
+
+struct hdf5_run_info {
+    std::string backend;
+    std::string device;
+    int ranks = 1;
+};
+
+/// Creates the file; refuses an existing one unless overwrite (user_error). Throws runtime_failure on I/O errors.
+std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,
+                                              const hdf5_run_info& info);
+
+}  // namespace synfire

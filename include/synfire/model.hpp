@@ -1,0 +1,94 @@
+#pragma once
+// The validated model: everything in steps and NEST units, ready for a backend.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace synfire {
+
+enum class neuron_model { iaf_psc_exp, iaf_psc_delta };
+
+const char* to_string(neuron_model m);
+
+/// Neuron parameters with NEST's names, units and defaults.
+struct neuron_params {
+    double E_L = -70.0;        ///< resting potential [mV]
+    double C_m = 250.0;        ///< membrane capacitance [pF]
+    double tau_m = 10.0;       ///< membrane time constant [ms]
+    double t_ref = 2.0;        ///< refractory period [ms]
+    double V_th = -55.0;       ///< spike threshold [mV]
+    double V_reset = -70.0;    ///< reset potential [mV]
+    double I_e = 0.0;          ///< constant input current [pA]
+    double tau_syn_ex = 2.0;   ///< excitatory synaptic time constant [ms] (iaf_psc_exp)
+    double tau_syn_in = 2.0;   ///< inhibitory synaptic time constant [ms] (iaf_psc_exp)
+    double V_min = -std::numeric_limits<double>::infinity();  ///< lower bound of V [mV] (iaf_psc_delta)
+};
+
+/// Initial membrane potential: a constant or a distribution, absolute [mV].
+struct initial_value {
+    enum class kind { constant, uniform, normal };
+    kind type = kind::constant;
+    double a = 0.0;  ///< constant value, uniform low or normal mean
+    double b = 0.0;  ///< uniform high or normal standard deviation
+};
+
+struct population {
+    std::string name;
+    neuron_model model = neuron_model::iaf_psc_exp;
+    std::uint64_t n = 0;
+    neuron_params params;
+    initial_value V_init;
+};
+
+/// Sentinel for "until the end of the run".
+inline constexpr std::int64_t end_of_run = std::numeric_limits<std::int64_t>::max();
+
+/// An injected current. The current flows during steps s with start <= s < stop, i.e. it acts as if
+/// I_e were raised at time start and lowered at time stop (NEST's generators without their delay).
+struct stimulus {
+    enum class kind { dc, step_current, ramp };
+    kind type = kind::dc;
+    std::size_t target = 0;              ///< population index
+    std::int64_t start = 0;              ///< first step [steps]
+    std::int64_t stop = end_of_run;      ///< first step without the current [steps]
+    double amplitude = 0.0;              ///< dc [pA]
+    std::vector<std::int64_t> times;     ///< step_current: step at which each amplitude begins
+    std::vector<double> amplitudes;      ///< step_current [pA]
+    double from = 0.0, to = 0.0;         ///< ramp: neuron i of n gets from + (to - from)·i/(n - 1) [pA]
+
+    /// Current [pA] of a population-wide stimulus (dc, step_current) during step s.
+    double uniform_current(std::int64_t s) const;
+    /// Ramp current of neuron i of n [pA].
+    double ramp_current(std::uint64_t i, std::uint64_t n) const;
+    bool active(std::int64_t s) const { return s >= start && s < stop; }
+    bool per_neuron() const { return type == kind::ramp; }
+};
+
+/// Records the spikes of one population with spike times in (start, stop]·dt, i.e. of steps
+/// start <= s < stop (a spike of step s has time (s+1)·dt), NEST's spike_recorder window.
+struct spike_recorder {
+    std::size_t population = 0;
+    std::vector<std::uint64_t> ids;      ///< population-local ids, sorted, unique; empty: all
+    std::int64_t start = 0;
+    std::int64_t stop = end_of_run;
+};
+
+struct model {
+    std::string name;                    ///< model file stem, e.g. "fi_curve"
+    std::string source;                  ///< where it came from: a path or "built-in:..."
+    std::string text;                    ///< the model file as run (overrides applied), TOML
+    double dt = 0.1;                     ///< resolution [ms]
+    std::int64_t steps = 0;              ///< duration/dt
+    std::uint64_t seed = 1;
+    std::vector<population> populations;
+    std::vector<stimulus> stimuli;
+    std::vector<spike_recorder> spike_recorders;
+
+    double duration_ms() const { return static_cast<double>(steps) * dt; }
+    /// Time of a spike emitted in step s, (s+1)·dt [ms]; computed as (s+1)/(1/dt) when 1/dt is a whole
+    /// number so that grid times print as written (0.3, not 0.30000000000000004).
+    double spike_time_ms(std::int64_t s) const;
+};
+
+}  // namespace synfire

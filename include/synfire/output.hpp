@@ -1,0 +1,35 @@
+#pragma once
+// Where recorded data goes: the HDF5 writer, or memory (tests).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace synfire {
+
+/// Recorded spikes of one population, sorted by (step, id). A spike of step s has time (s+1)·dt.
+struct spike_batch {
+    std::size_t population = 0;
+    std::vector<std::int64_t> steps;
+    std::vector<std::uint32_t> ids;
+};
+
+/// What the run measured, written at the end.
+struct run_totals {
+    std::int64_t steps_done = 0;
+    double wall_time_s = 0.0;       ///< time in the simulation loop [s]
+    double real_time_factor = 0.0;  ///< wall time / simulated time
+    bool completed = false;
+};
+
+class output_sink {
+public:
+    virtual ~output_sink() = default;
+    /// Takes one batch; may block to bound memory while the writer catches up.
+    virtual void write(spike_batch&& batch) = 0;
+    /// Makes everything written so far durable (a killed run keeps it).
+    virtual void flush() = 0;
+    /// Writes the totals and closes; no write() after this.
+    virtual void finish(const run_totals& totals) = 0;
+};
+
+}  // namespace synfire

@@ -1,0 +1,125 @@
+// synfire command line: run, check, --version.
+// Exit codes: 0 success, 1 runtime failure (I/O, memory, device), 2 bad input (nothing written).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "synfire/backend.hpp"
+#include "synfire/errors.hpp"
+#include "synfire/hdf5_output.hpp"
+#include "synfire/model_file.hpp"
+#include "synfire/simulation.hpp"
+#include "synfire/summary.hpp"
+#include "synfire/version.hpp"
+
+namespace {
+
+constexpr int exit_runtime = 1;
+constexpr int exit_bad_input = 2;
+
+struct model_options {
+    std::string path;               ///< empty: the built-in default
+    std::vector<std::string> sets;  ///< --set KEY=VALUE
+};
+
+struct run_options {
+    model_options model;
+    std::string output;
+    std::string backend = "auto";
+    int threads = 0;
+    double flush_interval = 5.0;
+    bool force = false;
+    bool quiet = false;
+};
+
+synfire::model load(const model_options& o) {
+    return o.path.empty() ? synfire::load_default_model(o.sets) : synfire::load_model_file(o.path, o.sets);
+}
+
+void add_model_options(CLI::App* cmd, model_options& o) {
+    cmd->add_option("MODEL", o.path, "model file (TOML); default: the built-in F-I sweep data/models/fi_curve.toml");
+    cmd->add_option("--set", o.sets, "override a model key, e.g. --set populations.E.params.I_e=400 (repeatable)")
+        ->type_name("KEY=VALUE");
+}
+
+std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfire::model& m) {
+    if (o.backend == "cuda")
+        throw synfire::runtime_failure("--backend cuda: this build of synfire has no CUDA backend");
+    return synfire::make_cpu_backend(m, o.threads);
+}
+
+int run(const run_options& o) {
+    const synfire::model m = load(o.model);
+    const std::string output = o.output.empty() ? m.name + ".h5" : o.output;
+    auto backend = make_backend(o, m);
+    auto sink = synfire::open_hdf5_output(output, o.force, m, {backend->name(), backend->device(), 1});
+
+    synfire::run_options ro;
+    ro.flush_interval_s = o.flush_interval;
+    if (!o.quiet && isatty(fileno(stderr))) ro.progress = stderr;
+    const synfire::run_result r = synfire::simulate(m, *backend, sink.get(), ro);
+    sink->finish(r.totals);
+    if (!o.quiet) std::cout << synfire::format_summary(m, r, backend->name() + ", " + backend->device(), output) << std::flush;
+    return 0;
+}
+
+int check(const model_options& o) {
+    const synfire::model m = load(o);
+    std::cout << synfire::format_network(m) << "ok\n";
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"synfire: large populations of leaky integrate-and-fire neurons on CPUs and GPUs", "synfire"};
+    app.set_version_flag("--version", std::string("synfire ") + synfire::version());
+    app.require_subcommand(1);
+
+    run_options ro;
+    CLI::App* run_cmd = app.add_subcommand("run", "simulate a model and write spikes to HDF5 (SONATA layout)");
+    add_model_options(run_cmd, ro.model);
+    run_cmd->add_option("-o,--output", ro.output, "output file; default: <model name>.h5")->type_name("FILE");
+    run_cmd->add_option("--backend", ro.backend, "cpu, cuda, or auto (the GPU when there is one)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+        ->capture_default_str();
+    run_cmd->add_option("--threads", ro.threads, "CPU threads (default: OpenMP's, OMP_NUM_THREADS)")
+        ->check(CLI::PositiveNumber);
+    run_cmd->add_option("--flush-interval", ro.flush_interval, "seconds of wall time between flushes of the output file")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    run_cmd->add_flag("--force", ro.force, "overwrite an existing output file");
+    run_cmd->add_flag("-q,--quiet", ro.quiet, "no progress line and no summary");
+
+    model_options co;
+    CLI::App* check_cmd = app.add_subcommand("check", "validate a model file and print the network and its memory estimate");
+    add_model_options(check_cmd, co);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : exit_bad_input;
+    }
+
+    try {
+        if (*run_cmd) return run(ro);
+        return check(co);
+    } catch (const synfire::user_error& e) {
+        std::cerr << "synfire: error: " << e.what() << "\n";
+        return exit_bad_input;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "synfire: error: out of memory\n";
+        return exit_runtime;
+    } catch (const std::exception& e) {
+        std::cerr << "synfire: error: " << e.what() << "\n";
+        return exit_runtime;
+    }
+}

@@ -1,0 +1,200 @@
+// CPU reference backend: SoA state, OpenMP across neurons, temporally blocked windows.
+//
+// Each thread owns a contiguous range of neurons and walks it in blocks that fit in L1; a block is
+// advanced through every step of the window before the next block is touched, so the state crosses
+// the memory bus once per window instead of once per step. Spikes are collected per thread and step
+// and concatenated in thread order, which is id order: the result does not depend on thread count.
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "aligned_buffer.hpp"
+#include "synfire/backend.hpp"
+#include "synfire/errors.hpp"
+
+namespace synfire {
+namespace {
+
+constexpr std::size_t block_size = 1024;   // neurons per block: 16 KiB of state, stays in L1
+constexpr std::size_t thread_grain = 64;   // thread ranges start on multiples of this
+constexpr int window_cap = 100;            // steps per window at most
+
+int default_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+struct cpu_population {
+    population_setup setup;
+    aligned_buffer<float> V, I_ex, I_in;
+    aligned_buffer<std::int32_t> r;
+};
+
+/// One step of a block of iaf_psc_exp neurons; flags[i] = spiked.
+void exp_block(float* __restrict V, float* __restrict I_ex, float* __restrict I_in, std::int32_t* __restrict r,
+               const float* __restrict I_neuron, float I_uniform, std::uint8_t* __restrict flags, std::size_t len,
+               const iaf_psc_exp_coeffs c) {
+    if (I_neuron) {
+        for (std::size_t i = 0; i < len; ++i) {
+            float v = V[i], ie = I_ex[i], ii = I_in[i];
+            std::int32_t ri = r[i];
+            flags[i] = iaf_psc_exp_step(v, ie, ii, ri, I_uniform + I_neuron[i], 0.0f, 0.0f, c);
+            V[i] = v, I_ex[i] = ie, I_in[i] = ii, r[i] = ri;
+        }
+    } else {
+        for (std::size_t i = 0; i < len; ++i) {
+            float v = V[i], ie = I_ex[i], ii = I_in[i];
+            std::int32_t ri = r[i];
+            flags[i] = iaf_psc_exp_step(v, ie, ii, ri, I_uniform, 0.0f, 0.0f, c);
+            V[i] = v, I_ex[i] = ie, I_in[i] = ii, r[i] = ri;
+        }
+    }
+}
+
+void delta_block(float* __restrict V, std::int32_t* __restrict r, const float* __restrict I_neuron, float I_uniform,
+                 std::uint8_t* __restrict flags, std::size_t len, const iaf_psc_delta_coeffs c) {
+    if (I_neuron) {
+        for (std::size_t i = 0; i < len; ++i) {
+            float v = V[i];
+            std::int32_t ri = r[i];
+            flags[i] = iaf_psc_delta_step(v, ri, I_uniform + I_neuron[i], 0.0f, c);
+            V[i] = v, r[i] = ri;
+        }
+    } else {
+        for (std::size_t i = 0; i < len; ++i) {
+            float v = V[i];
+            std::int32_t ri = r[i];
+            flags[i] = iaf_psc_delta_step(v, ri, I_uniform, 0.0f, c);
+            V[i] = v, r[i] = ri;
+        }
+    }
+}
+
+/// Appends first + i for every set flag, eight flags per test.
+void collect(const std::uint8_t* flags, std::size_t len, std::uint32_t first, std::vector<std::uint32_t>& out) {
+    std::size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, flags + i, 8);
+        if (word == 0) continue;
+        for (std::size_t j = 0; j < 8; ++j)
+            if (flags[i + j]) out.push_back(first + static_cast<std::uint32_t>(i + j));
+    }
+    for (; i < len; ++i)
+        if (flags[i]) out.push_back(first + static_cast<std::uint32_t>(i));
+}
+
+class cpu_backend final : public backend {
+public:
+    cpu_backend(const model& m, int threads) : threads_(threads > 0 ? threads : default_threads()) {
+        const auto setup = make_setup(m);
+        max_window_ = window_limit(setup, window_cap);
+        for (std::size_t p = 0; p < setup.size(); ++p) {
+            cpu_population pop;
+            pop.setup = setup[p];
+            const std::size_t n = setup[p].n;
+            pop.V = aligned_buffer<float>(n);
+            pop.r = aligned_buffer<std::int32_t>(n);
+            if (setup[p].model == neuron_model::iaf_psc_exp) {
+                pop.I_ex = aligned_buffer<float>(n);
+                pop.I_in = aligned_buffer<float>(n);
+            }
+            initial_potentials(m, p, 0, n, pop.V.data());
+            pops_.push_back(std::move(pop));
+        }
+        per_thread_.resize(static_cast<std::size_t>(threads_));
+    }
+
+    std::string name() const override { return "cpu"; }
+    std::string device() const override {
+        return fmt::format("CPU, {} OpenMP thread{}", threads_, threads_ == 1 ? "" : "s");
+    }
+    int max_window() const override { return max_window_; }
+
+    void advance(std::int64_t first_step, int steps, const std::vector<window_input>& in,
+                 std::vector<spike_window>& out) override {
+        if (steps < 1 || steps > max_window_)
+            throw internal_error(fmt::format("cpu backend: window of {} steps (limit {})", steps, max_window_));
+        out.resize(pops_.size());
+        for (std::size_t p = 0; p < pops_.size(); ++p) advance_population(pops_[p], first_step, steps, in[p], out[p]);
+    }
+
+    population_state state(std::size_t p) const override {
+        const cpu_population& pop = pops_.at(p);
+        population_state s;
+        s.V.assign(pop.V.begin(), pop.V.end());
+        s.I_ex.assign(pop.I_ex.begin(), pop.I_ex.end());
+        s.I_in.assign(pop.I_in.begin(), pop.I_in.end());
+        s.r.assign(pop.r.begin(), pop.r.end());
+        return s;
+    }
+
+private:
+    struct thread_spikes {
+        std::vector<std::vector<std::uint32_t>> by_step;
+    };
+
+    void advance_population(cpu_population& pop, std::int64_t first_step, int steps, const window_input& in,
+                            spike_window& out) {
+        const std::size_t n = pop.setup.n;
+        const std::size_t grains = (n + thread_grain - 1) / thread_grain;
+        const int nthreads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads_), std::max<std::size_t>(grains, 1)));
+        for (auto& t : per_thread_) {
+            t.by_step.resize(static_cast<std::size_t>(steps));
+            for (auto& v : t.by_step) v.clear();
+        }
+
+#pragma omp parallel num_threads(nthreads)
+        {
+#ifdef _OPENMP
+            const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+            const std::size_t nt = static_cast<std::size_t>(omp_get_num_threads());
+#else
+            const std::size_t t = 0, nt = 1;
+#endif
+            const std::size_t begin = std::min(n, grains * t / nt * thread_grain);
+            const std::size_t end = std::min(n, grains * (t + 1) / nt * thread_grain);
+            thread_spikes& mine = per_thread_[t];
+            alignas(64) std::uint8_t flags[block_size];
+            for (std::size_t b = begin; b < end; b += block_size) {
+                const std::size_t len = std::min(block_size, end - b);
+                const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
+                for (int k = 0; k < steps; ++k) {
+                    if (pop.setup.model == neuron_model::iaf_psc_exp)
+                        exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron,
+                                  in.I_uniform[k], flags, len, pop.setup.exp);
+                    else
+                        delta_block(pop.V.data() + b, pop.r.data() + b, I_neuron, in.I_uniform[k], flags, len, pop.setup.delta);
+                    collect(flags, len, static_cast<std::uint32_t>(b), mine.by_step[static_cast<std::size_t>(k)]);
+                }
+            }
+        }
+
+        out.first_step = first_step;
+        out.offsets.assign(static_cast<std::size_t>(steps) + 1, 0);
+        out.ids.clear();
+        for (std::size_t k = 0; k < static_cast<std::size_t>(steps); ++k) {
+            for (const auto& t : per_thread_) out.ids.insert(out.ids.end(), t.by_step[k].begin(), t.by_step[k].end());
+            out.offsets[k + 1] = static_cast<std::uint32_t>(out.ids.size());
+        }
+    }
+
+    int threads_;
+    int max_window_ = 1;
+    std::vector<cpu_population> pops_;
+    std::vector<thread_spikes> per_thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<backend> make_cpu_backend(const model& m, int threads) { return std::make_unique<cpu_backend>(m, threads); }
+
+}  // namespace synfire

@@ -1,0 +1,309 @@
+#include "synfire/hdf5_output.hpp"
+
+#include <hdf5.h>
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "synfire/errors.hpp"
+#include "synfire/version.hpp"
+
+namespace synfire {
+namespace {
+
+// ---------------------------------------------------------------- HDF5 handles and checks
+
+/// Owns an HDF5 identifier and closes it with the matching H5?close.
+class h5id {
+public:
+    h5id() = default;
+    h5id(hid_t id, herr_t (*close)(hid_t), const char* what) : id_(id), close_(close) {
+        if (id < 0) throw runtime_failure(fmt::format("HDF5: {} failed", what));
+    }
+    h5id(h5id&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+    h5id& operator=(h5id&& o) noexcept {
+        std::swap(id_, o.id_);
+        std::swap(close_, o.close_);
+        return *this;
+    }
+    h5id(const h5id&) = delete;
+    h5id& operator=(const h5id&) = delete;
+    ~h5id() {
+        if (id_ >= 0) close_(id_);
+    }
+    operator hid_t() const { return id_; }  // NOLINT: handles read like hid_t
+    void close() {
+        if (id_ >= 0) {
+            const herr_t e = close_(id_);
+            id_ = -1;
+            if (e < 0) throw runtime_failure("HDF5: closing a handle failed");
+        }
+    }
+
+private:
+    hid_t id_ = -1;
+    herr_t (*close_)(hid_t) = nullptr;
+};
+
+void check(herr_t e, const std::string& what) {
+    if (e < 0) throw runtime_failure(fmt::format("HDF5: {} failed", what));
+}
+
+h5id scalar_space() { return {H5Screate(H5S_SCALAR), H5Sclose, "H5Screate"}; }
+
+h5id utf8_string_type() {
+    h5id t(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
+    check(H5Tset_size(t, H5T_VARIABLE), "H5Tset_size");
+    check(H5Tset_cset(t, H5T_CSET_UTF8), "H5Tset_cset");
+    return t;
+}
+
+void write_attr(hid_t obj, const char* name, hid_t type, const void* value) {
+    if (H5Aexists(obj, name) > 0) check(H5Adelete(obj, name), fmt::format("deleting attribute {}", name));
+    const h5id space = scalar_space();
+    const h5id a(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, name);
+    check(H5Awrite(a, type, value), fmt::format("writing attribute {}", name));
+}
+void write_attr(hid_t obj, const char* name, const std::string& v) {
+    const h5id t = utf8_string_type();
+    const char* p = v.c_str();
+    write_attr(obj, name, t, &p);
+}
+void write_attr(hid_t obj, const char* name, double v) { write_attr(obj, name, H5T_NATIVE_DOUBLE, &v); }
+void write_attr(hid_t obj, const char* name, std::int64_t v) { write_attr(obj, name, H5T_NATIVE_INT64, &v); }
+void write_attr(hid_t obj, const char* name, std::uint64_t v) { write_attr(obj, name, H5T_NATIVE_UINT64, &v); }
+
+/// SONATA's sorting enum (libsonata: none 0, by_id 1, by_time 2 over a signed char).
+void write_sorting_by_time(hid_t group) {
+    const h5id t(H5Tenum_create(H5T_NATIVE_SCHAR), H5Tclose, "H5Tenum_create");
+    const signed char none = 0, by_id = 1, by_time = 2;
+    check(H5Tenum_insert(t, "none", &none), "H5Tenum_insert");
+    check(H5Tenum_insert(t, "by_id", &by_id), "H5Tenum_insert");
+    check(H5Tenum_insert(t, "by_time", &by_time), "H5Tenum_insert");
+    write_attr(group, "sorting", t, &by_time);
+}
+
+constexpr hsize_t chunk_elements = hsize_t{1} << 16;
+
+/// An empty, unlimited, chunked and compressed 1-d dataset.
+h5id create_growing(hid_t parent, const char* name, hid_t type) {
+    const hsize_t dims = 0, maxdims = H5S_UNLIMITED;
+    const h5id space(H5Screate_simple(1, &dims, &maxdims), H5Sclose, "H5Screate_simple");
+    const h5id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate");
+    check(H5Pset_chunk(dcpl, 1, &chunk_elements), "H5Pset_chunk");
+    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        check(H5Pset_shuffle(dcpl), "H5Pset_shuffle");
+        check(H5Pset_deflate(dcpl, 1), "H5Pset_deflate");
+    }
+    return {H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name};
+}
+
+/// Appends n elements to a 1-d growing dataset that holds `size` elements.
+void append(hid_t dset, hid_t mem_type, const void* data, hsize_t size, hsize_t n) {
+    if (n == 0) return;
+    const hsize_t new_size = size + n;
+    check(H5Dset_extent(dset, &new_size), "H5Dset_extent");
+    const h5id file_space(H5Dget_space(dset), H5Sclose, "H5Dget_space");
+    check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &size, nullptr, &n, nullptr), "H5Sselect_hyperslab");
+    const h5id mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple");
+    check(H5Dwrite(dset, mem_type, mem_space, file_space, H5P_DEFAULT, data), "H5Dwrite");
+}
+
+// ---------------------------------------------------------------- the writer
+
+class hdf5_writer final : public output_sink {
+public:
+    hdf5_writer(const std::string& path, bool overwrite, const model& m, const hdf5_run_info& info)
+        : path_(path), model_(m) {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr dumps
+        const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
+        check(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "H5Pset_libver_bounds");
+        file_ = h5id(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose,
+                     fmt::format("creating {}", path).c_str());
+
+        write_attr(file_, "synfire_version", std::string(version()));
+        write_attr(file_, "model_name", m.name);
+        write_attr(file_, "model_source", m.source);
+        write_attr(file_, "dt", m.dt);
+        write_attr(file_, "steps", m.steps);
+        write_attr(file_, "duration", m.duration_ms());
+        write_attr(file_, "seed", m.seed);
+        write_attr(file_, "backend", info.backend);
+        write_attr(file_, "device", info.device);
+        write_attr(file_, "ranks", std::int64_t{info.ranks});
+        write_attr(file_, "completed", std::int64_t{0});
+
+        {
+            const h5id config(H5Gcreate2(file_, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "config");
+            const h5id t = utf8_string_type();
+            const h5id space = scalar_space();
+            const h5id d(H5Dcreate2(config, "model", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose, "config/model");
+            const char* text = m.text.c_str();
+            check(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text), "writing config/model");
+            write_attr(d, "format", std::string("toml"));
+        }
+
+        const h5id spikes(H5Gcreate2(file_, "spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "spikes");
+        populations_.resize(m.populations.size());
+        for (const auto& r : m.spike_recorders) {
+            const std::string& name = m.populations[r.population].name;
+            const h5id g(H5Gcreate2(spikes, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, name.c_str());
+            write_sorting_by_time(g);
+            auto& pop = populations_[r.population];
+            pop.timestamps = create_growing(g, "timestamps", H5T_IEEE_F64LE);
+            write_attr(pop.timestamps, "units", std::string("ms"));
+            pop.node_ids = create_growing(g, "node_ids", H5T_STD_U64LE);
+        }
+        check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+        check(H5Fstart_swmr_write(file_), "H5Fstart_swmr_write");
+        thread_ = std::thread([this] { run(); });
+    }
+
+    ~hdf5_writer() override {
+        // An abandoned run (exception) still leaves a readable file with what was written.
+        stop_thread();
+    }
+
+    void write(spike_batch&& b) override {
+        const std::size_t bytes = b.ids.size() * (sizeof(std::int64_t) + sizeof(std::uint32_t));
+        std::unique_lock lock(mutex_);
+        not_full_.wait(lock, [&] { return queued_bytes_ < max_queued_bytes || error_ || stopping_; });
+        rethrow_locked();
+        queued_bytes_ += bytes;
+        queue_.emplace_back(std::move(b));
+        not_empty_.notify_one();
+    }
+
+    void flush() override {
+        std::lock_guard lock(mutex_);
+        rethrow_locked();
+        queue_.emplace_back(flush_request{});
+        not_empty_.notify_one();
+    }
+
+    void finish(const run_totals& totals) override {
+        stop_thread();
+        {
+            std::lock_guard lock(mutex_);
+            rethrow_locked();
+        }
+        for (auto& p : populations_) p = {};
+        file_.close();
+        // SWMR files take no new attributes while open for writing: reopen to add the totals.
+        const h5id f(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, fmt::format("reopening {}", path_).c_str());
+        write_attr(f, "steps_completed", totals.steps_done);
+        write_attr(f, "wall_time", totals.wall_time_s);
+        write_attr(f, "real_time_factor", totals.real_time_factor);
+        write_attr(f, "completed", std::int64_t{totals.completed ? 1 : 0});
+    }
+
+private:
+    struct flush_request {};
+    using job = std::variant<spike_batch, flush_request>;
+
+    struct population_datasets {
+        h5id timestamps, node_ids;
+        hsize_t size = 0;
+    };
+
+    static constexpr std::size_t max_queued_bytes = std::size_t{256} << 20;
+
+    void rethrow_locked() {
+        if (error_) std::rethrow_exception(error_);
+    }
+
+    void stop_thread() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+            not_empty_.notify_one();
+        }
+        if (thread_.joinable()) thread_.join();
+    }
+
+    void run() {
+        for (;;) {
+            job j;
+            {
+                std::unique_lock lock(mutex_);
+                not_empty_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+                if (queue_.empty()) break;  // stopping, and everything written
+                j = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            try {
+                if (auto* b = std::get_if<spike_batch>(&j)) {
+                    write_batch(*b);
+                    std::lock_guard lock(mutex_);
+                    queued_bytes_ -= b->ids.size() * (sizeof(std::int64_t) + sizeof(std::uint32_t));
+                    not_full_.notify_all();
+                } else {
+                    check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+                }
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                error_ = std::current_exception();
+                queue_.clear();
+                not_full_.notify_all();
+                break;
+            }
+        }
+        try {
+            if (!error_) check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+        } catch (...) {
+            std::lock_guard lock(mutex_);
+            error_ = std::current_exception();
+        }
+    }
+
+    void write_batch(const spike_batch& b) {
+        auto& pop = populations_.at(b.population);
+        const std::size_t n = b.ids.size();
+        times_.resize(n);
+        ids_.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            times_[i] = model_.spike_time_ms(b.steps[i]);
+            ids_[i] = b.ids[i];
+        }
+        append(pop.timestamps, H5T_NATIVE_DOUBLE, times_.data(), pop.size, n);
+        append(pop.node_ids, H5T_NATIVE_UINT64, ids_.data(), pop.size, n);
+        pop.size += n;
+    }
+
+    std::string path_;
+    const model& model_;
+    h5id file_;
+    std::vector<population_datasets> populations_;
+    std::vector<double> times_;
+    std::vector<std::uint64_t> ids_;
+
+    std::mutex mutex_;
+    std::condition_variable not_empty_, not_full_;
+    std::deque<job> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool stopping_ = false;
+    std::exception_ptr error_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,
+                                              const hdf5_run_info& info) {
+    std::error_code ec;
+    if (!overwrite && std::filesystem::exists(path, ec))
+        throw user_error(fmt::format("{}: output file exists; pass --force to overwrite it or -o to choose another", path));
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+        throw user_error(fmt::format("{}: cannot write output: directory {} does not exist", path, parent.string()));
+    return std::make_unique<hdf5_writer>(path, overwrite, m, info);
+}
+
+}  // namespace synfire

@@ -1,0 +1,581 @@
+#include "synfire/model_file.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include "synfire/errors.hpp"
+
+#include <toml++/toml.h>
+
+namespace synfire {
+
+extern const char* const default_model_text;  // generated from data/models/fi_curve.toml
+
+namespace {
+
+constexpr std::string_view override_source = "--set";
+
+// ---------------------------------------------------------------- messages
+
+std::string type_name(toml::node_type t) {
+    switch (t) {
+        case toml::node_type::table: return "a table";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a float";
+        case toml::node_type::boolean: return "a boolean";
+        default: return "a date/time";
+    }
+}
+
+std::string value_text(const toml::node& n) {
+    if (n.is_table()) return "{...}";
+    std::ostringstream os;
+    n.visit([&](auto&& v) { os << toml::toml_formatter{v, toml::format_flags::none}; });
+    std::string s = os.str();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return s;
+}
+
+/// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            const std::size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                                             std::tolower(static_cast<unsigned char>(b[j - 1]))
+                                         ? 0
+                                         : 1;
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string suggestion(std::string_view key, const std::vector<std::string_view>& candidates) {
+    std::string_view best;
+    std::size_t best_d = std::max<std::size_t>(2, key.size() / 3) + 1;
+    for (auto c : candidates) {
+        const std::size_t d = edit_distance(key, c);
+        if (d < best_d) best_d = d, best = c;
+    }
+    if (!best.empty()) return fmt::format(" (did you mean {}?)", best);
+    std::string all;
+    for (auto c : candidates) all += (all.empty() ? "" : ", ") + std::string(c);
+    return fmt::format(" (allowed: {})", all);
+}
+
+/// Builds messages that start with where the value came from: file:line:col, or --set.
+class context {
+public:
+    explicit context(std::string file) : file_(std::move(file)) {}
+    const std::string& file() const { return file_; }
+
+    std::string where(const toml::node* n) const {
+        if (n) {
+            const auto& src = n->source();
+            if (src.path && *src.path == override_source) return std::string(override_source);
+            if (src.begin.line > 0) return fmt::format("{}:{}:{}", file_, src.begin.line, src.begin.column);
+        }
+        return file_;
+    }
+    /// "<where>: key = value: problem"
+    [[noreturn]] void bad_value(const toml::node& n, const std::string& key, const std::string& problem) const {
+        throw model_error(file_, key, fmt::format("{}: {} = {}: {}", where(&n), key, value_text(n), problem));
+    }
+    /// "<where>: key: problem"
+    [[noreturn]] void bad_key(const toml::node* n, const std::string& key, const std::string& problem) const {
+        throw model_error(file_, key, fmt::format("{}: {}: {}", where(n), key, problem));
+    }
+
+private:
+    std::string file_;
+};
+
+std::string join_key(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+// ---------------------------------------------------------------- typed reads
+
+double as_number(const context& cx, const toml::node& n, const std::string& key) {
+    if (auto f = n.as_floating_point()) return f->get();
+    if (auto i = n.as_integer()) return static_cast<double>(i->get());
+    cx.bad_value(n, key, fmt::format("expected a number, got {}", type_name(n.type())));
+}
+
+double as_finite(const context& cx, const toml::node& n, const std::string& key) {
+    const double v = as_number(cx, n, key);
+    if (!std::isfinite(v)) cx.bad_value(n, key, "must be a finite number");
+    return v;
+}
+
+std::int64_t as_integer(const context& cx, const toml::node& n, const std::string& key) {
+    if (auto i = n.as_integer()) return i->get();
+    if (auto f = n.as_floating_point()) {
+        const double v = f->get();
+        if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 9.2e18) return static_cast<std::int64_t>(v);
+        cx.bad_value(n, key, "expected an integer");
+    }
+    cx.bad_value(n, key, fmt::format("expected an integer, got {}", type_name(n.type())));
+}
+
+std::string as_string(const context& cx, const toml::node& n, const std::string& key) {
+    if (auto s = n.as_string()) return s->get();
+    cx.bad_value(n, key, fmt::format("expected a string, got {}", type_name(n.type())));
+}
+
+/// A time [ms] as a whole number of steps; a time that is not a multiple of dt (to 1e-9 relative) is an error.
+std::int64_t to_steps(const context& cx, const toml::node& n, const std::string& key, double t, double dt) {
+    const double q = t / dt;
+    const double r = std::nearbyint(q);
+    if (std::fabs(q - r) > 1e-9 * std::max(1.0, std::fabs(q)))
+        cx.bad_value(n, key, fmt::format("not a multiple of dt = {} ms", dt));
+    if (std::fabs(r) > 4.0e18) cx.bad_value(n, key, "too many steps for a 64-bit step counter");
+    return static_cast<std::int64_t>(r);
+}
+
+/// Reads one table whose keys are known: unknown keys are rejected up front with a suggestion.
+class table_reader {
+public:
+    table_reader(const context& cx, const toml::table& t, std::string path, std::vector<std::string_view> allowed,
+                 std::string_view what = {})
+        : cx_(cx), t_(t), path_(std::move(path)) {
+        for (auto&& [k, v] : t) {
+            if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
+                const std::string full = join_key(path_, k.str());
+                std::string problem = "unknown key";
+                if (!what.empty()) problem += fmt::format(" for {}", what);
+                cx_.bad_key(&v, full, problem + suggestion(k.str(), allowed));
+            }
+        }
+    }
+
+    const context& cx() const { return cx_; }
+    std::string key(std::string_view k) const { return join_key(path_, k); }
+    const toml::node* find(std::string_view k) const { return t_.get(k); }
+
+    const toml::node& required(std::string_view k) const {
+        if (const toml::node* n = t_.get(k)) return *n;
+        cx_.bad_key(&t_, key(k), "missing (required)");
+    }
+
+    std::optional<double> number(std::string_view k) const {
+        if (const toml::node* n = t_.get(k)) return as_finite(cx_, *n, key(k));
+        return std::nullopt;
+    }
+    double number(std::string_view k, double def) const { return number(k).value_or(def); }
+    double required_number(std::string_view k) const { return as_finite(cx_, required(k), key(k)); }
+
+    std::string required_string(std::string_view k) const { return as_string(cx_, required(k), key(k)); }
+
+    /// Optional time [ms] >= 0 as steps.
+    std::optional<std::int64_t> time_steps(std::string_view k, double dt) const {
+        const toml::node* n = t_.get(k);
+        if (!n) return std::nullopt;
+        const double v = as_finite(cx_, *n, key(k));
+        if (v < 0) cx_.bad_value(*n, key(k), "must be >= 0");
+        return to_steps(cx_, *n, key(k), v, dt);
+    }
+
+    const toml::table& required_table(std::string_view k) const {
+        const toml::node& n = required(k);
+        if (auto t = n.as_table()) return *t;
+        cx_.bad_value(n, key(k), fmt::format("expected a table, got {}", type_name(n.type())));
+    }
+
+private:
+    const context& cx_;
+    const toml::table& t_;
+    std::string path_;
+};
+
+// ---------------------------------------------------------------- sections
+
+bool valid_population_name(std::string_view s) {
+    if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+/// The default t_ref must fit the grid too when the model leaves it out.
+void check_t_ref_on_grid(const table_reader& pop, double t_ref, double dt) {
+    const double q = t_ref / dt;
+    if (std::fabs(q - std::nearbyint(q)) > 1e-9 * std::max(1.0, q))
+        pop.cx().bad_key(pop.find("params"), pop.key("params.t_ref"),
+                         fmt::format("the default t_ref = {} ms is not a multiple of dt = {} ms; set t_ref", t_ref, dt));
+}
+
+neuron_params read_params(const table_reader& pop, neuron_model m, double dt) {
+    neuron_params p;
+    const toml::node* node = pop.find("params");
+    if (!node) {
+        check_t_ref_on_grid(pop, p.t_ref, dt);
+        return p;
+    }
+    const toml::table* t = node->as_table();
+    if (!t) pop.cx().bad_value(*node, pop.key("params"), fmt::format("expected a table, got {}", type_name(node->type())));
+
+    std::vector<std::string_view> allowed = {"E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e"};
+    if (m == neuron_model::iaf_psc_exp) allowed.insert(allowed.end(), {"tau_syn_ex", "tau_syn_in"});
+    if (m == neuron_model::iaf_psc_delta) allowed.push_back("V_min");
+    const table_reader r(pop.cx(), *t, pop.key("params"), allowed, to_string(m));
+    const context& cx = r.cx();
+
+    p.E_L = r.number("E_L", p.E_L);
+    p.C_m = r.number("C_m", p.C_m);
+    p.tau_m = r.number("tau_m", p.tau_m);
+    p.t_ref = r.number("t_ref", p.t_ref);
+    p.V_th = r.number("V_th", p.V_th);
+    p.V_reset = r.number("V_reset", p.V_reset);
+    p.I_e = r.number("I_e", p.I_e);
+    p.tau_syn_ex = r.number("tau_syn_ex", p.tau_syn_ex);
+    p.tau_syn_in = r.number("tau_syn_in", p.tau_syn_in);
+    if (const toml::node* n = r.find("V_min")) {
+        p.V_min = as_number(cx, *n, r.key("V_min"));
+        if (std::isnan(p.V_min) || p.V_min == std::numeric_limits<double>::infinity())
+            cx.bad_value(*n, r.key("V_min"), "must be a finite number or -inf");
+    }
+
+    for (std::string_view k : {"C_m", "tau_m", "tau_syn_ex", "tau_syn_in"})
+        if (const toml::node* n = r.find(k); n && as_number(cx, *n, r.key(k)) <= 0) cx.bad_value(*n, r.key(k), "must be > 0");
+    if (const toml::node* n = r.find("t_ref")) {
+        if (p.t_ref < 0) cx.bad_value(*n, r.key("t_ref"), "must be >= 0");
+        to_steps(cx, *n, r.key("t_ref"), p.t_ref, dt);
+    } else {
+        check_t_ref_on_grid(pop, p.t_ref, dt);
+    }
+    if (p.V_reset >= p.V_th) {
+        const std::string_view k = r.find("V_reset") ? "V_reset" : "V_th";
+        cx.bad_value(*r.find(k), r.key(k), fmt::format("V_reset ({} mV) must be below V_th ({} mV)", p.V_reset, p.V_th));
+    }
+    if (p.V_reset < p.V_min)
+        cx.bad_value(*r.find("V_min"), r.key("V_min"), fmt::format("must not exceed V_reset ({} mV)", p.V_reset));
+    return p;
+}
+
+initial_value read_initial_value(const table_reader& pop, const neuron_params& p) {
+    initial_value v{initial_value::kind::constant, p.E_L, 0.0};
+    const toml::node* node = pop.find("V_init");
+    if (!node) return v;
+    const std::string key = pop.key("V_init");
+    const context& cx = pop.cx();
+    if (node->is_number()) {
+        v.a = as_finite(cx, *node, key);
+        return v;
+    }
+    const toml::table* t = node->as_table();
+    if (!t) cx.bad_value(*node, key, fmt::format("expected a number [mV] or a distribution table, got {}", type_name(node->type())));
+    const std::string dist = table_reader(cx, *t, key, {"distribution", "low", "high", "mean", "std", "value"})
+                                 .required_string("distribution");
+    if (dist == "uniform") {
+        const table_reader r(cx, *t, key, {"distribution", "low", "high"}, "a uniform distribution");
+        v = {initial_value::kind::uniform, r.required_number("low"), r.required_number("high")};
+        if (v.a > v.b) cx.bad_value(r.required("high"), r.key("high"), fmt::format("must be >= low ({})", v.a));
+    } else if (dist == "normal") {
+        const table_reader r(cx, *t, key, {"distribution", "mean", "std"}, "a normal distribution");
+        v = {initial_value::kind::normal, r.required_number("mean"), r.required_number("std")};
+        if (v.b < 0) cx.bad_value(r.required("std"), r.key("std"), "must be >= 0");
+    } else if (dist == "constant") {
+        const table_reader r(cx, *t, key, {"distribution", "value"}, "a constant");
+        v.a = r.required_number("value");
+    } else {
+        cx.bad_value(*t->get("distribution"), key + ".distribution",
+                     "unknown distribution" + suggestion(dist, {"uniform", "normal", "constant"}));
+    }
+    return v;
+}
+
+population read_population(const context& cx, const std::string& name, const toml::node& node, double dt) {
+    const std::string path = "populations." + name;
+    if (!valid_population_name(name))
+        cx.bad_key(&node, path, "a population name must start with a letter or _ and hold only letters, digits and _");
+    const toml::table* t = node.as_table();
+    if (!t) cx.bad_value(node, path, fmt::format("expected a table, got {}", type_name(node.type())));
+    const table_reader r(cx, *t, path, {"model", "n", "params", "V_init"});
+
+    population pop;
+    pop.name = name;
+    const std::string model_name = r.required_string("model");
+    if (model_name == "iaf_psc_exp") {
+        pop.model = neuron_model::iaf_psc_exp;
+    } else if (model_name == "iaf_psc_delta") {
+        pop.model = neuron_model::iaf_psc_delta;
+    } else {
+        cx.bad_value(r.required("model"), r.key("model"), "unknown model" + suggestion(model_name, {"iaf_psc_exp", "iaf_psc_delta"}));
+    }
+    const std::int64_t n = as_integer(cx, r.required("n"), r.key("n"));
+    if (n < 1) cx.bad_value(r.required("n"), r.key("n"), "must be at least 1");
+    if (n > std::int64_t{0xFFFFFFFF}) cx.bad_value(r.required("n"), r.key("n"), "must be below 2^32 (ids are 32-bit per population)");
+    pop.n = static_cast<std::uint64_t>(n);
+    pop.params = read_params(r, pop.model, dt);
+    pop.V_init = read_initial_value(r, pop.params);
+    return pop;
+}
+
+std::size_t find_population(const context& cx, const table_reader& r, const std::vector<population>& pops,
+                            std::string_view key) {
+    const std::string name = r.required_string(key);
+    for (std::size_t i = 0; i < pops.size(); ++i)
+        if (pops[i].name == name) return i;
+    std::vector<std::string_view> names;
+    for (const auto& p : pops) names.push_back(p.name);
+    cx.bad_value(r.required(key), r.key(key), "no such population" + suggestion(name, names));
+}
+
+const toml::array* optional_array_of_tables(const context& cx, const toml::table& root, std::string_view key) {
+    const toml::node* n = root.get(key);
+    if (!n) return nullptr;
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables())
+        cx.bad_value(*n, std::string(key), fmt::format("expected an array of tables ([[{}]])", key));
+    return a;
+}
+
+void read_window(const table_reader& r, double dt, std::int64_t& start, std::int64_t& stop) {
+    start = r.time_steps("start", dt).value_or(0);
+    stop = r.time_steps("stop", dt).value_or(end_of_run);
+    if (stop < start) r.cx().bad_value(r.required("stop"), r.key("stop"), "must not be before start");
+}
+
+stimulus read_stimulus(const context& cx, const toml::table& t, const std::string& path, const model& m) {
+    const std::string type = table_reader(cx, t, path, {"type", "target", "start", "stop", "amplitude", "times", "amplitudes", "from", "to"})
+                                 .required_string("type");
+    stimulus s;
+    const std::vector<std::string_view> common = {"type", "target", "start", "stop"};
+    auto with = [&](std::initializer_list<std::string_view> extra) {
+        std::vector<std::string_view> keys = common;
+        keys.insert(keys.end(), extra);
+        return keys;
+    };
+    if (type == "dc") {
+        const table_reader r(cx, t, path, with({"amplitude"}), "a dc stimulus");
+        s.type = stimulus::kind::dc;
+        s.amplitude = r.required_number("amplitude");
+    } else if (type == "step_current") {
+        const table_reader r(cx, t, path, with({"times", "amplitudes"}), "a step_current stimulus");
+        s.type = stimulus::kind::step_current;
+        const toml::node& tn = r.required("times");
+        const toml::node& an = r.required("amplitudes");
+        const toml::array* ta = tn.as_array();
+        const toml::array* aa = an.as_array();
+        if (!ta) cx.bad_value(tn, r.key("times"), "expected an array of times [ms]");
+        if (!aa) cx.bad_value(an, r.key("amplitudes"), "expected an array of currents [pA]");
+        if (ta->size() != aa->size())
+            cx.bad_value(an, r.key("amplitudes"), fmt::format("has {} entries but times has {}", aa->size(), ta->size()));
+        for (std::size_t i = 0; i < ta->size(); ++i) {
+            const std::string tk = fmt::format("{}[{}]", r.key("times"), i);
+            const double tv = as_finite(cx, *ta->get(i), tk);
+            if (tv < 0) cx.bad_value(*ta->get(i), tk, "must be >= 0");
+            const std::int64_t step = to_steps(cx, *ta->get(i), tk, tv, m.dt);
+            if (!s.times.empty() && step <= s.times.back()) cx.bad_value(*ta->get(i), tk, "times must be strictly increasing");
+            s.times.push_back(step);
+            s.amplitudes.push_back(as_finite(cx, *aa->get(i), fmt::format("{}[{}]", r.key("amplitudes"), i)));
+        }
+    } else if (type == "ramp") {
+        const table_reader r(cx, t, path, with({"from", "to"}), "a ramp stimulus");
+        s.type = stimulus::kind::ramp;
+        s.from = r.required_number("from");
+        s.to = r.required_number("to");
+    } else {
+        cx.bad_value(*t.get("type"), path + ".type", "unknown stimulus type" + suggestion(type, {"dc", "step_current", "ramp"}));
+    }
+    const table_reader r(cx, t, path, with({"amplitude", "times", "amplitudes", "from", "to"}));
+    s.target = find_population(cx, r, m.populations, "target");
+    read_window(r, m.dt, s.start, s.stop);
+    return s;
+}
+
+spike_recorder read_recorder(const context& cx, const toml::table& t, const std::string& path, const model& m) {
+    const table_reader tr(cx, t, path, {"type", "population", "ids", "start", "stop"});
+    const std::string type = tr.required_string("type");
+    if (type != "spikes") cx.bad_value(tr.required("type"), tr.key("type"), "unknown recorder type" + suggestion(type, {"spikes"}));
+    spike_recorder rec;
+    rec.population = find_population(cx, tr, m.populations, "population");
+    read_window(tr, m.dt, rec.start, rec.stop);
+    if (const toml::node* n = tr.find("ids")) {
+        const toml::array* a = n->as_array();
+        if (!a) cx.bad_value(*n, tr.key("ids"), "expected an array of neuron ids");
+        const std::uint64_t size = m.populations[rec.population].n;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            const std::string k = fmt::format("{}[{}]", tr.key("ids"), i);
+            const std::int64_t id = as_integer(cx, *a->get(i), k);
+            if (id < 0 || static_cast<std::uint64_t>(id) >= size)
+                cx.bad_value(*a->get(i), k, fmt::format("out of range: population {} has ids 0..{}",
+                                                        m.populations[rec.population].name, size - 1));
+            rec.ids.push_back(static_cast<std::uint64_t>(id));
+        }
+        std::sort(rec.ids.begin(), rec.ids.end());
+        if (auto dup = std::adjacent_find(rec.ids.begin(), rec.ids.end()); dup != rec.ids.end())
+            cx.bad_value(*n, tr.key("ids"), fmt::format("id {} appears twice", *dup));
+        if (rec.ids.empty()) cx.bad_value(*n, tr.key("ids"), "empty: leave ids out to record all neurons");
+    }
+    for (const auto& other : m.spike_recorders)
+        if (other.population == rec.population)
+            cx.bad_value(tr.required("population"), tr.key("population"), "this population already has a spikes recorder");
+    return rec;
+}
+
+model build_model(const toml::table& root, const context& cx) {
+    model m;
+    const table_reader top(cx, root, "", {"simulation", "populations", "stimuli", "recorders"});
+
+    const table_reader sim(cx, top.required_table("simulation"), "simulation", {"dt", "duration", "seed"});
+    m.dt = sim.number("dt", 0.1);
+    if (m.dt <= 0) sim.cx().bad_value(sim.required("dt"), "simulation.dt", "must be > 0");
+    const double duration = sim.required_number("duration");
+    if (duration < 0) cx.bad_value(sim.required("duration"), "simulation.duration", "must be >= 0");
+    m.steps = to_steps(cx, sim.required("duration"), "simulation.duration", duration, m.dt);
+    if (const toml::node* n = sim.find("seed")) {
+        const std::int64_t seed = as_integer(cx, *n, "simulation.seed");
+        if (seed < 0) cx.bad_value(*n, "simulation.seed", "must be >= 0");
+        m.seed = static_cast<std::uint64_t>(seed);
+    }
+
+    const toml::table& pops = top.required_table("populations");
+    if (pops.empty()) cx.bad_key(&pops, "populations", "at least one population is needed");
+    for (auto&& [name, node] : pops) m.populations.push_back(read_population(cx, std::string(name.str()), node, m.dt));
+
+    if (const toml::array* a = optional_array_of_tables(cx, root, "stimuli"))
+        for (std::size_t i = 0; i < a->size(); ++i)
+            m.stimuli.push_back(read_stimulus(cx, *a->get(i)->as_table(), fmt::format("stimuli[{}]", i), m));
+    if (const toml::array* a = optional_array_of_tables(cx, root, "recorders"))
+        for (std::size_t i = 0; i < a->size(); ++i)
+            m.spike_recorders.push_back(read_recorder(cx, *a->get(i)->as_table(), fmt::format("recorders[{}]", i), m));
+    return m;
+}
+
+// ---------------------------------------------------------------- overrides
+
+/// "a.b[0].c" or "a.b.0.c" -> {"a", "b", "0", "c"}
+std::vector<std::string> split_key(const std::string& key) {
+    std::string norm;
+    for (char c : key) {
+        if (c == '[') norm += '.';
+        else if (c != ']') norm += c;
+    }
+    std::vector<std::string> parts;
+    std::string cur;
+    for (char c : norm) {
+        if (c == '.') parts.push_back(cur), cur.clear();
+        else cur += c;
+    }
+    parts.push_back(cur);
+    return parts;
+}
+
+std::optional<std::size_t> as_index(const std::string& s) {
+    if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+        return std::nullopt;
+    return static_cast<std::size_t>(std::stoull(s));
+}
+
+void apply_override(toml::table& root, const std::string& spec) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) throw user_error(fmt::format("--set {}: expected KEY=VALUE", spec));
+    const std::string key = spec.substr(0, eq);
+    const std::string text = spec.substr(eq + 1);
+    const auto parts = split_key(key);
+    if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); }))
+        throw user_error(fmt::format("--set {}: malformed key {}", spec, key));
+
+    // The value as TOML (400, 1e3, true, "x", [1, 2]); a bare word that is not TOML is taken as a string.
+    toml::table parsed;
+    try {
+        parsed = toml::parse("v = " + text, override_source);
+    } catch (const toml::parse_error&) {
+        if (text.find_first_of("\"'\n[]{}=") != std::string::npos || text.empty())
+            throw user_error(fmt::format("--set {}: cannot read the value {}", spec, text));
+        parsed = toml::parse("v = \"" + text + "\"", override_source);
+    }
+    toml::node& value = *parsed.get("v");
+
+    toml::node* cur = &root;
+    std::string walked;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const std::string& p = parts[i];
+        const bool last = i + 1 == parts.size();
+        if (toml::table* t = cur->as_table()) {
+            if (last) {
+                value.visit([&](auto&& v) { t->insert_or_assign(p, std::move(v)); });
+                return;
+            }
+            if (!t->contains(p)) t->insert(p, toml::table{});
+            cur = t->get(p);
+        } else if (toml::array* a = cur->as_array()) {
+            const auto idx = as_index(p);
+            if (!idx || *idx >= a->size())
+                throw user_error(fmt::format("--set {}: {} has {} entries; {} is not one of them", spec, walked, a->size(), p));
+            if (last) {
+                value.visit([&](auto&& v) { a->replace(a->cbegin() + static_cast<std::ptrdiff_t>(*idx), std::move(v)); });
+                return;
+            }
+            cur = a->get(*idx);
+        } else {
+            throw user_error(fmt::format("--set {}: {} is {}, not a table", spec, walked, type_name(cur->type())));
+        }
+        walked = walked.empty() ? p : walked + "." + p;
+    }
+}
+
+}  // namespace
+
+model load_model_text(const std::string& text, const std::string& source_name, const std::string& model_name,
+                      const std::vector<std::string>& overrides) {
+    const context cx(source_name);
+    toml::table root;
+    try {
+        root = toml::parse(text, source_name);
+    } catch (const toml::parse_error& e) {
+        const auto& b = e.source().begin;
+        throw model_error(source_name, "", fmt::format("{}:{}:{}: invalid TOML: {}", source_name, b.line, b.column, e.description()));
+    }
+    for (const auto& o : overrides) apply_override(root, o);
+
+    model m = build_model(root, cx);
+    m.name = model_name;
+    m.source = source_name;
+    if (overrides.empty()) {
+        m.text = text;
+    } else {
+        std::ostringstream os;
+        os << "# " << source_name;
+        for (const auto& o : overrides) os << " --set " << o;
+        os << "\n" << toml::toml_formatter{root} << "\n";
+        m.text = os.str();
+    }
+    return m;
+}
+
+model load_model_file(const std::string& path, const std::vector<std::string>& overrides) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw user_error(fmt::format("{}: no such model file", path));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw user_error(fmt::format("{}: cannot open model file", path));
+    std::ostringstream os;
+    os << in.rdbuf();
+    return load_model_text(os.str(), path, std::filesystem::path(path).stem().string(), overrides);
+}
+
+const char* default_model_name() { return "built-in:data/models/fi_curve.toml"; }
+
+model load_default_model(const std::vector<std::string>& overrides) {
+    return load_model_text(default_model_text, default_model_name(), "fi_curve", overrides);
+}
+
+}  // namespace synfire

@@ -1,0 +1,120 @@
+#include "synfire/summary.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "synfire/backend.hpp"
+#include "synfire/theory.hpp"
+#include "synfire/version.hpp"
+
+namespace synfire {
+
+std::string format_bytes(std::uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024.0 && u < 4) v /= 1024.0, ++u;
+    return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::uint64_t cpu_memory_estimate(const model& m) {
+    std::uint64_t bytes = 0;
+    for (std::size_t p = 0; p < m.populations.size(); ++p) {
+        const auto& pop = m.populations[p];
+        bytes += pop.n * (pop.model == neuron_model::iaf_psc_exp ? 16 : 8);  // V, (I_ex, I_in,) r
+        const bool ramp = std::any_of(m.stimuli.begin(), m.stimuli.end(),
+                                      [&](const stimulus& s) { return s.target == p && s.per_neuron(); });
+        if (ramp) bytes += pop.n * 8;  // per-neuron current + per-neuron spike counts
+        // worst-case spike buffers of one window (per thread and merged)
+        bytes += 2 * std::min<std::uint64_t>(max_window_spikes, pop.n * 100) * sizeof(std::uint32_t);
+    }
+    return bytes + (std::uint64_t{256} << 20);  // writer queue at most
+}
+
+bool constant_drive(const model& m, std::size_t p) {
+    return std::all_of(m.stimuli.begin(), m.stimuli.end(), [&](const stimulus& s) {
+        return s.target != p || ((s.type == stimulus::kind::dc || s.type == stimulus::kind::ramp) && s.start == 0 && s.stop >= m.steps);
+    });
+}
+
+double constant_current(const model& m, std::size_t p, std::uint64_t i) {
+    double I = m.populations[p].params.I_e;
+    for (const auto& s : m.stimuli) {
+        if (s.target != p) continue;
+        I += s.type == stimulus::kind::ramp ? s.ramp_current(i, m.populations[p].n) : s.amplitude;
+    }
+    return I;
+}
+
+std::string format_network(const model& m) {
+    std::string out = fmt::format("model {} ({})\n", m.name, m.source);
+    out += fmt::format("  dt {} ms, duration {} ms ({} steps), seed {}\n", m.dt, m.duration_ms(), m.steps, m.seed);
+    std::uint64_t total = 0;
+    out += fmt::format("  {:<16} {:<14} {:>12}  {}\n", "population", "model", "n", "V_init [mV]");
+    for (const auto& p : m.populations) {
+        std::string init;
+        switch (p.V_init.type) {
+            case initial_value::kind::constant: init = fmt::format("{}", p.V_init.a); break;
+            case initial_value::kind::uniform: init = fmt::format("uniform({}, {})", p.V_init.a, p.V_init.b); break;
+            case initial_value::kind::normal: init = fmt::format("normal({}, {})", p.V_init.a, p.V_init.b); break;
+        }
+        out += fmt::format("  {:<16} {:<14} {:>12}  {}\n", p.name, to_string(p.model), p.n, init);
+        total += p.n;
+    }
+    out += fmt::format("  {} neurons in {} population{}\n", total, m.populations.size(), m.populations.size() == 1 ? "" : "s");
+    for (const auto& s : m.stimuli) {
+        const std::string& target = m.populations[s.target].name;
+        const std::string window = s.start == 0 && s.stop == end_of_run
+                                       ? std::string()
+                                       : fmt::format(", steps [{}, {})", s.start, s.stop == end_of_run ? m.steps : s.stop);
+        switch (s.type) {
+            case stimulus::kind::dc: out += fmt::format("  stimulus dc {} pA -> {}{}\n", s.amplitude, target, window); break;
+            case stimulus::kind::step_current:
+                out += fmt::format("  stimulus step_current ({} steps) -> {}{}\n", s.times.size(), target, window);
+                break;
+            case stimulus::kind::ramp:
+                out += fmt::format("  stimulus ramp {} .. {} pA -> {}{}\n", s.from, s.to, target, window);
+                break;
+        }
+    }
+    for (const auto& r : m.spike_recorders)
+        out += fmt::format("  recorder spikes <- {} ({})\n", m.populations[r.population].name,
+                           r.ids.empty() ? std::string("all neurons") : fmt::format("{} neurons", r.ids.size()));
+    out += fmt::format("  memory estimate (cpu backend): {}\n", format_bytes(cpu_memory_estimate(m)));
+    return out;
+}
+
+std::string format_summary(const model& m, const run_result& r, const std::string& backend_description,
+                           const std::string& output_path) {
+    const double seconds = m.duration_ms() * 1e-3;
+    std::string out = fmt::format("synfire {} | {} | {}\n", version(), m.name, backend_description);
+    out += fmt::format("simulated {} ms ({} steps) in {:.3f} s, real-time factor {:.4g}\n", m.duration_ms(),
+                       r.totals.steps_done, r.totals.wall_time_s, r.totals.real_time_factor);
+    out += fmt::format("{:<16} {:<14} {:>12} {:>14} {:>12}\n", "population", "model", "n", "spikes", "rate [Hz]");
+    for (std::size_t p = 0; p < m.populations.size(); ++p) {
+        const auto& pop = m.populations[p];
+        const double rate = seconds > 0 ? static_cast<double>(r.populations[p].spikes) / (static_cast<double>(pop.n) * seconds) : 0.0;
+        out += fmt::format("{:<16} {:<14} {:>12} {:>14} {:>12.3f}\n", pop.name, to_string(pop.model), pop.n,
+                           r.populations[p].spikes, rate);
+    }
+    if (!output_path.empty()) out += fmt::format("output: {}\n", output_path);
+
+    for (std::size_t p = 0; p < m.populations.size(); ++p) {
+        const auto& counts = r.populations[p].per_neuron;
+        if (counts.empty() || !constant_drive(m, p) || seconds <= 0) continue;
+        const auto& pop = m.populations[p];
+        out += fmt::format("F-I curve of {} (rate over {} ms; closed form: t_ref + tau_m ln((RI+E_L-V_reset)/(RI+E_L-V_th)))\n",
+                           pop.name, m.duration_ms());
+        out += fmt::format("  {:>10} {:>12} {:>14}\n", "I [pA]", "rate [Hz]", "closed [Hz]");
+        const std::uint64_t rows = std::min<std::uint64_t>(pop.n, 11);
+        for (std::uint64_t k = 0; k < rows; ++k) {
+            const std::uint64_t i = rows == 1 ? 0 : k * (pop.n - 1) / (rows - 1);
+            const double I = constant_current(m, p, i);
+            out += fmt::format("  {:>10.1f} {:>12.2f} {:>14.2f}\n", I, counts[i] / seconds, lif_dc_rate_hz(pop.params, I));
+        }
+    }
+    return out;
+}
+
+}  // namespace synfire
