@@ -40,9 +40,16 @@ std::string type_name(toml::node_type t) {
 
 std::string value_text(const toml::node& n) {
     if (n.is_table()) return "{...}";
-    std::ostringstream os;
-    n.visit([&](auto&& v) { os << toml::toml_formatter{v, toml::format_flags::none}; });
-    std::string s = os.str();
+    std::string s;
+    if (auto f = n.as_floating_point()) {
+        // shortest form that reads back: 2.05, not 2.0499999999999998
+        s = fmt::format("{}", f->get());
+        if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+    } else {
+        std::ostringstream os;
+        n.visit([&](auto&& v) { os << toml::toml_formatter{v, toml::format_flags::none}; });
+        s = os.str();
+    }
     if (s.size() > 60) s = s.substr(0, 57) + "...";
     return s;
 }
@@ -68,8 +75,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string suggestion(std::string_view key, const std::vector<std::string_view>& candidates) {
+    std::string prefixed;  // tau_syn -> tau_syn_ex or tau_syn_in
+    for (auto c : candidates)
+        if (key.size() >= 3 && c.substr(0, key.size()) == key) prefixed += (prefixed.empty() ? "" : " or ") + std::string(c);
+    if (!prefixed.empty()) return fmt::format(" (did you mean {}?)", prefixed);
     std::string_view best;
-    std::size_t best_d = std::max<std::size_t>(2, key.size() / 3) + 1;
+    std::size_t best_d = std::max<std::size_t>(2, key.size() / 2) + 1;
     for (auto c : candidates) {
         const std::size_t d = edit_distance(key, c);
         if (d < best_d) best_d = d, best = c;
@@ -86,12 +97,10 @@ public:
     explicit context(std::string file) : file_(std::move(file)) {}
     const std::string& file() const { return file_; }
 
-    std::string where(const toml::node* n) const {
-        if (n) {
-            const auto& src = n->source();
-            if (src.path && *src.path == override_source) return std::string(override_source);
-            if (src.begin.line > 0) return fmt::format("{}:{}:{}", file_, src.begin.line, src.begin.column);
-        }
+    std::string where(const toml::node* n) const { return n ? where(n->source()) : file_; }
+    std::string where(const toml::source_region& src) const {
+        if (src.path && *src.path == override_source) return std::string(override_source);
+        if (src.begin.line > 0) return fmt::format("{}:{}:{}", file_, src.begin.line, src.begin.column);
         return file_;
     }
     /// "<where>: key = value: problem"
@@ -101,6 +110,11 @@ public:
     /// "<where>: key: problem"
     [[noreturn]] void bad_key(const toml::node* n, const std::string& key, const std::string& problem) const {
         throw model_error(file_, key, fmt::format("{}: {}: {}", where(n), key, problem));
+    }
+    /// Points at the key itself; keys made by --set have no position, so their value's is used.
+    [[noreturn]] void bad_key(const toml::key& k, const toml::node& v, const std::string& key, const std::string& problem) const {
+        const auto& src = k.source().begin.line > 0 ? k.source() : v.source();
+        throw model_error(file_, key, fmt::format("{}: {}: {}", where(src), key, problem));
     }
 
 private:
@@ -161,7 +175,7 @@ public:
                 const std::string full = join_key(path_, k.str());
                 std::string problem = "unknown key";
                 if (!what.empty()) problem += fmt::format(" for {}", what);
-                cx_.bad_key(&v, full, problem + suggestion(k.str(), allowed));
+                cx_.bad_key(k, v, full, problem + suggestion(k.str(), allowed));
             }
         }
     }

@@ -86,7 +86,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
 
     const auto t0 = clock_type::now();
     auto last_flush = t0, last_progress = t0;
-    const int window_max = b.max_window();
+    const int window_max = opt.max_window > 0 ? std::min(opt.max_window, b.max_window()) : b.max_window();
     std::int64_t next_change = 0;  // ramps are evaluated at step 0 and at every change
     std::int64_t s = 0;
     while (s < m.steps) {
@@ -119,6 +119,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
             if (r.pending() >= opt.batch_spikes) r.hand_over(*out);
         }
         s += steps;
+        if (opt.on_window) opt.on_window(spikes, s);
 
         const auto now = clock_type::now();
         if (out && std::chrono::duration<double>(now - last_flush).count() >= opt.flush_interval_s) {

@@ -2,6 +2,7 @@
 // The orchestrator: time loop, stimulus schedule, recording, progress.
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <vector>
 
 #include "synfire/backend.hpp"
@@ -14,6 +15,9 @@ struct run_options {
     std::FILE* progress = nullptr;     ///< where the progress line goes (a terminal), or none
     double flush_interval_s = 5.0;     ///< wall seconds between flushes of recorded spikes
     std::size_t batch_spikes = std::size_t{1} << 20;  ///< recorded spikes handed to the writer at once
+    int max_window = 0;                ///< steps per backend call at most; 0: the backend's limit
+    /// Called after each window with the windows' spikes and the first step not yet simulated.
+    std::function<void(const std::vector<spike_window>&, std::int64_t next_step)> on_window;
 };
 
 struct population_result {

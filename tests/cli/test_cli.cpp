@@ -1,0 +1,216 @@
+// The synfire command line, run as a user would: exit codes, messages, files written or not.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "h5_read.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct result {
+    int code;
+    std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("synfire_cli_" + std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path(name)) << text;
+        return path(name);
+    }
+    static std::string slurp(const std::string& file) {
+        std::ifstream in(file);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+
+    /// Runs synfire with the arguments (a shell fragment) in the test's folder.
+    result synfire(const std::string& args) const {
+        const std::string cmd = "cd '" + dir_.string() + "' && '" SYNFIRE_EXE "' " + args + " > out.txt 2> err.txt";
+        const int status = std::system(cmd.c_str());
+        return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(path("out.txt")), slurp(path("err.txt"))};
+    }
+
+    fs::path dir_;
+};
+
+const char* small_model = R"(
+[simulation]
+duration = 100.0
+seed = 4
+[populations.E]
+model = "iaf_psc_exp"
+n = 200
+V_init = { distribution = "uniform", low = -70.0, high = -55.0 }
+[[stimuli]]
+type = "ramp"
+target = "E"
+from = 350.0
+to = 700.0
+[[recorders]]
+type = "spikes"
+population = "E"
+)";
+
+TEST_F(Cli, VersionAndHelp) {
+    auto r = synfire("--version");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_NE(r.out.find("synfire 0.1.0"), std::string::npos);
+    r = synfire("--help");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_NE(r.out.find("run"), std::string::npos);
+    r = synfire("");
+    EXPECT_EQ(r.code, 2) << "a subcommand is required";
+    r = synfire("run --backend gpu");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("--backend"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, RunWritesTheOutputAndPrintsASummary) {
+    write("m.toml", small_model);
+    const auto r = synfire("run m.toml");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(path("m.h5"))) << "default output name is <model>.h5";
+    EXPECT_NE(r.out.find("real-time factor"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("F-I curve of E"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err, "") << "no progress line when stderr is not a terminal";
+    const synfire::test::h5_file f(path("m.h5"));
+    EXPECT_GT(f.doubles("/spikes/E/timestamps").size(), 100u);
+}
+
+TEST_F(Cli, DefaultModelIsTheFiSweep) {
+    const auto r = synfire("run -o fi.h5 --quiet");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "") << "--quiet prints nothing";
+    const synfire::test::h5_file f(path("fi.h5"));
+    EXPECT_EQ(f.string_attr("/", "model_name"), "fi_curve");
+    EXPECT_EQ(f.string_attr("/", "model_source"), "built-in:data/models/fi_curve.toml");
+    EXPECT_EQ(f.string_dataset("/config/model"), slurp(SYNFIRE_SOURCE_DIR "/data/models/fi_curve.toml"));
+    const auto r2 = synfire("run -o fi2.h5");
+    EXPECT_NE(r2.out.find("F-I curve of E"), std::string::npos);
+    EXPECT_NE(r2.out.find("1000.0"), std::string::npos) << r2.out;
+}
+
+TEST_F(Cli, BadInputExitsTwoAndWritesNothing) {
+    write("bad.toml", std::string(small_model) + "[populations.E.params]\ntau_m = -3.0\n");
+    auto r = synfire("run bad.toml -o out.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("populations.E.params.tau_m = -3.0"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("bad.toml:"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+
+    write("broken.toml", "[simulation\nduration = 1\n");
+    r = synfire("run broken.toml -o out.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("broken.toml:1:"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+
+    r = synfire("run missing.toml -o out.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("missing.toml"), std::string::npos) << r.err;
+
+    write("m.toml", small_model);
+    r = synfire("run m.toml -o out.h5 --set populations.E.n=0");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("populations.E.n = 0"), std::string::npos) << r.err;
+    r = synfire("run m.toml -o out.h5 --threads 0");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+    r = synfire("run m.toml -o no/such/dir/out.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("no/such/dir"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, ExistingOutputIsNeverClobberedWithoutForce) {
+    write("m.toml", small_model);
+    write("out.h5", "precious");
+    auto r = synfire("run m.toml -o out.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("out.h5"), std::string::npos);
+    EXPECT_NE(r.err.find("--force"), std::string::npos);
+    EXPECT_EQ(slurp(path("out.h5")), "precious");
+    // --force with a bad model still touches nothing
+    r = synfire("run m.toml -o out.h5 --force --set simulation.dt=0");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(slurp(path("out.h5")), "precious");
+    r = synfire("run m.toml -o out.h5 --force");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(synfire::test::h5_file(path("out.h5")).int_attr("/", "completed"), 1);
+}
+
+TEST_F(Cli, CudaBackendWithoutADeviceFailsClearly) {
+    write("m.toml", small_model);
+    const auto r = synfire("run m.toml -o out.h5 --backend cuda");
+    if (r.code == 0) GTEST_SKIP() << "this machine has a CUDA device";
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("cuda"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+}
+
+TEST_F(Cli, OverridesReachTheRunAndTheStoredModel) {
+    write("m.toml", small_model);
+    auto r = synfire("run m.toml -o a.h5 --set simulation.duration=50 --set 'stimuli[0].to=900'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const synfire::test::h5_file f(path("a.h5"));
+    EXPECT_EQ(f.int_attr("/", "steps"), 500);
+    const std::string stored = f.string_dataset("/config/model");
+    EXPECT_NE(stored.find("--set simulation.duration=50"), std::string::npos) << stored;
+    EXPECT_NE(stored.find("to = 900"), std::string::npos) << stored;
+    // the stored model runs again to the same spikes
+    write("again.toml", stored);
+    r = synfire("run again.toml -o b.h5");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const synfire::test::h5_file g(path("b.h5"));
+    EXPECT_EQ(f.doubles("/spikes/E/timestamps"), g.doubles("/spikes/E/timestamps"));
+    EXPECT_EQ(f.uint64s("/spikes/E/node_ids"), g.uint64s("/spikes/E/node_ids"));
+}
+
+TEST_F(Cli, RunsAreIdenticalAcrossRepeatsAndThreadCounts) {
+    write("m.toml", small_model);
+    ASSERT_EQ(synfire("run m.toml -o t1.h5 --threads 1").code, 0);
+    ASSERT_EQ(synfire("run m.toml -o t2.h5 --threads 2").code, 0);
+    ASSERT_EQ(synfire("run m.toml -o t2b.h5 --threads 2").code, 0);
+    ASSERT_EQ(synfire("run m.toml -o seed.h5 --set simulation.seed=5").code, 0);
+    const synfire::test::h5_file a(path("t1.h5")), b(path("t2.h5")), c(path("t2b.h5")), d(path("seed.h5"));
+    const auto ta = a.doubles("/spikes/E/timestamps");
+    const auto ia = a.uint64s("/spikes/E/node_ids");
+    EXPECT_EQ(ta, b.doubles("/spikes/E/timestamps"));
+    EXPECT_EQ(ia, b.uint64s("/spikes/E/node_ids"));
+    EXPECT_EQ(ta, c.doubles("/spikes/E/timestamps"));
+    EXPECT_EQ(ia, c.uint64s("/spikes/E/node_ids"));
+    // must fail: another seed, other initial potentials, other spikes
+    EXPECT_NE(std::make_pair(ta, ia), std::make_pair(d.doubles("/spikes/E/timestamps"), d.uint64s("/spikes/E/node_ids")));
+}
+
+TEST_F(Cli, CheckValidatesAndSummarises) {
+    write("m.toml", small_model);
+    auto r = synfire("check m.toml");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("200"), std::string::npos);
+    EXPECT_NE(r.out.find("memory estimate"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ramp"), std::string::npos);
+    r = synfire("check m.toml --set populations.E.model=lif");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("unknown model"), std::string::npos) << r.err;
+    EXPECT_EQ(synfire("check").code, 0) << "check without a model checks the built-in default";
+}
+
+}  // namespace

@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "support.hpp"
+#include "synfire/backend.hpp"
+
+namespace synfire {
+namespace {
+
+// Three populations of awkward sizes, random initial potentials, every kind of stimulus.
+const char* mixed = R"(
+[simulation]
+dt = 0.1
+duration = 60.0
+seed = 11
+[populations.A]
+model = "iaf_psc_exp"
+n = 2053
+[populations.A.V_init]
+distribution = "uniform"
+low = -70.0
+high = -55.0
+[populations.B]
+model = "iaf_psc_delta"
+n = 77
+params = { t_ref = 0.5, V_min = -72.0 }
+V_init = { distribution = "normal", mean = -60.0, std = 4.0 }
+[populations.C]
+model = "iaf_psc_exp"
+n = 1
+params = { t_ref = 0.0, I_e = 400000.0 }
+[[stimuli]]
+type = "ramp"
+target = "A"
+from = 0.0
+to = 900.0
+start = 10.0
+stop = 45.0
+[[stimuli]]
+type = "dc"
+target = "A"
+amplitude = 150.0
+[[stimuli]]
+type = "step_current"
+target = "B"
+times = [0.0, 20.0, 40.0]
+amplitudes = [600.0, -100.0, 800.0]
+)";
+
+TEST(CpuBackend, ResultsDoNotDependOnThreadCount) {
+    const model m = test::model_from(mixed);
+    const auto one = test::run_cpu(m, 1);
+    for (int threads : {2, 3, 5}) {
+        const auto many = test::run_cpu(m, threads);
+        for (std::size_t p = 0; p < m.populations.size(); ++p) {
+            EXPECT_EQ(one.spikes[p], many.spikes[p]) << m.populations[p].name << ", " << threads << " threads";
+            EXPECT_TRUE(test::same_state(one.final_state[p], many.final_state[p])) << m.populations[p].name;
+        }
+    }
+    EXPECT_GT(one.spikes[0].size(), 100u);
+    EXPECT_GT(one.spikes[1].size(), 10u);
+    EXPECT_EQ(one.spikes[2].size(), 600u) << "t_ref = 0 and a huge current: one spike every step";
+}
+
+TEST(CpuBackend, ResultsDoNotDependOnWindowLength) {
+    // The temporally blocked loop must equal stepping one step at a time.
+    const model m = test::model_from(mixed);
+    const auto stepwise = test::run_cpu(m, 2, 1);
+    for (int window : {7, 100}) {
+        const auto blocked = test::run_cpu(m, 2, window);
+        for (std::size_t p = 0; p < m.populations.size(); ++p) {
+            EXPECT_EQ(stepwise.spikes[p], blocked.spikes[p]) << "window " << window;
+            EXPECT_TRUE(test::same_state(stepwise.final_state[p], blocked.final_state[p]));
+        }
+    }
+}
+
+TEST(CpuBackend, SpikesComeSortedByStepThenId) {
+    const model m = test::model_from(mixed);
+    const auto out = test::run_cpu(m, 3);
+    for (const auto& s : out.spikes) EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));
+}
+
+TEST(CpuBackend, StateComparisonCatchesOneFlippedBit) {
+    // must-fail check of the comparison helper the equality tests rely on
+    const model m = test::model_from(mixed);
+    const auto out = test::run_cpu(m, 1);
+    population_state tampered = out.final_state[0];
+    std::uint32_t bits;
+    std::memcpy(&bits, &tampered.V[1234], 4);
+    bits ^= 1u;
+    std::memcpy(&tampered.V[1234], &bits, 4);
+    EXPECT_FALSE(test::same_state(out.final_state[0], tampered));
+    population_state sign = out.final_state[0];
+    sign.I_ex[5] = -sign.I_ex[5];  // 0 -> -0: equal as numbers, different bits
+    EXPECT_FALSE(test::same_state(out.final_state[0], sign));
+}
+
+TEST(CpuBackend, InitialPotentialsArePureFunctionsOfSeedAndId) {
+    const model m = test::model_from(mixed);
+    std::vector<float> all(2053), part(1000);
+    initial_potentials(m, 0, 0, 2053, all.data());
+    initial_potentials(m, 0, 1000, 2000, part.data());
+    EXPECT_TRUE(std::equal(part.begin(), part.end(), all.begin() + 1000));
+    for (float v : all) {
+        EXPECT_GE(v, 0.0f);  // uniform(-70, -55) relative to E_L = -70
+        EXPECT_LT(v, 15.0f);
+    }
+    const double mean = std::accumulate(all.begin(), all.end(), 0.0) / all.size();
+    EXPECT_NEAR(mean, 7.5, 0.3);  // 4.3 standard errors
+
+    const model other = test::model_from(mixed, {"simulation.seed=12"});
+    std::vector<float> reseeded(2053);
+    initial_potentials(other, 0, 0, 2053, reseeded.data());
+    EXPECT_NE(all, reseeded);
+
+    std::vector<float> normal(77);
+    initial_potentials(m, 1, 0, 77, normal.data());
+    const double nm = std::accumulate(normal.begin(), normal.end(), 0.0) / 77;
+    EXPECT_NEAR(nm, 10.0, 4.0 * 4.0 / std::sqrt(77.0));
+}
+
+TEST(CpuBackend, WindowLimitBoundsWorstCaseSpikes) {
+    std::vector<population_setup> pops(1);
+    pops[0].n = 1u << 20;
+    pops[0].ref_steps = 20;
+    const int w = window_limit(pops, 1000);
+    // 16 spikes per neuron fit in the buffer, and a neuron fires at most every 21 steps
+    EXPECT_EQ(w, 16 * 21);
+    pops[0].n = 100'000'000;  // more neurons than the buffer: one step at a time
+    EXPECT_EQ(window_limit(pops, 1000), 1);
+    pops[0].n = 10;
+    EXPECT_EQ(window_limit(pops, 100), 100);
+}
+
+}  // namespace
+}  // namespace synfire

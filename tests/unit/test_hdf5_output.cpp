@@ -1,0 +1,194 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "h5_read.hpp"
+#include "support.hpp"
+#include "synfire/errors.hpp"
+#include "synfire/hdf5_output.hpp"
+
+namespace synfire {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* two_pops = R"(
+[simulation]
+dt = 0.1
+duration = 200.0
+seed = 3
+[populations.exc]
+model = "iaf_psc_exp"
+n = 500
+V_init = { distribution = "uniform", low = -70.0, high = -55.0 }
+[populations.inh]
+model = "iaf_psc_delta"
+n = 100
+[populations.silent]
+model = "iaf_psc_exp"
+n = 10
+[[stimuli]]
+type = "ramp"
+target = "exc"
+from = 300.0
+to = 800.0
+[[stimuli]]
+type = "dc"
+target = "inh"
+amplitude = 500.0
+[[recorders]]
+type = "spikes"
+population = "exc"
+[[recorders]]
+type = "spikes"
+population = "inh"
+ids = [0, 5, 99]
+start = 50.0
+stop = 150.0
+)";
+
+class Hdf5Output : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("synfire_h5_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::string path(const char* name) const { return (dir_ / name).string(); }
+
+    /// Runs the model into an HDF5 file and into memory; returns what memory got.
+    test::memory_sink run_to(const model& m, const std::string& file, std::size_t batch = 1 << 20) {
+        test::memory_sink mem(m.populations.size());
+        {
+            auto b = make_cpu_backend(m, 2);
+            run_options opt;
+            opt.batch_spikes = batch;
+            simulate(m, *b, &mem, opt);
+        }
+        auto b = make_cpu_backend(m, 2);
+        auto out = open_hdf5_output(file, false, m, {b->name(), b->device(), 1});
+        run_options opt;
+        opt.batch_spikes = batch;
+        opt.flush_interval_s = 0.0;  // flush after every window
+        const run_result r = simulate(m, *b, out.get(), opt);
+        out->finish(r.totals);
+        return mem;
+    }
+
+    fs::path dir_;
+};
+
+void expect_same_spikes(const test::h5_file& f, const std::string& pop, const test::spike_list& expected, const model& m) {
+    const auto t = f.doubles("/spikes/" + pop + "/timestamps");
+    const auto ids = f.uint64s("/spikes/" + pop + "/node_ids");
+    ASSERT_EQ(t.size(), expected.size());
+    ASSERT_EQ(ids.size(), expected.size());
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        ASSERT_EQ(t[i], m.spike_time_ms(expected[i].first)) << pop << " spike " << i;
+        ASSERT_EQ(ids[i], expected[i].second) << pop << " spike " << i;
+    }
+}
+
+TEST_F(Hdf5Output, SonataLayoutReadsBack) {
+    const model m = test::model_from(two_pops);
+    const std::string file = path("out.h5");
+    const auto mem = run_to(m, file);
+
+    const test::h5_file f(file);
+    EXPECT_EQ(f.string_attr("/", "synfire_version"), "0.1.0");
+    EXPECT_EQ(f.string_attr("/", "backend"), "cpu");
+    EXPECT_EQ(f.string_attr("/", "model_name"), "test");
+    EXPECT_EQ(f.double_attr("/", "dt"), 0.1);
+    EXPECT_EQ(f.int_attr("/", "steps"), 2000);
+    EXPECT_EQ(f.int_attr("/", "steps_completed"), 2000);
+    EXPECT_EQ(f.int_attr("/", "seed"), 3);
+    EXPECT_EQ(f.int_attr("/", "ranks"), 1);
+    EXPECT_EQ(f.int_attr("/", "completed"), 1);
+    EXPECT_GT(f.double_attr("/", "wall_time"), 0.0);
+    EXPECT_GT(f.double_attr("/", "real_time_factor"), 0.0);
+    EXPECT_EQ(f.string_dataset("/config/model"), two_pops);
+    EXPECT_EQ(f.string_attr("/config/model", "format"), "toml");
+
+    for (const char* pop : {"exc", "inh"}) {
+        const std::string g = std::string("/spikes/") + pop;
+        EXPECT_EQ(f.enum_attr(g, "sorting"), "by_time");
+        EXPECT_EQ(f.string_attr(g + "/timestamps", "units"), "ms");
+        EXPECT_EQ(f.type_of(g + "/timestamps"), std::make_pair(H5T_FLOAT, std::size_t{8}));
+        EXPECT_EQ(f.type_of(g + "/node_ids"), std::make_pair(H5T_INTEGER, std::size_t{8}));
+    }
+    EXPECT_FALSE(f.exists("/spikes/silent")) << "populations without a recorder get no group";
+
+    expect_same_spikes(f, "exc", mem.spikes[0], m);
+    expect_same_spikes(f, "inh", mem.spikes[1], m);
+    EXPECT_GT(mem.spikes[0].size(), 1000u);
+
+    // the inh recorder keeps ids 0, 5, 99 and spike times in (50, 150] ms
+    ASSERT_FALSE(mem.spikes[1].empty());
+    for (auto [step, id] : mem.spikes[1]) {
+        EXPECT_TRUE(id == 0 || id == 5 || id == 99);
+        EXPECT_GT(m.spike_time_ms(step), 50.0);
+        EXPECT_LE(m.spike_time_ms(step), 150.0);
+    }
+}
+
+TEST_F(Hdf5Output, GridTimesAreExactDecimals) {
+    const model m = test::model_from(two_pops);
+    EXPECT_EQ(m.spike_time_ms(2), 0.3);
+    EXPECT_EQ(m.spike_time_ms(9999), 1000.0);
+    const model quarter = test::model_from(two_pops, {"simulation.dt=0.25"});
+    EXPECT_EQ(quarter.spike_time_ms(3), 1.0);
+}
+
+TEST_F(Hdf5Output, SmallBatchesKeepEverySpikeInOrder) {
+    const model m = test::model_from(two_pops);
+    const std::string file = path("batched.h5");
+    const auto mem = run_to(m, file, 7);
+    const test::h5_file f(file);
+    expect_same_spikes(f, "exc", mem.spikes[0], m);
+    const auto t = f.doubles("/spikes/exc/timestamps");
+    EXPECT_TRUE(std::is_sorted(t.begin(), t.end()));
+}
+
+TEST_F(Hdf5Output, ExistingFileIsRefusedAndKept) {
+    const model m = test::model_from(two_pops);
+    const std::string file = path("precious.h5");
+    { std::ofstream(file) << "keep me"; }
+    EXPECT_THROW(open_hdf5_output(file, false, m, {"cpu", "test", 1}), user_error);
+    std::ifstream in(file);
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(content, "keep me");
+    auto out = open_hdf5_output(file, true, m, {"cpu", "test", 1});
+    out->finish({});
+    EXPECT_TRUE(test::h5_file(file).exists("/spikes/exc"));
+}
+
+TEST_F(Hdf5Output, MissingDirectoryIsAUserError) {
+    const model m = test::model_from(two_pops);
+    EXPECT_THROW(open_hdf5_output(path("no/such/dir/out.h5"), false, m, {"cpu", "test", 1}), user_error);
+}
+
+TEST_F(Hdf5Output, AbandonedRunLeavesAReadableFile) {
+    const model m = test::model_from(two_pops);
+    const std::string file = path("partial.h5");
+    {
+        auto out = open_hdf5_output(file, false, m, {"cpu", "test", 1});
+        spike_batch b;
+        b.population = 0;
+        b.steps = {1, 2, 2};
+        b.ids = {4, 1, 3};
+        out->write(std::move(b));
+        out->flush();
+        // destroyed without finish(), as when an exception unwinds the run
+    }
+    const test::h5_file f(file);
+    EXPECT_EQ(f.uint64s("/spikes/exc/node_ids"), (std::vector<std::uint64_t>{4, 1, 3}));
+    EXPECT_EQ(f.int_attr("/", "completed"), 0);
+}
+
+}  // namespace
+}  // namespace synfire
