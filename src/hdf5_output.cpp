@@ -213,7 +213,7 @@ private:
         hsize_t size = 0;
     };
 
-    static constexpr std::size_t max_queued_bytes = std::size_t{256} << 20;
+    static constexpr std::size_t max_queued_bytes = std::size_t{64} << 20;
 
     void rethrow_locked() {
         if (error_) std::rethrow_exception(error_);

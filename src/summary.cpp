@@ -29,7 +29,7 @@ std::uint64_t cpu_memory_estimate(const model& m) {
         // worst-case spike buffers of one window (per thread and merged)
         bytes += 2 * std::min<std::uint64_t>(max_window_spikes, pop.n * 100) * sizeof(std::uint32_t);
     }
-    return bytes + (std::uint64_t{256} << 20);  // writer queue at most
+    return bytes + (std::uint64_t{64} << 20);  // writer queue at most
 }
 
 bool constant_drive(const model& m, std::size_t p) {

@@ -1,5 +1,6 @@
 // The synfire command line, run as a user would: exit codes, messages, files written or not.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +199,21 @@ TEST_F(Cli, RunsAreIdenticalAcrossRepeatsAndThreadCounts) {
     EXPECT_EQ(ia, c.uint64s("/spikes/E/node_ids"));
     // must fail: another seed, other initial potentials, other spikes
     EXPECT_NE(std::make_pair(ta, ia), std::make_pair(d.doubles("/spikes/E/timestamps"), d.uint64s("/spikes/E/node_ids")));
+}
+
+TEST_F(Cli, SpikesStreamOutWithBoundedMemory) {
+    // 100 000 neurons at ~60 Hz for 4 s: 24 million spikes, 290 MB if held as (step, id) pairs.
+    write("m.toml", small_model);
+    const auto r = synfire("run m.toml -o big.h5 --quiet --set populations.E.n=100000 --set simulation.duration=4000 "
+                           "--set stimuli[0].from=0 --set stimuli[0].to=1000");
+    ASSERT_EQ(r.code, 0) << r.err;
+    rusage usage{};
+    getrusage(RUSAGE_CHILDREN, &usage);
+    const double peak_mb = usage.ru_maxrss / 1024.0;
+    const synfire::test::h5_file f(path("big.h5"));
+    const auto n = f.uint64s("/spikes/E/node_ids").size();
+    EXPECT_GT(n, 20'000'000u);
+    EXPECT_LT(peak_mb, 150.0) << n << " spikes written with a peak of " << peak_mb << " MB";
 }
 
 TEST_F(Cli, CheckValidatesAndSummarises) {
