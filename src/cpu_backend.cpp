@@ -79,7 +79,7 @@ void delta_block(float* __restrict V, std::int32_t* __restrict r, const float* _
 }
 
 /// Appends first + i for every set flag, eight flags per test.
-void collect(const std::uint8_t* flags, std::size_t len, std::uint32_t first, std::vector<std::uint32_t>& out) {
+void append_spikes(const std::uint8_t* flags, std::size_t len, std::uint32_t first, std::vector<std::uint32_t>& out) {
     std::size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         std::uint64_t word;
@@ -119,12 +119,19 @@ public:
     }
     int max_window() const override { return max_window_; }
 
-    void advance(std::int64_t first_step, int steps, const std::vector<window_input>& in,
-                 std::vector<spike_window>& out) override {
+    void launch(std::int64_t first_step, int steps, const std::vector<window_input>& in) override {
         if (steps < 1 || steps > max_window_)
             throw internal_error(fmt::format("cpu backend: window of {} steps (limit {})", steps, max_window_));
-        out.resize(pops_.size());
-        for (std::size_t p = 0; p < pops_.size(); ++p) advance_population(pops_[p], first_step, steps, in[p], out[p]);
+        if (pending_) throw internal_error("cpu backend: launch before the previous window was collected");
+        result_.resize(pops_.size());
+        for (std::size_t p = 0; p < pops_.size(); ++p) advance_population(pops_[p], first_step, steps, in[p], result_[p]);
+        pending_ = true;
+    }
+
+    void collect(std::vector<spike_window>& out) override {
+        if (!pending_) throw internal_error("cpu backend: collect without a launched window");
+        std::swap(out, result_);
+        pending_ = false;
     }
 
     population_state state(std::size_t p) const override {
@@ -173,7 +180,7 @@ private:
                                   in.I_uniform[k], flags, len, pop.setup.exp);
                     else
                         delta_block(pop.V.data() + b, pop.r.data() + b, I_neuron, in.I_uniform[k], flags, len, pop.setup.delta);
-                    collect(flags, len, static_cast<std::uint32_t>(b), mine.by_step[static_cast<std::size_t>(k)]);
+                    append_spikes(flags, len, static_cast<std::uint32_t>(b), mine.by_step[static_cast<std::size_t>(k)]);
                 }
             }
         }
@@ -191,6 +198,8 @@ private:
     int max_window_ = 1;
     std::vector<cpu_population> pops_;
     std::vector<thread_spikes> per_thread_;
+    std::vector<spike_window> result_;
+    bool pending_ = false;
 };
 
 }  // namespace

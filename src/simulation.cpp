@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 
 #include <fmt/format.h>
 
@@ -87,27 +88,38 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
     const auto t0 = clock_type::now();
     auto last_flush = t0, last_progress = t0;
     const int window_max = opt.max_window > 0 ? std::min(opt.max_window, b.max_window()) : b.max_window();
+    // With an observer the state must match the collected window, so nothing runs ahead.
+    const std::size_t depth = opt.on_window ? 1 : static_cast<std::size_t>(std::max(1, b.max_in_flight()));
+    struct window_span {
+        std::int64_t first;
+        int steps;
+    };
+    std::deque<window_span> in_flight;
     std::int64_t next_change = 0;  // ramps are evaluated at step 0 and at every change
-    std::int64_t s = 0;
-    while (s < m.steps) {
+    std::int64_t s = 0;            // first step not yet launched
+    std::int64_t done = 0;         // first step not yet collected
+
+    auto launch_next = [&] {
         int steps = static_cast<int>(std::min<std::int64_t>(m.steps - s, window_max));
         const bool changed = s == next_change;
         if (changed) next_change = schedule.next_change(s);
         steps = static_cast<int>(std::min<std::int64_t>(steps, next_change - s));
-
         for (std::size_t p = 0; p < npop; ++p) {
             I_uniform[p].resize(static_cast<std::size_t>(steps));
             schedule.uniform(p, s, steps, I_uniform[p].data());
             inputs[p].I_uniform = I_uniform[p].data();
             inputs[p].I_neuron_changed = changed;
-            if (changed) {
-                if (schedule.per_neuron(p, s, I_neuron[p])) inputs[p].I_neuron = I_neuron[p].data();
-                else inputs[p].I_neuron = nullptr;
-            }
+            if (changed) inputs[p].I_neuron = schedule.per_neuron(p, s, I_neuron[p]) ? I_neuron[p].data() : nullptr;
         }
+        b.launch(s, steps, inputs);
+        in_flight.push_back({s, steps});
+        s += steps;
+    };
 
-        b.advance(s, steps, inputs, spikes);
-
+    auto collect_oldest = [&] {
+        b.collect(spikes);
+        done = in_flight.front().first + in_flight.front().steps;
+        in_flight.pop_front();
         for (std::size_t p = 0; p < npop; ++p) {
             result.populations[p].spikes += spikes[p].count();
             auto& counts = result.populations[p].per_neuron;
@@ -118,8 +130,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
             r.take(spikes[r.population()]);
             if (r.pending() >= opt.batch_spikes) r.hand_over(*out);
         }
-        s += steps;
-        if (opt.on_window) opt.on_window(spikes, s);
+        if (opt.on_window) opt.on_window(spikes, done);
 
         const auto now = clock_type::now();
         if (out && std::chrono::duration<double>(now - last_flush).count() >= opt.flush_interval_s) {
@@ -129,20 +140,25 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
         }
         if (opt.progress && std::chrono::duration<double>(now - last_progress).count() >= 0.25) {
             const double wall = seconds_since(t0);
-            const double frac = static_cast<double>(s) / static_cast<double>(m.steps);
-            const double sim_ms = static_cast<double>(s) * m.dt;
+            const double frac = static_cast<double>(done) / static_cast<double>(m.steps);
+            const double sim_ms = static_cast<double>(done) * m.dt;
             std::fprintf(opt.progress, "\r  %5.1f%%  t = %.1f / %.1f ms  ETA %s  real-time factor %.3g   ", 100.0 * frac,
                          sim_ms, m.duration_ms(), format_duration(wall / frac - wall).c_str(), wall / (sim_ms * 1e-3));
             std::fflush(opt.progress);
             last_progress = now;
         }
+    };
+
+    while (s < m.steps || !in_flight.empty()) {
+        if (s < m.steps && in_flight.size() < depth) launch_next();
+        else collect_oldest();
     }
     if (opt.progress) {
         std::fprintf(opt.progress, "\r%*s\r", 78, "");
         std::fflush(opt.progress);
     }
 
-    result.totals.steps_done = s;
+    result.totals.steps_done = done;
     result.totals.wall_time_s = seconds_since(t0);
     result.totals.real_time_factor = m.steps > 0 ? result.totals.wall_time_s / (m.duration_ms() * 1e-3) : 0.0;
     result.totals.completed = true;

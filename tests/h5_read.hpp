@@ -108,3 +108,104 @@ private:
 };
 
 }  // namespace synfire::test
+
+namespace synfire::test {
+
+/// Every dataset and attribute of a, compared with b byte for byte, except the attributes named in skip.
+/// Returns "" when equal, else what differs.
+inline std::string compare_files(const std::string& a, const std::string& b, const std::vector<std::string>& skip) {
+    struct ctx {
+        hid_t other;
+        const std::vector<std::string>* skip;
+        std::string diff;
+    };
+    auto read_bytes = [](hid_t obj, bool attr, std::vector<unsigned char>& out, hid_t& type) {
+        type = attr ? H5Aget_type(obj) : H5Dget_type(obj);
+        const hid_t native = H5Tget_native_type(type, H5T_DIR_ASCEND);
+        const hid_t space = attr ? H5Aget_space(obj) : H5Dget_space(obj);
+        const hssize_t n = H5Sget_simple_extent_npoints(space);
+        out.assign(static_cast<std::size_t>(n) * H5Tget_size(native), 0);
+        if (H5Tis_variable_str(type) > 0) {  // compare the strings, not the pointers
+            std::vector<char*> ptrs(static_cast<std::size_t>(n));
+            if (attr) H5Aread(obj, native, ptrs.data());
+            else H5Dread(obj, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
+            out.clear();
+            for (char* p : ptrs) out.insert(out.end(), p, p + std::char_traits<char>::length(p) + 1);
+            H5Dvlen_reclaim(native, space, H5P_DEFAULT, ptrs.data());
+        } else if (n > 0) {
+            if (attr) H5Aread(obj, native, out.data());
+            else H5Dread(obj, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+        }
+        H5Sclose(space);
+        H5Tclose(native);
+    };
+    auto compare_attrs = [&](hid_t obj_a, hid_t obj_b, const std::string& path, ctx& c) {
+        const int na = H5Aget_num_attrs(obj_a);
+        if (na != H5Aget_num_attrs(obj_b)) c.diff += path + ": attribute count differs\n";
+        for (int i = 0; i < na; ++i) {
+            const hid_t aa = H5Aopen_by_idx(obj_a, ".", H5_INDEX_NAME, H5_ITER_INC, static_cast<hsize_t>(i), H5P_DEFAULT, H5P_DEFAULT);
+            char name[256] = {};
+            H5Aget_name(aa, sizeof name, name);
+            bool skipped = false;
+            for (const auto& s : *c.skip) skipped |= s == name;
+            if (!skipped) {
+                const hid_t ab = H5Aopen(obj_b, name, H5P_DEFAULT);
+                if (ab < 0) {
+                    c.diff += path + "@" + name + ": missing\n";
+                } else {
+                    std::vector<unsigned char> va, vb;
+                    hid_t ta, tb;
+                    read_bytes(aa, true, va, ta);
+                    read_bytes(ab, true, vb, tb);
+                    if (va != vb || H5Tequal(ta, tb) <= 0) c.diff += path + "@" + name + ": differs\n";
+                    H5Tclose(ta);
+                    H5Tclose(tb);
+                    H5Aclose(ab);
+                }
+            }
+            H5Aclose(aa);
+        }
+    };
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    const hid_t fa = H5Fopen(a.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    const hid_t fb = H5Fopen(b.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (fa < 0 || fb < 0) return "cannot open both files";
+    ctx c{fb, &skip, {}};
+    compare_attrs(fa, fb, "/", c);
+    struct visit_ctx {
+        ctx* c;
+        decltype(compare_attrs)* attrs;
+        decltype(read_bytes)* bytes;
+    } v{&c, &compare_attrs, &read_bytes};
+    H5Ovisit(
+        fa, H5_INDEX_NAME, H5_ITER_INC,
+        [](hid_t root, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+            auto& v = *static_cast<visit_ctx*>(data);
+            if (std::string(name) == ".") return 0;
+            if (H5Lexists(v.c->other, name, H5P_DEFAULT) <= 0) {
+                v.c->diff += std::string(name) + ": missing\n";
+                return 0;
+            }
+            const hid_t oa = H5Oopen(root, name, H5P_DEFAULT);
+            const hid_t ob = H5Oopen(v.c->other, name, H5P_DEFAULT);
+            (*v.attrs)(oa, ob, name, *v.c);
+            if (info->type == H5O_TYPE_DATASET) {
+                std::vector<unsigned char> da, db;
+                hid_t ta, tb;
+                (*v.bytes)(oa, false, da, ta);
+                (*v.bytes)(ob, false, db, tb);
+                if (da != db || H5Tequal(ta, tb) <= 0) v.c->diff += std::string(name) + ": data differ\n";
+                H5Tclose(ta);
+                H5Tclose(tb);
+            }
+            H5Oclose(oa);
+            H5Oclose(ob);
+            return 0;
+        },
+        &v);
+    H5Fclose(fa);
+    H5Fclose(fb);
+    return c.diff;
+}
+
+}  // namespace synfire::test

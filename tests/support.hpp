@@ -29,9 +29,8 @@ struct run_output {
     run_result result;
 };
 
-/// Runs the model on the CPU backend and keeps every spike and the final state.
-inline run_output run_cpu(const model& m, int threads = 0, int max_window = 0) {
-    auto b = make_cpu_backend(m, threads);
+/// Runs the model on a backend and keeps every spike and the final state.
+inline run_output run_on(const model& m, backend& b, int max_window = 0) {
     run_output out;
     out.spikes.resize(m.populations.size());
     run_options opt;
@@ -42,9 +41,15 @@ inline run_output run_cpu(const model& m, int threads = 0, int max_window = 0) {
                 for (std::uint32_t j = w[p].offsets[k]; j < w[p].offsets[k + 1]; ++j)
                     out.spikes[p].emplace_back(w[p].first_step + static_cast<std::int64_t>(k), w[p].ids[j]);
     };
-    out.result = simulate(m, *b, nullptr, opt);
-    for (std::size_t p = 0; p < m.populations.size(); ++p) out.final_state.push_back(b->state(p));
+    out.result = simulate(m, b, nullptr, opt);
+    for (std::size_t p = 0; p < m.populations.size(); ++p) out.final_state.push_back(b.state(p));
     return out;
+}
+
+/// The same on the CPU backend.
+inline run_output run_cpu(const model& m, int threads = 0, int max_window = 0) {
+    auto b = make_cpu_backend(m, threads);
+    return run_on(m, *b, max_window);
 }
 
 /// Bitwise equality of float arrays (so -0 != +0 and NaN payloads count); the index of the first difference

@@ -57,13 +57,21 @@ public:
     virtual std::string name() const = 0;
     /// What it runs on, for the output's root attributes (e.g. "2 OpenMP threads").
     virtual std::string device() const = 0;
-    /// Largest window advance() accepts; bounds the spike buffers (worst case: every neuron fires as
-    /// often as its refractory period allows).
+    /// Largest window launch() accepts; bounds the spike buffers.
     virtual int max_window() const = 0;
-    /// Advances every population by `steps` steps starting at first_step; out[p] receives population p's spikes.
-    virtual void advance(std::int64_t first_step, int steps, const std::vector<window_input>& in,
-                         std::vector<spike_window>& out) = 0;
-    /// Copies population p's state out.
+    /// Windows that may be launched before the oldest is collected (1: launch computes synchronously).
+    virtual int max_in_flight() const { return 1; }
+    /// Starts advancing every population by `steps` steps from first_step (the step after the last launched
+    /// window); in[p] is read before launch returns.
+    virtual void launch(std::int64_t first_step, int steps, const std::vector<window_input>& in) = 0;
+    /// Waits for the oldest launched window; out[p] receives population p's spikes.
+    virtual void collect(std::vector<spike_window>& out) = 0;
+    /// launch() then collect().
+    void advance(std::int64_t first_step, int steps, const std::vector<window_input>& in, std::vector<spike_window>& out) {
+        launch(first_step, steps, in);
+        collect(out);
+    }
+    /// Copies population p's state out, after every launched window.
     virtual population_state state(std::size_t p) const = 0;
 };
 

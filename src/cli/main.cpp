@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "synfire/backend.hpp"
+#include "synfire/cuda.hpp"
 #include "synfire/errors.hpp"
 #include "synfire/hdf5_output.hpp"
 #include "synfire/model_file.hpp"
@@ -49,10 +50,10 @@ void add_model_options(CLI::App* cmd, model_options& o) {
         ->type_name("KEY=VALUE");
 }
 
+/// cpu, cuda, or auto: the GPU when this build has the CUDA backend and a device is present.
 std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfire::model& m) {
-    if (o.backend == "cuda")
-        throw synfire::runtime_failure("--backend cuda: this build of synfire has no CUDA backend");
-    return synfire::make_cpu_backend(m, o.threads);
+    const bool cuda = o.backend == "cuda" || (o.backend == "auto" && !synfire::cuda_devices().empty());
+    return cuda ? synfire::make_cuda_backend(m) : synfire::make_cpu_backend(m, o.threads);
 }
 
 int run(const run_options& o) {
@@ -72,7 +73,29 @@ int run(const run_options& o) {
 
 int check(const model_options& o) {
     const synfire::model m = load(o);
-    std::cout << synfire::format_network(m) << "ok\n";
+    const synfire::gpu_memory_plan plan = synfire::cuda_memory_plan(m);
+    std::cout << synfire::format_network(m)
+              << fmt::format("  memory estimate (cuda backend): {} (state {}, stimulus currents {}, spike bitmaps {}, "
+                             "spike ids {}, scratch {}; windows of {} steps)\n",
+                             synfire::format_bytes(plan.total()), synfire::format_bytes(plan.state),
+                             synfire::format_bytes(plan.currents), synfire::format_bytes(plan.bitmaps),
+                             synfire::format_bytes(plan.spikes), synfire::format_bytes(plan.scratch), plan.window)
+              << "ok\n";
+    return 0;
+}
+
+int info() {
+    std::cout << "synfire " << synfire::version() << "\n" << synfire::build_info();
+    if (!synfire::cuda_built()) {
+        std::cout << "CUDA devices: none (built without CUDA)\n";
+        return 0;
+    }
+    const auto devices = synfire::cuda_devices();
+    if (devices.empty()) std::cout << "CUDA devices: none found\n";
+    for (const auto& d : devices)
+        std::cout << fmt::format("CUDA device {}: {}, compute capability {}.{}, {} SMs, {} total, {} free\n", d.index, d.name,
+                                 d.major, d.minor, d.multiprocessors, synfire::format_bytes(d.total_bytes),
+                                 synfire::format_bytes(d.free_bytes));
     return 0;
 }
 
@@ -102,6 +125,8 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd = app.add_subcommand("check", "validate a model file and print the network and its memory estimate");
     add_model_options(check_cmd, co);
 
+    CLI::App* info_cmd = app.add_subcommand("info", "print build options and the CUDA devices");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -111,6 +136,7 @@ int main(int argc, char** argv) {
 
     try {
         if (*run_cmd) return run(ro);
+        if (*info_cmd) return info();
         return check(co);
     } catch (const synfire::user_error& e) {
         std::cerr << "synfire: error: " << e.what() << "\n";

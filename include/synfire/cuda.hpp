@@ -1,0 +1,53 @@
+#pragma once
+// The CUDA backend's host interface. No CUDA types here: this header is included by builds without CUDA.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "synfire/backend.hpp"
+#include "synfire/model.hpp"
+
+namespace synfire {
+
+/// Sizes the CUDA backend is built around.
+namespace gpu_limits {
+inline constexpr int max_window = 64;                                     ///< steps per fused kernel launch
+inline constexpr std::uint64_t bitmap_budget = std::uint64_t{512} << 20;  ///< bytes of one window's spike bitmap per population
+inline constexpr std::uint64_t chunk_words = 256;                         ///< bitmap words per compaction block
+}  // namespace gpu_limits
+
+struct cuda_device_info {
+    int index = 0;
+    std::string name;
+    int major = 0, minor = 0;          ///< compute capability
+    int multiprocessors = 0;
+    std::uint64_t total_bytes = 0;
+    std::uint64_t free_bytes = 0;
+};
+
+/// Whether this build has the CUDA backend.
+bool cuda_built();
+
+/// CUDA devices this process can use (none without a driver, a device or a CUDA build).
+std::vector<cuda_device_info> cuda_devices();
+
+/// What the CUDA backend allocates on the device for a model [bytes], computed on the host before any
+/// allocation (the preflight, and `synfire check`).
+struct gpu_memory_plan {
+    int window = 1;                 ///< steps per window (fused kernel launch)
+    std::uint64_t state = 0;        ///< packed neuron state, 16 B (iaf_psc_exp) or 8 B (iaf_psc_delta) per neuron
+    std::uint64_t currents = 0;     ///< per-neuron stimulus current, 4 B per neuron of ramp-driven populations
+    std::uint64_t bitmaps = 0;      ///< spike bitmaps, one bit per neuron and step, two windows
+    std::uint64_t spikes = 0;       ///< compacted spike ids of a window (initial capacity; grows on demand)
+    std::uint64_t scratch = 0;      ///< compaction counts, offsets and scan storage
+    std::uint64_t total() const { return state + currents + bitmaps + spikes + scratch; }
+};
+gpu_memory_plan cuda_memory_plan(const model& m);
+
+/// The CUDA backend on device `device`. Checks first that the plan fits in the device's free memory and
+/// throws runtime_failure ("needs X GiB, device has Y GiB free") before allocating anything if not;
+/// throws runtime_failure without a CUDA build or device.
+std::unique_ptr<backend> make_cuda_backend(const model& m, int device = 0);
+
+}  // namespace synfire

@@ -1,0 +1,267 @@
+// The CUDA backend: packed neuron state on the device, one fused kernel per window and population,
+// spikes compacted in order on the device and copied out on a second stream while the next window runs.
+//
+// Window w (compute stream):  [upload per-neuron current if it changed] -> update kernel (w.steps steps,
+//                             spike bitmap[w % 2]) -> count + scan -> total to pinned host -> event
+// collect(w) (copy stream):   wait for the total -> write ids in (step, id) order -> copy ids and step
+//                             offsets to pinned host -> hand over
+// The host never waits inside a window; it waits once per window for the total of the window before.
+#include <algorithm>
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "cuda_check.hpp"
+#include "launchers.hpp"
+#include "synfire/cuda.hpp"
+
+namespace synfire {
+namespace cuda {
+namespace {
+
+constexpr int slots = 2;  // windows in flight
+
+double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
+
+struct population_buffers {
+    population_setup setup;
+    std::size_t words = 0;
+    std::size_t chunks = 0;  // compaction chunks of a full window
+    device_buffer<exp_state> exp;
+    device_buffer<delta_state> delta;
+    device_buffer<float> I_neuron;
+    bool I_neuron_active = false;
+    device_buffer<std::uint32_t> bitmap[slots], chunk_counts[slots], chunk_offsets[slots];
+    device_buffer<unsigned char> scan_storage[slots];
+    std::size_t scan_bytes = 0;
+    device_buffer<std::uint32_t> ids, step_offsets;
+    pinned_buffer<std::uint32_t> host_ids, host_offsets;
+};
+
+class cuda_backend final : public backend {
+public:
+    cuda_backend(const model& m, int device, const gpu_memory_plan& plan) : window_(plan.window) {
+        SYNFIRE_CUDA(cudaSetDevice(device));
+        cudaDeviceProp prop{};
+        SYNFIRE_CUDA(cudaGetDeviceProperties(&prop, device));
+        description_ = fmt::format("{} (sm {}{}), device {}", prop.name, prop.major, prop.minor, device);
+
+        const auto setup = make_setup(m);
+        totals_ = pinned_buffer<std::uint32_t>(slots * setup.size());
+        for (std::size_t p = 0; p < setup.size(); ++p) {
+            auto& b = pops_.emplace_back();
+            b.setup = setup[p];
+            const std::size_t n = setup[p].n;
+            b.words = (n + 31) / 32;
+            b.chunks = compaction_chunks(b.words, window_);
+            if (b.setup.model == neuron_model::iaf_psc_exp) b.exp = device_buffer<exp_state>(n);
+            else b.delta = device_buffer<delta_state>(n);
+            for (int s = 0; s < slots; ++s) {
+                b.bitmap[s] = device_buffer<std::uint32_t>(b.words * static_cast<std::size_t>(window_));
+                b.chunk_counts[s] = device_buffer<std::uint32_t>(b.chunks + 1);
+                b.chunk_offsets[s] = device_buffer<std::uint32_t>(b.chunks + 1);
+            }
+            b.scan_bytes = compaction_scan_bytes(b.chunks);
+            for (auto& s : b.scan_storage) s = device_buffer<unsigned char>(b.scan_bytes);
+            b.step_offsets = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_) + 1);
+            b.host_offsets = pinned_buffer<std::uint32_t>(static_cast<std::size_t>(window_) + 1);
+            const std::size_t capacity = std::min<std::size_t>(static_cast<std::size_t>(window_) * n, std::max<std::size_t>(std::size_t{1} << 20, n / 4));
+            b.ids = device_buffer<std::uint32_t>(capacity);
+            b.host_ids = pinned_buffer<std::uint32_t>(capacity);
+            upload_initial_state(m, p, b);
+        }
+        SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
+    }
+
+    ~cuda_backend() override {
+        // Outstanding work must finish before the buffers it uses are freed.
+        cudaStreamSynchronize(compute_);
+        cudaStreamSynchronize(copy_);
+    }
+
+    std::string name() const override { return "cuda"; }
+    std::string device() const override { return description_; }
+    int max_window() const override { return window_; }
+    int max_in_flight() const override { return slots; }
+
+    void launch(std::int64_t first_step, int steps, const std::vector<window_input>& in) override {
+        if (steps < 1 || steps > window_)
+            throw internal_error(fmt::format("cuda backend: window of {} steps (limit {})", steps, window_));
+        if (in_flight_.size() >= static_cast<std::size_t>(slots)) throw internal_error("cuda backend: too many windows in flight");
+        const int slot = next_slot_;
+        next_slot_ = (next_slot_ + 1) % slots;
+        step_currents I{};
+        for (std::size_t p = 0; p < pops_.size(); ++p) {
+            auto& b = pops_[p];
+            const std::uint32_t n = b.setup.n;
+            if (in[p].I_neuron_changed) {
+                b.I_neuron_active = in[p].I_neuron != nullptr;
+                if (b.I_neuron_active) {
+                    if (b.I_neuron.size() < n) b.I_neuron = device_buffer<float>(n);
+                    SYNFIRE_CUDA(cudaMemcpyAsync(b.I_neuron.data(), in[p].I_neuron, n * sizeof(float), cudaMemcpyHostToDevice, compute_));
+                }
+            }
+            std::copy(in[p].I_uniform, in[p].I_uniform + steps, I.I);
+            const float* I_neuron = b.I_neuron_active ? b.I_neuron.data() : nullptr;
+            if (b.setup.model == neuron_model::iaf_psc_exp)
+                update_iaf_psc_exp(b.exp.data(), I_neuron, nullptr, b.bitmap[slot].data(), n, steps, I, b.setup.exp, compute_);
+            else
+                update_iaf_psc_delta(b.delta.data(), I_neuron, nullptr, b.bitmap[slot].data(), n, steps, I, b.setup.delta, compute_);
+            count_spikes(b.bitmap[slot].data(), b.words, steps, b.chunk_counts[slot].data(), b.chunk_offsets[slot].data(),
+                         b.scan_storage[slot].data(), b.scan_bytes, compute_);
+            SYNFIRE_CUDA(cudaMemcpyAsync(&totals_[static_cast<std::size_t>(slot) * pops_.size() + p],
+                                         b.chunk_offsets[slot].data() + compaction_chunks(b.words, steps), sizeof(std::uint32_t),
+                                         cudaMemcpyDeviceToHost, compute_));
+        }
+        counted_[slot].record(compute_);
+        in_flight_.push_back({first_step, steps, slot});
+    }
+
+    void collect(std::vector<spike_window>& out) override {
+        if (in_flight_.empty()) throw internal_error("cuda backend: collect without a launched window");
+        const window w = in_flight_.front();
+        counted_[w.slot].synchronize();
+        out.resize(pops_.size());
+        for (std::size_t p = 0; p < pops_.size(); ++p) {
+            auto& b = pops_[p];
+            const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
+            if (total > b.ids.size()) {  // more spikes than ever before: grow (the copy stream is idle here)
+                const std::size_t capacity = std::max<std::size_t>(total, 2 * b.ids.size());
+                b.ids = device_buffer<std::uint32_t>();
+                b.host_ids = pinned_buffer<std::uint32_t>();
+                b.ids = device_buffer<std::uint32_t>(capacity);
+                b.host_ids = pinned_buffer<std::uint32_t>(capacity);
+            }
+            write_spikes(b.bitmap[w.slot].data(), b.words, w.steps, b.chunk_offsets[w.slot].data(), b.ids.data(),
+                         b.step_offsets.data(), copy_);
+            SYNFIRE_CUDA(cudaMemcpyAsync(b.host_offsets.data(), b.step_offsets.data(), (static_cast<std::size_t>(w.steps) + 1) * sizeof(std::uint32_t),
+                                         cudaMemcpyDeviceToHost, copy_));
+            if (total)
+                SYNFIRE_CUDA(cudaMemcpyAsync(b.host_ids.data(), b.ids.data(), total * sizeof(std::uint32_t), cudaMemcpyDeviceToHost, copy_));
+            SYNFIRE_CUDA(cudaStreamSynchronize(copy_));
+            spike_window& sw = out[p];
+            sw.first_step = w.first_step;
+            sw.offsets.assign(b.host_offsets.data(), b.host_offsets.data() + w.steps + 1);
+            sw.ids.assign(b.host_ids.data(), b.host_ids.data() + total);
+            if (sw.offsets.back() != total) throw internal_error("cuda backend: spike compaction lost count");
+        }
+        in_flight_.pop_front();
+    }
+
+    population_state state(std::size_t p) const override {
+        SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
+        const auto& b = pops_.at(p);
+        const std::size_t n = b.setup.n;
+        population_state s;
+        s.V.resize(n);
+        s.r.resize(n);
+        if (b.setup.model == neuron_model::iaf_psc_exp) {
+            std::vector<exp_state> host(n);
+            SYNFIRE_CUDA(cudaMemcpy(host.data(), b.exp.data(), n * sizeof(exp_state), cudaMemcpyDeviceToHost));
+            s.I_ex.resize(n);
+            s.I_in.resize(n);
+            for (std::size_t i = 0; i < n; ++i) s.V[i] = host[i].V, s.I_ex[i] = host[i].I_ex, s.I_in[i] = host[i].I_in, s.r[i] = host[i].r;
+        } else {
+            std::vector<delta_state> host(n);
+            SYNFIRE_CUDA(cudaMemcpy(host.data(), b.delta.data(), n * sizeof(delta_state), cudaMemcpyDeviceToHost));
+            for (std::size_t i = 0; i < n; ++i) s.V[i] = host[i].V, s.r[i] = host[i].r;
+        }
+        return s;
+    }
+
+private:
+    struct window {
+        std::int64_t first_step;
+        int steps;
+        int slot;
+    };
+
+    /// Initial potentials are drawn on the host (the same pure function as the CPU backend) and uploaded in
+    /// pieces, so a billion neurons never need their whole state in host memory.
+    void upload_initial_state(const model& m, std::size_t p, population_buffers& b) {
+        constexpr std::size_t piece = std::size_t{1} << 22;
+        const std::size_t n = b.setup.n;
+        const bool exp = b.setup.model == neuron_model::iaf_psc_exp;
+        std::vector<float> V(std::min(n, piece));
+        pinned_buffer<exp_state> exp_host(exp ? std::min(n, piece) : 0);
+        pinned_buffer<delta_state> delta_host(exp ? 0 : std::min(n, piece));
+        for (std::size_t begin = 0; begin < n; begin += piece) {
+            const std::size_t len = std::min(piece, n - begin);
+            initial_potentials(m, p, begin, begin + len, V.data());
+            SYNFIRE_CUDA(cudaStreamSynchronize(compute_));  // the previous piece has left the staging buffer
+            if (exp) {
+                for (std::size_t i = 0; i < len; ++i) exp_host[i] = exp_state{V[i], 0.0f, 0.0f, 0};
+                SYNFIRE_CUDA(cudaMemcpyAsync(b.exp.data() + begin, exp_host.data(), len * sizeof(exp_state), cudaMemcpyHostToDevice, compute_));
+            } else {
+                for (std::size_t i = 0; i < len; ++i) delta_host[i] = delta_state{V[i], 0};
+                SYNFIRE_CUDA(cudaMemcpyAsync(b.delta.data() + begin, delta_host.data(), len * sizeof(delta_state), cudaMemcpyHostToDevice, compute_));
+            }
+        }
+        SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
+    }
+
+    int window_;
+    std::string description_;
+    stream compute_, copy_;
+    event counted_[slots];
+    pinned_buffer<std::uint32_t> totals_;  // [slot][population]
+    std::vector<population_buffers> pops_;
+    std::deque<window> in_flight_;
+    int next_slot_ = 0;
+};
+
+/// The device count, 0 when there is no driver or device (the error is cleared, it is not sticky).
+int device_count() {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    return n;
+}
+
+}  // namespace
+}  // namespace cuda
+
+bool cuda_built() { return true; }
+
+std::vector<cuda_device_info> cuda_devices() {
+    std::vector<cuda_device_info> out;
+    const int n = cuda::device_count();
+    for (int d = 0; d < n; ++d) {
+        cudaDeviceProp prop{};
+        SYNFIRE_CUDA(cudaGetDeviceProperties(&prop, d));
+        cuda_device_info info;
+        info.index = d;
+        info.name = prop.name;
+        info.major = prop.major;
+        info.minor = prop.minor;
+        info.multiprocessors = prop.multiProcessorCount;
+        SYNFIRE_CUDA(cudaSetDevice(d));
+        std::size_t free = 0, total = 0;
+        SYNFIRE_CUDA(cudaMemGetInfo(&free, &total));
+        info.free_bytes = free;
+        info.total_bytes = total;
+        out.push_back(info);
+    }
+    return out;
+}
+
+std::unique_ptr<backend> make_cuda_backend(const model& m, int device) {
+    const int n = cuda::device_count();
+    if (n == 0) throw runtime_failure("--backend cuda: no CUDA device found (driver missing, no GPU, or CUDA_VISIBLE_DEVICES empty)");
+    if (device < 0 || device >= n) throw runtime_failure(fmt::format("CUDA device {} does not exist ({} found)", device, n));
+    SYNFIRE_CUDA(cudaSetDevice(device));
+    std::size_t free = 0, total = 0;
+    SYNFIRE_CUDA(cudaMemGetInfo(&free, &total));
+    const gpu_memory_plan plan = cuda_memory_plan(m);
+    if (plan.total() > free)
+        throw runtime_failure(fmt::format(
+            "device memory: the model needs {:.2f} GiB, device {} has {:.2f} GiB free of {:.2f} GiB "
+            "(state {:.2f}, stimulus currents {:.2f}, spike bitmaps {:.2f}, spike ids {:.2f}, scratch {:.2f} GiB)",
+            cuda::gib(plan.total()), device, cuda::gib(free), cuda::gib(total), cuda::gib(plan.state), cuda::gib(plan.currents),
+            cuda::gib(plan.bitmaps), cuda::gib(plan.spikes), cuda::gib(plan.scratch)));
+    return std::make_unique<cuda::cuda_backend>(m, device, plan);
+}
+
+}  // namespace synfire

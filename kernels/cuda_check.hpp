@@ -1,0 +1,123 @@
+#pragma once
+// CUDA error checks and RAII owners for the CUDA backend (host code; includes the CUDA runtime).
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "synfire/errors.hpp"
+
+namespace synfire::cuda {
+
+/// Throws runtime_failure naming the error and where it happened. A sticky error (a kernel fault) is
+/// reported as such: the context is unusable afterwards.
+inline void check(cudaError_t e, const char* what, const char* file, int line) {
+    if (e == cudaSuccess) return;
+    throw runtime_failure(fmt::format("CUDA error {} ({}) in {} at {}:{}", cudaGetErrorName(e), cudaGetErrorString(e), what, file, line));
+}
+
+}  // namespace synfire::cuda
+
+/// Checks a CUDA runtime call.
+#define SYNFIRE_CUDA(call) ::synfire::cuda::check((call), #call, __FILE__, __LINE__)
+
+/// Checks the launch that precedes it; in debug builds also waits for the kernel, so a fault is reported
+/// at its launch site.
+#ifdef NDEBUG
+#define SYNFIRE_CUDA_LAUNCHED(name) ::synfire::cuda::check(cudaGetLastError(), name, __FILE__, __LINE__)
+#else
+#define SYNFIRE_CUDA_LAUNCHED(name)                                                    \
+    do {                                                                               \
+        ::synfire::cuda::check(cudaGetLastError(), name, __FILE__, __LINE__);          \
+        ::synfire::cuda::check(cudaDeviceSynchronize(), name, __FILE__, __LINE__);     \
+    } while (0)
+#endif
+
+namespace synfire::cuda {
+
+/// Device memory for n elements of T.
+template <class T>
+class device_buffer {
+public:
+    device_buffer() = default;
+    explicit device_buffer(std::size_t n) : n_(n) {
+        if (n) SYNFIRE_CUDA(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)));
+    }
+    device_buffer(device_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+    device_buffer& operator=(device_buffer&& o) noexcept {
+        std::swap(p_, o.p_);
+        std::swap(n_, o.n_);
+        return *this;
+    }
+    device_buffer(const device_buffer&) = delete;
+    device_buffer& operator=(const device_buffer&) = delete;
+    ~device_buffer() {
+        if (p_) cudaFree(p_);
+    }
+    T* data() const { return p_; }
+    std::size_t size() const { return n_; }
+
+private:
+    T* p_ = nullptr;
+    std::size_t n_ = 0;
+};
+
+/// Page-locked host memory for n elements of T (asynchronous copies).
+template <class T>
+class pinned_buffer {
+public:
+    pinned_buffer() = default;
+    explicit pinned_buffer(std::size_t n) : n_(n) {
+        if (n) SYNFIRE_CUDA(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)));
+    }
+    pinned_buffer(pinned_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+    pinned_buffer& operator=(pinned_buffer&& o) noexcept {
+        std::swap(p_, o.p_);
+        std::swap(n_, o.n_);
+        return *this;
+    }
+    pinned_buffer(const pinned_buffer&) = delete;
+    pinned_buffer& operator=(const pinned_buffer&) = delete;
+    ~pinned_buffer() {
+        if (p_) cudaFreeHost(p_);
+    }
+    T* data() const { return p_; }
+    std::size_t size() const { return n_; }
+    T& operator[](std::size_t i) const { return p_[i]; }
+
+private:
+    T* p_ = nullptr;
+    std::size_t n_ = 0;
+};
+
+class stream {
+public:
+    stream() { SYNFIRE_CUDA(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
+    stream(const stream&) = delete;
+    stream& operator=(const stream&) = delete;
+    ~stream() { cudaStreamDestroy(s_); }
+    operator cudaStream_t() const { return s_; }  // NOLINT: reads like the handle
+    void synchronize() const { SYNFIRE_CUDA(cudaStreamSynchronize(s_)); }
+
+private:
+    cudaStream_t s_ = nullptr;
+};
+
+class event {
+public:
+    event() { SYNFIRE_CUDA(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming)); }
+    event(const event&) = delete;
+    event& operator=(const event&) = delete;
+    ~event() { cudaEventDestroy(e_); }
+    operator cudaEvent_t() const { return e_; }  // NOLINT
+    void record(cudaStream_t s) { SYNFIRE_CUDA(cudaEventRecord(e_, s)); }
+    void synchronize() const { SYNFIRE_CUDA(cudaEventSynchronize(e_)); }
+
+private:
+    cudaEvent_t e_ = nullptr;
+};
+
+}  // namespace synfire::cuda

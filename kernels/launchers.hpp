@@ -1,0 +1,41 @@
+#pragma once
+// Host launchers of the CUDA kernels. Each checks its launch; none synchronises (except in debug builds).
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gpu_state.hpp"
+#include "synfire/cuda.hpp"
+#include "synfire/lif.hpp"
+
+namespace synfire::cuda {
+
+/// The current I_e + population-wide stimuli of each step of a window [pA], passed by value to the kernel.
+struct step_currents {
+    float I[gpu_limits::max_window];
+};
+
+/// Advances n iaf_psc_exp neurons by `steps` steps (one thread per neuron, state in registers across the
+/// steps). I_neuron (nullable): per-neuron stimulus current added to each step's current. input (nullable):
+/// the ring-buffer slot of this step, read and cleared; only with steps == 1. Spikes of step k go to
+/// bitmap[k·words + i/32] bit i%32, words = ceil(n/32).
+void update_iaf_psc_exp(exp_state* state, const float* I_neuron, exp_input* input, std::uint32_t* bitmap, std::uint32_t n,
+                        int steps, const step_currents& I, const iaf_psc_exp_coeffs& c, cudaStream_t s);
+
+/// The same for iaf_psc_delta; input: summed jumps [mV·2^32].
+void update_iaf_psc_delta(delta_state* state, const float* I_neuron, std::int64_t* input, std::uint32_t* bitmap,
+                          std::uint32_t n, int steps, const step_currents& I, const iaf_psc_delta_coeffs& c, cudaStream_t s);
+
+/// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).
+/// Step 1 counts the spikes of each chunk of gpu_limits::chunk_words words and scans the counts:
+/// chunk_offsets[chunks] is then the window's total. Step 2 (once the host knows the total fits) writes
+/// ids[] and step_offsets[0..steps].
+std::size_t compaction_chunks(std::size_t words, int steps);
+std::size_t compaction_scan_bytes(std::size_t chunks);
+void count_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, std::uint32_t* chunk_counts,
+                  std::uint32_t* chunk_offsets, void* scan_storage, std::size_t scan_bytes, cudaStream_t s);
+void write_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, const std::uint32_t* chunk_offsets,
+                  std::uint32_t* ids, std::uint32_t* step_offsets, cudaStream_t s);
+
+}  // namespace synfire::cuda

@@ -1,0 +1,224 @@
+// CUDA backend against the CPU reference, bit for bit. Every test skips without a CUDA device.
+#include <gtest/gtest.h>
+
+#include <cuda_runtime.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include <unistd.h>
+
+#include "cuda_check.hpp"
+#include "h5_read.hpp"
+#include "synfire/hdf5_output.hpp"
+#include "launchers.hpp"
+#include "support.hpp"
+#include "synfire/cuda.hpp"
+#include "synfire/errors.hpp"
+#include "synfire/fixed_point.hpp"
+#include "synfire/propagators.hpp"
+
+namespace synfire {
+namespace {
+
+bool have_device() {
+    static const bool yes = !cuda_devices().empty();
+    return yes;
+}
+
+#define REQUIRE_DEVICE() \
+    if (!have_device()) GTEST_SKIP() << "no CUDA device"
+
+/// One population of n neurons of the model under dc + ramp + step_current, random initial potentials.
+std::string stimulated(const char* neuron_model, std::uint64_t n, double duration) {
+    return fmt::format(R"(
+[simulation]
+dt = 0.1
+duration = {}
+seed = 17
+[populations.P]
+model = "{}"
+n = {}
+params = {{ t_ref = 1.5 }}
+V_init = {{ distribution = "uniform", low = -70.0, high = -54.0 }}
+[[stimuli]]
+type = "dc"
+target = "P"
+amplitude = 120.0
+start = 3.0
+[[stimuli]]
+type = "ramp"
+target = "P"
+from = 100.0
+to = 900.0
+stop = 20.0
+[[stimuli]]
+type = "step_current"
+target = "P"
+times = [0.0, 7.5, 15.0]
+amplitudes = [250.0, -80.0, 400.0]
+)",
+                       duration, neuron_model, n);
+}
+
+::testing::AssertionResult same_run(const test::run_output& a, const test::run_output& b) {
+    for (std::size_t p = 0; p < a.spikes.size(); ++p) {
+        if (a.spikes[p] != b.spikes[p]) {
+            std::size_t i = 0;
+            while (i < a.spikes[p].size() && i < b.spikes[p].size() && a.spikes[p][i] == b.spikes[p][i]) ++i;
+            return ::testing::AssertionFailure() << "population " << p << ": spike lists differ from entry " << i << " ("
+                                                 << a.spikes[p].size() << " vs " << b.spikes[p].size() << " spikes)";
+        }
+        if (auto r = test::same_state(a.final_state[p], b.final_state[p]); !r) return r << " (population " << p << ")";
+    }
+    return ::testing::AssertionSuccess();
+}
+
+struct size_case {
+    const char* model;
+    std::uint64_t n;
+};
+
+class CpuVsGpu : public ::testing::TestWithParam<size_case> {};
+
+TEST_P(CpuVsGpu, SpikesAndFinalStateAreBitIdentical) {
+    REQUIRE_DEVICE();
+    const auto [neuron_model, n] = GetParam();
+    const double duration = n > 10000 ? 30.0 : 200.0;
+    const model m = test::model_from(stimulated(neuron_model, n, duration));
+    const auto cpu = test::run_cpu(m, 2);
+    auto gpu_backend = make_cuda_backend(m);
+    const auto gpu = test::run_on(m, *gpu_backend);
+    EXPECT_TRUE(same_run(cpu, gpu));
+    EXPECT_GT(cpu.spikes[0].size(), n / 2) << "the case must exercise spiking";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, CpuVsGpu,
+                         ::testing::Values(size_case{"iaf_psc_exp", 1}, size_case{"iaf_psc_exp", 31}, size_case{"iaf_psc_exp", 32},
+                                           size_case{"iaf_psc_exp", 33}, size_case{"iaf_psc_exp", 255}, size_case{"iaf_psc_exp", 257},
+                                           size_case{"iaf_psc_exp", 100000}, size_case{"iaf_psc_exp", 1000007},
+                                           size_case{"iaf_psc_delta", 1}, size_case{"iaf_psc_delta", 31}, size_case{"iaf_psc_delta", 32},
+                                           size_case{"iaf_psc_delta", 33}, size_case{"iaf_psc_delta", 255}, size_case{"iaf_psc_delta", 257},
+                                           size_case{"iaf_psc_delta", 100000}, size_case{"iaf_psc_delta", 1000007}),
+                         [](const auto& info) { return fmt::format("{}_{}", info.param.model, info.param.n); });
+
+TEST(CudaBackend, EveryNeuronSpikingEveryStep) {
+    REQUIRE_DEVICE();
+    for (const char* neuron_model : {"iaf_psc_exp", "iaf_psc_delta"}) {
+        const model m = test::model_from(fmt::format(R"(
+[simulation]
+duration = 10.0
+[populations.P]
+model = "{}"
+n = 70001
+params = {{ t_ref = 0.0, I_e = 1.0e6 }}
+)",
+                                                     neuron_model));
+        const auto cpu = test::run_cpu(m, 2);
+        auto b = make_cuda_backend(m);
+        const auto gpu = test::run_on(m, *b);
+        EXPECT_EQ(gpu.spikes[0].size(), 70001u * 100u) << neuron_model;
+        EXPECT_TRUE(same_run(cpu, gpu)) << neuron_model;
+    }
+}
+
+TEST(CudaBackend, WindowLengthDoesNotChangeResults) {
+    REQUIRE_DEVICE();
+    const model m = test::model_from(stimulated("iaf_psc_exp", 5000, 100.0));
+    auto a = make_cuda_backend(m);
+    auto b = make_cuda_backend(m);
+    EXPECT_TRUE(same_run(test::run_on(m, *a, 1), test::run_on(m, *b)));
+}
+
+TEST(CudaBackend, ComparisonCatchesOneFlippedBit) {
+    REQUIRE_DEVICE();
+    const model m = test::model_from(stimulated("iaf_psc_exp", 257, 50.0));
+    auto b = make_cuda_backend(m);
+    const auto gpu = test::run_on(m, *b);
+    auto tampered = gpu;
+    std::uint32_t bits;
+    std::memcpy(&bits, &tampered.final_state[0].V[100], 4);
+    bits ^= 1u;
+    std::memcpy(&tampered.final_state[0].V[100], &bits, 4);
+    EXPECT_FALSE(same_run(gpu, tampered));
+    auto dropped = gpu;
+    dropped.spikes[0].pop_back();
+    EXPECT_FALSE(same_run(gpu, dropped));
+}
+
+TEST(CudaBackend, SynapticInputPathMatchesTheCpuStep) {
+    // The networked kernel (one step, input slot read and cleared) against the shared step on the host.
+    REQUIRE_DEVICE();
+    constexpr std::uint32_t n = 1000;
+    neuron_params p;
+    p.tau_syn_ex = 0.5;
+    p.tau_syn_in = 3.0;
+    const auto c = make_iaf_psc_exp_coeffs(p, 0.1);
+    std::vector<cuda::exp_state> host(n);
+    std::vector<cuda::exp_input> input(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        host[i] = {0.013f * i, 1.7f * i, -0.9f * i, static_cast<std::int32_t>(i % 3)};
+        input[i] = {to_fixed(0.37 * i - 50.0), to_fixed(-0.11 * i)};
+    }
+    cuda::device_buffer<cuda::exp_state> d_state(n);
+    cuda::device_buffer<cuda::exp_input> d_input(n);
+    cuda::device_buffer<std::uint32_t> d_bitmap((n + 31) / 32);
+    SYNFIRE_CUDA(cudaMemcpy(d_state.data(), host.data(), n * sizeof(cuda::exp_state), cudaMemcpyHostToDevice));
+    SYNFIRE_CUDA(cudaMemcpy(d_input.data(), input.data(), n * sizeof(cuda::exp_input), cudaMemcpyHostToDevice));
+    cuda::step_currents I{};
+    I.I[0] = 376.5f;
+    cuda::update_iaf_psc_exp(d_state.data(), nullptr, d_input.data(), d_bitmap.data(), n, 1, I, c, nullptr);
+    std::vector<cuda::exp_state> gpu(n);
+    std::vector<cuda::exp_input> cleared(n);
+    std::vector<std::uint32_t> bitmap((n + 31) / 32);
+    SYNFIRE_CUDA(cudaMemcpy(gpu.data(), d_state.data(), n * sizeof(cuda::exp_state), cudaMemcpyDeviceToHost));
+    SYNFIRE_CUDA(cudaMemcpy(cleared.data(), d_input.data(), n * sizeof(cuda::exp_input), cudaMemcpyDeviceToHost));
+    SYNFIRE_CUDA(cudaMemcpy(bitmap.data(), d_bitmap.data(), bitmap.size() * 4, cudaMemcpyDeviceToHost));
+    for (std::uint32_t i = 0; i < n; ++i) {
+        cuda::exp_state s = host[i];
+        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I.I[0], fixed_to_float(input[i].ex), fixed_to_float(input[i].in), c);
+        ASSERT_EQ(std::memcmp(&s, &gpu[i], sizeof s), 0) << "neuron " << i;
+        ASSERT_EQ(spike, ((bitmap[i / 32] >> (i % 32)) & 1u) != 0) << "neuron " << i;
+        ASSERT_EQ(cleared[i].ex, 0);
+        ASSERT_EQ(cleared[i].in, 0);
+    }
+}
+
+TEST(CudaBackend, OutputFilesAreIdenticalBetweenBackendsButForTiming) {
+    REQUIRE_DEVICE();
+    const auto dir = std::filesystem::temp_directory_path() / ("synfire_cuda_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const model m = test::model_from(stimulated("iaf_psc_exp", 20000, 100.0) + "[[recorders]]\ntype = \"spikes\"\npopulation = \"P\"\n");
+    for (const char* kind : {"cpu", "cuda"}) {
+        auto b = std::string(kind) == "cpu" ? make_cpu_backend(m, 2) : make_cuda_backend(m);
+        auto out = open_hdf5_output((dir / (std::string(kind) + ".h5")).string(), true, m, {b->name(), b->device(), 1});
+        const run_result r = simulate(m, *b, out.get());
+        out->finish(r.totals);
+    }
+    const std::string cpu = (dir / "cpu.h5").string(), gpu = (dir / "cuda.h5").string();
+    const std::vector<std::string> timing = {"wall_time", "real_time_factor", "backend", "device"};
+    EXPECT_EQ(test::compare_files(cpu, gpu, timing), "");
+    EXPECT_GT(test::h5_file(gpu).uint64s("/spikes/P/node_ids").size(), 10000u);
+    // must fail: the comparison sees the backend attribute when it is not skipped
+    EXPECT_NE(test::compare_files(cpu, gpu, {"wall_time", "real_time_factor", "device"}), "");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(CudaBackend, PreflightRefusesWhatDoesNotFit) {
+    REQUIRE_DEVICE();
+    std::string text = "[simulation]\nduration = 1.0\n";
+    for (int p = 0; p < 16; ++p) text += fmt::format("[populations.P{}]\nmodel = \"iaf_psc_exp\"\nn = 4000000000\n", p);
+    const model m = test::model_from(text);
+    try {
+        make_cuda_backend(m);
+        FAIL() << "a 1 TB model was accepted";
+    } catch (const runtime_failure& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find("needs"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("GiB free"), std::string::npos) << msg;
+    }
+}
+
+}  // namespace
+}  // namespace synfire

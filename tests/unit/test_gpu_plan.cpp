@@ -1,0 +1,54 @@
+// The CUDA backend's memory plan is host arithmetic: checked here on every machine, GPU or not.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "support.hpp"
+#include "synfire/cuda.hpp"
+
+namespace synfire {
+namespace {
+
+model fi_model(std::uint64_t n, const char* neuron_model = "iaf_psc_exp") {
+    return test::model_from(fmt::format(
+        "[simulation]\nduration = 10.0\n[populations.E]\nmodel = \"{}\"\nn = {}\n"
+        "[[stimuli]]\ntype = \"ramp\"\ntarget = \"E\"\nfrom = 0.0\nto = 1000.0\n",
+        neuron_model, n));
+}
+
+constexpr std::uint64_t GiB = std::uint64_t{1} << 30;
+
+TEST(GpuPlan, OneBillionNeuronsFitAnEightyGigabyteCard) {
+    const gpu_memory_plan plan = cuda_memory_plan(fi_model(1'000'000'000));
+    EXPECT_EQ(plan.state, 16'000'000'000u);       // packed 16-byte state
+    EXPECT_EQ(plan.currents, 4'000'000'000u);     // the ramp's per-neuron current
+    EXPECT_EQ(plan.window, 4);                    // a window's spike count must fit 32 bits
+    EXPECT_EQ(plan.bitmaps, 2u * 4u * 31'250'000u * 4u);
+    EXPECT_EQ(plan.spikes, 250'000'000u * 4u);    // n/4 ids to start with
+    EXPECT_LT(plan.total(), 30 * GiB);
+    EXPECT_LT(plan.total(), 78 * GiB) << "an H100 has about 79 GiB free";
+}
+
+TEST(GpuPlan, FiveBillionNeuronsDoNot) {
+    model m = fi_model(2'500'000'000);
+    m.populations.push_back(m.populations[0]);
+    m.populations[1].name = "F";
+    EXPECT_GT(cuda_memory_plan(m).total(), 80 * GiB);
+}
+
+TEST(GpuPlan, SmallModelsGetFullWindows) {
+    const gpu_memory_plan plan = cuda_memory_plan(fi_model(1000));
+    EXPECT_EQ(plan.window, gpu_limits::max_window);
+    EXPECT_EQ(plan.state, 16'000u);
+    EXPECT_EQ(cuda_memory_plan(fi_model(1000, "iaf_psc_delta")).state, 8'000u);
+}
+
+TEST(GpuPlan, BitmapBudgetBoundsTheWindow) {
+    // 1e8 neurons: 3 125 000 words per step, 512 MiB / 12.5 MB = 42 steps
+    const gpu_memory_plan plan = cuda_memory_plan(fi_model(100'000'000));
+    EXPECT_EQ(plan.window, 42);
+    EXPECT_LE(plan.bitmaps, 2 * gpu_limits::bitmap_budget);
+}
+
+}  // namespace
+}  // namespace synfire
