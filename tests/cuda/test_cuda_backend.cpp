@@ -80,6 +80,8 @@ struct size_case {
     std::uint64_t n;
 };
 
+void PrintTo(const size_case& c, std::ostream* os) { *os << c.model << " n=" << c.n; }
+
 class CpuVsGpu : public ::testing::TestWithParam<size_case> {};
 
 TEST_P(CpuVsGpu, SpikesAndFinalStateAreBitIdentical) {

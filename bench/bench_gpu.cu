@@ -1,0 +1,257 @@
+// GPU neuron-update benchmarks, each against a device-to-device copy of the same bytes in the same run.
+//
+//   networked step   one step of iaf_psc_exp with a synaptic input slot read and cleared, the engine's kernel:
+//                    packed state 16 B read + 16 B written, input slot 16 B read + 16 B cleared, 1/8 B of
+//                    spike bitmap = 64.125 B per neuron (the floor: 64 B / copy bandwidth per neuron)
+//   naive SoA step   the same step with six separate arrays (V, I_ex, I_in, r, input ex, input in), the
+//                    layout DESIGN.md measured at 25% of copy bandwidth: kept here to show the layout choice
+//   fused window     the engine's uncoupled path: k steps per launch with the state in registers (F-I sweep,
+//                    ramp current), 36 B per neuron and window + k/8 B of bitmap, then the ordered spike
+//                    compaction of the window (count, scan, write)
+//
+// usage: bench_gpu [--json FILE] [--max-n N]
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cuda_check.hpp"
+#include "launchers.hpp"
+#include "synfire/fixed_point.hpp"
+#include "synfire/lif.hpp"
+#include "synfire/model.hpp"
+#include "synfire/propagators.hpp"
+
+using namespace synfire;
+using namespace synfire::cuda;
+
+namespace {
+
+// ---------------------------------------------------------------- the naive layout, for comparison only
+
+struct soa {
+    float *V, *I_ex, *I_in;
+    std::int32_t* r;
+    std::int64_t *in_ex, *in_in;
+    std::uint32_t* bitmap;
+};
+
+__global__ void naive_soa_step(soa a, std::uint32_t n, float I, iaf_psc_exp_coeffs c) {
+    const std::uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    const bool live = i < n;
+    float V = 0, ie = 0, ii = 0, ex = 0, in = 0;
+    std::int32_t r = 0;
+    if (live) {
+        V = a.V[i], ie = a.I_ex[i], ii = a.I_in[i], r = a.r[i];
+        ex = fixed_to_float(a.in_ex[i]), in = fixed_to_float(a.in_in[i]);
+        a.in_ex[i] = 0, a.in_in[i] = 0;
+    }
+    const bool spike = iaf_psc_exp_step(V, ie, ii, r, I, ex, in, c) && live;
+    const std::uint32_t bits = __ballot_sync(0xFFFFFFFFu, spike);
+    if ((threadIdx.x & 31u) == 0 && (i >> 5) < (n + 31) / 32) a.bitmap[i >> 5] = bits;
+    if (live) a.V[i] = V, a.I_ex[i] = ie, a.I_in[i] = ii, a.r[i] = r;
+}
+
+// ---------------------------------------------------------------- timing
+
+class timer {
+public:
+    timer() {
+        SYNFIRE_CUDA(cudaEventCreate(&a_));
+        SYNFIRE_CUDA(cudaEventCreate(&b_));
+    }
+    ~timer() {
+        cudaEventDestroy(a_);
+        cudaEventDestroy(b_);
+    }
+    /// Mean seconds per call of f over `reps` calls after one warm-up call.
+    template <class F>
+    double seconds(int reps, F&& f) {
+        f();
+        SYNFIRE_CUDA(cudaEventRecord(a_));
+        for (int i = 0; i < reps; ++i) f();
+        SYNFIRE_CUDA(cudaEventRecord(b_));
+        SYNFIRE_CUDA(cudaEventSynchronize(b_));
+        float ms = 0;
+        SYNFIRE_CUDA(cudaEventElapsedTime(&ms, a_, b_));
+        return ms * 1e-3 / reps;
+    }
+
+private:
+    cudaEvent_t a_, b_;
+};
+
+int reps_for(std::uint64_t bytes) { return static_cast<int>(std::clamp<std::uint64_t>((std::uint64_t{20} << 30) / std::max<std::uint64_t>(bytes, 1), 5, 2000)); }
+
+struct row {
+    std::string kind;
+    std::uint64_t n;
+    int steps;
+    double seconds;         // per launch (window)
+    double bytes;           // per launch
+    double copy_gbs;        // D2D copy of the same bytes, same run
+    double updates_per_s;
+};
+
+/// Bandwidth of a device-to-device copy moving `bytes` in total (bytes/2 read, bytes/2 written).
+double copy_bandwidth(std::uint64_t bytes, timer& t) {
+    const std::size_t half = static_cast<std::size_t>(bytes / 2);
+    device_buffer<unsigned char> src(half), dst(half);
+    SYNFIRE_CUDA(cudaMemset(src.data(), 1, half));
+    const double s = t.seconds(reps_for(bytes), [&] { SYNFIRE_CUDA(cudaMemcpyAsync(dst.data(), src.data(), half, cudaMemcpyDeviceToDevice)); });
+    return static_cast<double>(bytes) / s / 1e9;
+}
+
+bool fits(std::uint64_t bytes) {
+    std::size_t free = 0, total = 0;
+    SYNFIRE_CUDA(cudaMemGetInfo(&free, &total));
+    return bytes + (std::uint64_t{1} << 30) < free;
+}
+
+iaf_psc_exp_coeffs coeffs() {
+    neuron_params p;
+    return make_iaf_psc_exp_coeffs(p, 0.1);
+}
+
+row networked(std::uint32_t n, timer& t) {
+    device_buffer<exp_state> state(n);
+    device_buffer<exp_input> input(n);
+    device_buffer<std::uint32_t> bitmap((n + 31) / 32);
+    SYNFIRE_CUDA(cudaMemset(state.data(), 0, n * sizeof(exp_state)));
+    SYNFIRE_CUDA(cudaMemset(input.data(), 0, n * sizeof(exp_input)));
+    step_currents I{};
+    I.I[0] = 300.0f;
+    const auto c = coeffs();
+    const double bytes = 64.0 * n + (n + 31) / 32 * 4.0;
+    const double s = t.seconds(reps_for(static_cast<std::uint64_t>(bytes)), [&] {
+        update_iaf_psc_exp(state.data(), nullptr, input.data(), bitmap.data(), n, 1, I, c, nullptr);
+    });
+    return {"networked step (packed)", n, 1, s, bytes, 0.0, n / s};
+}
+
+row naive(std::uint32_t n, timer& t) {
+    device_buffer<float> V(n), ie(n), ii(n);
+    device_buffer<std::int32_t> r(n);
+    device_buffer<std::int64_t> ex(n), in(n);
+    device_buffer<std::uint32_t> bitmap((n + 31) / 32);
+    for (void* p : {static_cast<void*>(V.data()), static_cast<void*>(ie.data()), static_cast<void*>(ii.data()), static_cast<void*>(r.data())})
+        SYNFIRE_CUDA(cudaMemset(p, 0, n * 4ull));
+    SYNFIRE_CUDA(cudaMemset(ex.data(), 0, n * 8ull));
+    SYNFIRE_CUDA(cudaMemset(in.data(), 0, n * 8ull));
+    const soa a{V.data(), ie.data(), ii.data(), r.data(), ex.data(), in.data(), bitmap.data()};
+    const auto c = coeffs();
+    const double bytes = 64.0 * n + (n + 31) / 32 * 4.0;
+    const double s = t.seconds(reps_for(static_cast<std::uint64_t>(bytes)), [&] {
+        naive_soa_step<<<(n + 255) / 256, 256>>>(a, n, 300.0f, c);
+        SYNFIRE_CUDA_LAUNCHED("naive_soa_step");
+    });
+    return {"networked step (naive SoA)", n, 1, s, bytes, 0.0, n / s};
+}
+
+/// The engine's uncoupled window: k fused steps under an F-I ramp, then the ordered compaction.
+std::pair<row, row> fused(std::uint32_t n, int k, timer& t) {
+    device_buffer<exp_state> state(n);
+    device_buffer<float> I_neuron(n);
+    const std::size_t words = (n + 31) / 32;
+    device_buffer<std::uint32_t> bitmap(words * k);
+    std::vector<exp_state> host_state(n, exp_state{0.0f, 0.0f, 0.0f, 0});
+    std::vector<float> host_I(n);
+    for (std::uint32_t i = 0; i < n; ++i) host_I[i] = static_cast<float>(1000.0 * i / std::max<std::uint32_t>(n - 1, 1));
+    SYNFIRE_CUDA(cudaMemcpy(state.data(), host_state.data(), n * sizeof(exp_state), cudaMemcpyHostToDevice));
+    SYNFIRE_CUDA(cudaMemcpy(I_neuron.data(), host_I.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    step_currents I{};
+    const auto c = coeffs();
+    const double bytes = 36.0 * n + words * 4.0 * k;
+    const double s = t.seconds(reps_for(static_cast<std::uint64_t>(bytes) * 8), [&] {
+        update_iaf_psc_exp(state.data(), I_neuron.data(), nullptr, bitmap.data(), n, k, I, c, nullptr);
+    });
+    row update{fmt::format("fused window (k={})", k), n, k, s, bytes, 0.0, static_cast<double>(n) * k / s};
+
+    const std::size_t chunks = compaction_chunks(words, k);
+    device_buffer<std::uint32_t> counts(chunks + 1), offsets(chunks + 1), step_offsets(k + 1), ids(static_cast<std::size_t>(n) * k / 16 + 1024);
+    const std::size_t scan_bytes = compaction_scan_bytes(chunks);
+    device_buffer<unsigned char> scan(scan_bytes);
+    const double sw = t.seconds(reps_for(static_cast<std::uint64_t>(bytes) * 8), [&] {
+        update_iaf_psc_exp(state.data(), I_neuron.data(), nullptr, bitmap.data(), n, k, I, c, nullptr);
+        count_spikes(bitmap.data(), words, k, counts.data(), offsets.data(), scan.data(), scan_bytes, nullptr);
+        write_spikes(bitmap.data(), words, k, offsets.data(), ids.data(), step_offsets.data(), nullptr);
+    });
+    std::uint32_t total = 0;
+    SYNFIRE_CUDA(cudaMemcpy(&total, offsets.data() + chunks, 4, cudaMemcpyDeviceToHost));
+    row with{fmt::format("fused window + compaction (k={}, {:.2g} spikes/update)", k, static_cast<double>(total) / (static_cast<double>(n) * k)),
+             n, k, sw, bytes + words * 8.0 * k, 0.0, static_cast<double>(n) * k / sw};
+    return {update, with};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string json;
+    std::uint64_t max_n = 1'000'000'000;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
+        else if (!std::strcmp(argv[i], "--max-n") && i + 1 < argc) max_n = std::stoull(argv[++i]);
+    }
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+        std::puts("bench_gpu: no CUDA device");
+        return 0;
+    }
+    cudaDeviceProp prop{};
+    SYNFIRE_CUDA(cudaGetDeviceProperties(&prop, 0));
+    std::printf("bench_gpu on %s (sm %d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
+
+    timer t;
+    std::vector<row> rows;
+    for (std::uint64_t n = 10'000; n <= max_n; n *= 10) {
+        const auto N = static_cast<std::uint32_t>(n);
+        if (!fits(n * 64)) {
+            std::printf("N = %llu: does not fit, skipped\n", static_cast<unsigned long long>(n));
+            continue;
+        }
+        const double copy = copy_bandwidth(n * 64, t);
+        row a = networked(N, t), b = naive(N, t);
+        a.copy_gbs = b.copy_gbs = copy;
+        rows.push_back(a);
+        rows.push_back(b);
+        for (int k : {64}) {
+            // state 16 B + ramp 4 B per neuron, k bits of bitmap, ids for 1 spike per 16 updates (t_ref = 21 steps)
+            if (!fits(n * 20 + n * k / 8 + n * k / 4)) continue;
+            auto [u, w] = fused(N, k, t);
+            u.copy_gbs = w.copy_gbs = copy;
+            rows.push_back(u);
+            rows.push_back(w);
+        }
+    }
+
+    std::printf("\n%-58s %12s %5s %12s %10s %10s %7s %14s\n", "kernel", "N", "k", "time/launch", "GB/s", "copy GB/s", "% copy",
+                "updates/s");
+    for (const auto& r : rows) {
+        const double gbs = r.bytes / r.seconds / 1e9;
+        std::printf("%-58s %12llu %5d %10.3f us %10.1f %10.1f %6.1f%% %14.4g\n", r.kind.c_str(), static_cast<unsigned long long>(r.n),
+                    r.steps, r.seconds * 1e6, gbs, r.copy_gbs, 100.0 * gbs / r.copy_gbs, r.updates_per_s);
+    }
+    if (!json.empty()) {
+        std::string out = fmt::format("{{\n  \"device\": \"{}\",\n  \"rows\": [\n", prop.name);
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto& r = rows[i];
+            out += fmt::format(
+                "    {{\"kernel\": \"{}\", \"n\": {}, \"steps\": {}, \"seconds\": {:.6e}, \"bytes\": {:.6e}, \"gb_per_s\": {:.2f}, "
+                "\"copy_gb_per_s\": {:.2f}, \"fraction_of_copy\": {:.4f}, \"updates_per_s\": {:.6e}}}{}\n",
+                r.kind, r.n, r.steps, r.seconds, r.bytes, r.bytes / r.seconds / 1e9, r.copy_gbs, r.bytes / r.seconds / 1e9 / r.copy_gbs,
+                r.updates_per_s, i + 1 < rows.size() ? "," : "");
+        }
+        out += "  ]\n}\n";
+        std::FILE* f = std::fopen(json.c_str(), "w");
+        if (!f) throw runtime_failure("cannot write " + json);
+        std::fputs(out.c_str(), f);
+        std::fclose(f);
+    }
+    return 0;
+}
