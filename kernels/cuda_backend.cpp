@@ -210,24 +210,23 @@ private:
     int next_slot_ = 0;
 };
 
-/// The device count, 0 when there is no driver or device (the error is cleared, it is not sticky).
-int device_count() {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess) {
-        cudaGetLastError();
-        return 0;
-    }
-    return n;
-}
-
 }  // namespace
 }  // namespace cuda
 
 bool cuda_built() { return true; }
 
+int cuda_device_count() {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        cudaGetLastError();  // no driver or no device: not sticky, clear it
+        return 0;
+    }
+    return n;
+}
+
 std::vector<cuda_device_info> cuda_devices() {
     std::vector<cuda_device_info> out;
-    const int n = cuda::device_count();
+    const int n = cuda_device_count();
     for (int d = 0; d < n; ++d) {
         cudaDeviceProp prop{};
         SYNFIRE_CUDA(cudaGetDeviceProperties(&prop, d));
@@ -248,7 +247,7 @@ std::vector<cuda_device_info> cuda_devices() {
 }
 
 std::unique_ptr<backend> make_cuda_backend(const model& m, int device) {
-    const int n = cuda::device_count();
+    const int n = cuda_device_count();
     if (n == 0) throw runtime_failure("--backend cuda: no CUDA device found (driver missing, no GPU, or CUDA_VISIBLE_DEVICES empty)");
     if (device < 0 || device >= n) throw runtime_failure(fmt::format("CUDA device {} does not exist ({} found)", device, n));
     SYNFIRE_CUDA(cudaSetDevice(device));

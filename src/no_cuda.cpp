@@ -6,6 +6,8 @@ namespace synfire {
 
 bool cuda_built() { return false; }
 
+int cuda_device_count() { return 0; }
+
 std::vector<cuda_device_info> cuda_devices() { return {}; }
 
 std::unique_ptr<backend> make_cuda_backend(const model&, int) {

@@ -29,7 +29,10 @@ struct cuda_device_info {
 /// Whether this build has the CUDA backend.
 bool cuda_built();
 
-/// CUDA devices this process can use (none without a driver, a device or a CUDA build).
+/// Number of CUDA devices this process can use (0 without a driver, a device or a CUDA build); cheap.
+int cuda_device_count();
+
+/// The devices with their properties and free memory (creates a context on each).
 std::vector<cuda_device_info> cuda_devices();
 
 /// What the CUDA backend allocates on the device for a model [bytes], computed on the host before any

@@ -52,7 +52,7 @@ void add_model_options(CLI::App* cmd, model_options& o) {
 
 /// cpu, cuda, or auto: the GPU when this build has the CUDA backend and a device is present.
 std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfire::model& m) {
-    const bool cuda = o.backend == "cuda" || (o.backend == "auto" && !synfire::cuda_devices().empty());
+    const bool cuda = o.backend == "cuda" || (o.backend == "auto" && synfire::cuda_device_count() > 0);
     return cuda ? synfire::make_cuda_backend(m) : synfire::make_cpu_backend(m, o.threads);
 }
 

@@ -23,7 +23,7 @@ namespace synfire {
 namespace {
 
 bool have_device() {
-    static const bool yes = !cuda_devices().empty();
+    static const bool yes = cuda_device_count() > 0;
     return yes;
 }
 
