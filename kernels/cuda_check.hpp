@@ -38,60 +38,49 @@ inline void check(cudaError_t e, const char* what, const char* file, int line) {
 
 namespace synfire::cuda {
 
-/// Device memory for n elements of T.
-template <class T>
-class device_buffer {
+namespace detail {
+struct device_memory {
+    static void allocate(void** p, std::size_t bytes) { SYNFIRE_CUDA(cudaMalloc(p, bytes)); }
+    static void release(void* p) { cudaFree(p); }
+};
+struct pinned_memory {
+    static void allocate(void** p, std::size_t bytes) { SYNFIRE_CUDA(cudaMallocHost(p, bytes)); }
+    static void release(void* p) { cudaFreeHost(p); }
+};
+}  // namespace detail
+
+/// n elements of T in device memory (device_buffer) or page-locked host memory (pinned_buffer).
+template <class T, class Memory>
+class cuda_buffer {
 public:
-    device_buffer() = default;
-    explicit device_buffer(std::size_t n) : n_(n) {
-        if (n) SYNFIRE_CUDA(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)));
+    cuda_buffer() = default;
+    explicit cuda_buffer(std::size_t n) : n_(n) {
+        if (n) Memory::allocate(reinterpret_cast<void**>(&p_), n * sizeof(T));
     }
-    device_buffer(device_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
-    device_buffer& operator=(device_buffer&& o) noexcept {
+    cuda_buffer(cuda_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+    cuda_buffer& operator=(cuda_buffer&& o) noexcept {
         std::swap(p_, o.p_);
         std::swap(n_, o.n_);
         return *this;
     }
-    device_buffer(const device_buffer&) = delete;
-    device_buffer& operator=(const device_buffer&) = delete;
-    ~device_buffer() {
-        if (p_) cudaFree(p_);
+    cuda_buffer(const cuda_buffer&) = delete;
+    cuda_buffer& operator=(const cuda_buffer&) = delete;
+    ~cuda_buffer() {
+        if (p_) Memory::release(p_);
     }
     T* data() const { return p_; }
     std::size_t size() const { return n_; }
+    T& operator[](std::size_t i) const { return p_[i]; }  ///< host memory only
 
 private:
     T* p_ = nullptr;
     std::size_t n_ = 0;
 };
 
-/// Page-locked host memory for n elements of T (asynchronous copies).
 template <class T>
-class pinned_buffer {
-public:
-    pinned_buffer() = default;
-    explicit pinned_buffer(std::size_t n) : n_(n) {
-        if (n) SYNFIRE_CUDA(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)));
-    }
-    pinned_buffer(pinned_buffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
-    pinned_buffer& operator=(pinned_buffer&& o) noexcept {
-        std::swap(p_, o.p_);
-        std::swap(n_, o.n_);
-        return *this;
-    }
-    pinned_buffer(const pinned_buffer&) = delete;
-    pinned_buffer& operator=(const pinned_buffer&) = delete;
-    ~pinned_buffer() {
-        if (p_) cudaFreeHost(p_);
-    }
-    T* data() const { return p_; }
-    std::size_t size() const { return n_; }
-    T& operator[](std::size_t i) const { return p_[i]; }
-
-private:
-    T* p_ = nullptr;
-    std::size_t n_ = 0;
-};
+using device_buffer = cuda_buffer<T, detail::device_memory>;
+template <class T>
+using pinned_buffer = cuda_buffer<T, detail::pinned_memory>;
 
 class stream {
 public:
