@@ -295,6 +295,19 @@ private:
 
 }  // namespace
 
+void repair_hdf5_output(const std::string& path) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) throw user_error(fmt::format("{}: no such file", path));
+    const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
+    // The property h5clear uses; public through H5Pset by name since HDF5 1.10.
+    constexpr const char* clear_flags = "clear_status_flags";
+    if (H5Pexist(fapl, clear_flags) <= 0) throw runtime_failure("this HDF5 library cannot clear a file's status flags (needs 1.10 or later)");
+    hbool_t yes = true;
+    check(H5Pset(fapl, clear_flags, &yes), "H5Pset(clear_status_flags)");
+    const h5id f(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose, fmt::format("opening {}", path).c_str());
+}
+
 std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,
                                               const hdf5_run_info& info) {
     std::error_code ec;

@@ -149,8 +149,9 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
         }
     };
 
-    while (s < m.steps || !in_flight.empty()) {
-        if (s < m.steps && in_flight.size() < depth) launch_next();
+    auto stopping = [&] { return opt.stop && opt.stop->load(std::memory_order_relaxed) != 0; };
+    while ((s < m.steps && !stopping()) || !in_flight.empty()) {
+        if (s < m.steps && !stopping() && in_flight.size() < depth) launch_next();
         else collect_oldest();
     }
     if (opt.progress) {
@@ -161,7 +162,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
     result.totals.steps_done = done;
     result.totals.wall_time_s = seconds_since(t0);
     result.totals.real_time_factor = m.steps > 0 ? result.totals.wall_time_s / (m.duration_ms() * 1e-3) : 0.0;
-    result.totals.completed = true;
+    result.totals.completed = done == m.steps;
     if (out)
         for (auto& r : recorders) r.hand_over(*out);
     return result;

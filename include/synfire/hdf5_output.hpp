@@ -10,8 +10,10 @@
 //   /spikes/<pop>/timestamps float64 [ms], attribute units = "ms"
 //   /spikes/<pop>/node_ids   uint64, population-local
 //
-// The file is written in SWMR mode: datasets grow in chunks and every flush leaves a file that
-// h5py opens, so a killed run keeps everything up to its last flush.
+// The file is written in SWMR mode: datasets grow in chunks and every flush leaves a consistent file, so a
+// killed run keeps everything up to its last flush. Such a file still carries the writer's "open for
+// writing" mark: SWMR readers (h5py.File(path, "r", swmr=True)) open it as it is, other readers after
+// repair_hdf5_output (`synfire repair`).
 #include <memory>
 #include <string>
 
@@ -25,6 +27,10 @@ struct hdf5_run_info {
     std::string device;
     int ranks = 1;
 };
+
+/// Clears the "open for writing" mark that a killed run leaves in its file (as `h5clear -s` does), so that
+/// readers other than SWMR readers open it. The data stay as they were at the last flush.
+void repair_hdf5_output(const std::string& path);
 
 /// Creates the file; refuses an existing one unless overwrite (user_error). Throws runtime_failure on I/O errors.
 std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,

@@ -1,5 +1,6 @@
 #pragma once
 // The orchestrator: time loop, stimulus schedule, recording, progress.
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -16,6 +17,9 @@ struct run_options {
     double flush_interval_s = 5.0;     ///< wall seconds between flushes of recorded spikes
     std::size_t batch_spikes = std::size_t{1} << 20;  ///< recorded spikes handed to the writer at once
     int max_window = 0;                ///< steps per backend call at most; 0: the backend's limit
+    /// When it becomes non-zero (a signal handler sets it) the run stops after the windows in flight;
+    /// its totals then say completed = false.
+    const std::atomic<int>* stop = nullptr;
     /// Called after each window with the windows' spikes and the first step not yet simulated.
     std::function<void(const std::vector<spike_window>&, std::int64_t next_step)> on_window;
 };

@@ -2,7 +2,10 @@
 // Exit codes: 0 success, 1 runtime failure (I/O, memory, device), 2 bad input (nothing written).
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <new>
 #include <string>
@@ -24,6 +27,20 @@ namespace {
 
 constexpr int exit_runtime = 1;
 constexpr int exit_bad_input = 2;
+
+/// The signal that asked the run to stop (SIGINT, SIGTERM: Slurm's time limit), 0 while none did.
+std::atomic<int> stop_signal{0};
+
+extern "C" void on_stop_signal(int sig) { stop_signal.store(sig); }
+
+/// SIGINT and SIGTERM stop the run cleanly: the windows in flight finish, the output is flushed and closed.
+void catch_stop_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
 
 struct model_options {
     std::string path;               ///< empty: the built-in default
@@ -64,10 +81,18 @@ int run(const run_options& o) {
 
     synfire::run_options ro;
     ro.flush_interval_s = o.flush_interval;
+    ro.stop = &stop_signal;
     if (!o.quiet && isatty(fileno(stderr))) ro.progress = stderr;
+    catch_stop_signals();
     const synfire::run_result r = synfire::simulate(m, *backend, sink.get(), ro);
     sink->finish(r.totals);
     if (!o.quiet) std::cout << synfire::format_summary(m, r, backend->name() + ", " + backend->device(), output) << std::flush;
+    if (const int sig = stop_signal.load()) {
+        std::cerr << fmt::format("synfire: stopped by {} after {} of {} ms; {} holds the run up to there (completed = 0)\n",
+                                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig),
+                                 static_cast<double>(r.totals.steps_done) * m.dt, m.duration_ms(), output);
+        return 128 + sig;
+    }
     return 0;
 }
 
@@ -127,6 +152,10 @@ int main(int argc, char** argv) {
 
     CLI::App* info_cmd = app.add_subcommand("info", "print build options and the CUDA devices");
 
+    std::string repair_path;
+    CLI::App* repair_cmd = app.add_subcommand("repair", "make the output of a killed run readable by any HDF5 reader (as h5clear -s)");
+    repair_cmd->add_option("FILE", repair_path, "output file of a run that was killed")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -137,6 +166,11 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run(ro);
         if (*info_cmd) return info();
+        if (*repair_cmd) {
+            synfire::repair_hdf5_output(repair_path);
+            std::cout << repair_path << ": status flags cleared\n";
+            return 0;
+        }
         return check(co);
     } catch (const synfire::user_error& e) {
         std::cerr << "synfire: error: " << e.what() << "\n";

@@ -1,9 +1,11 @@
 // The synfire command line, run as a user would: exit codes, messages, files written or not.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -214,6 +216,97 @@ TEST_F(Cli, SpikesStreamOutWithBoundedMemory) {
     const auto n = f.uint64s("/spikes/E/node_ids").size();
     EXPECT_GT(n, 20'000'000u);
     EXPECT_LT(peak_mb, 150.0) << n << " spikes written with a peak of " << peak_mb << " MB";
+}
+
+/// Starts synfire in the background; returns its pid.
+pid_t start_synfire(const std::string& dir, const std::vector<std::string>& args) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir.c_str()) != 0) _exit(127);
+        std::vector<char*> argv{const_cast<char*>(SYNFIRE_EXE)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        freopen("/dev/null", "w", stdout);
+        execv(SYNFIRE_EXE, argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+/// Waits until the file holds at least `spikes` spikes (read as a SWMR reader) or the timeout passes.
+void wait_for_spikes(const std::string& file, std::size_t spikes, double timeout_s) {
+    for (double t = 0; t < timeout_s; t += 0.1) {
+        usleep(100'000);
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+        if (f < 0) continue;
+        const hid_t d = H5Dopen2(f, "/spikes/E/timestamps", H5P_DEFAULT);
+        hsize_t n = 0;
+        if (d >= 0) {
+            const hid_t s = H5Dget_space(d);
+            H5Sget_simple_extent_dims(s, &n, nullptr);
+            H5Sclose(s);
+            H5Dclose(d);
+        }
+        H5Fclose(f);
+        if (n >= spikes) return;
+    }
+}
+
+const std::vector<std::string> long_run = {"run", "m.toml", "-q", "--flush-interval", "0.2", "--set", "populations.E.n=100000",
+                                           "--set", "simulation.duration=5000", "--set", "stimuli[0].from=0"};
+
+TEST_F(Cli, KillNineLeavesTheRunUpToTheLastFlush) {
+    write("m.toml", small_model);
+    ASSERT_EQ(synfire("run m.toml -q -o full.h5 --set populations.E.n=100000 --set simulation.duration=5000 --set stimuli[0].from=0").code, 0);
+    auto args = long_run;
+    args.insert(args.end(), {"-o", "killed.h5"});
+    const pid_t pid = start_synfire(dir_.string(), args);
+    wait_for_spikes(path("killed.h5"), 1'000'000, 30.0);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+
+    // A SWMR reader opens it as it is; after `synfire repair`, any reader does.
+    const int h5py = std::system(("/usr/bin/python3 -c \"import h5py; f = h5py.File('" + path("killed.h5") +
+                                  "', 'r', swmr=True); t = f['spikes/E/timestamps'][:]; assert len(t) > 0 and (t[1:] >= t[:-1]).all()\"")
+                                     .c_str());
+    EXPECT_EQ(h5py, 0) << "h5py could not read the killed run's file";
+    ASSERT_EQ(synfire("repair killed.h5").code, 0);
+    const synfire::test::h5_file killed(path("killed.h5")), full(path("full.h5"));
+    const auto t = killed.doubles("/spikes/E/timestamps");
+    const auto ids = killed.uint64s("/spikes/E/node_ids");
+    const auto t_full = full.doubles("/spikes/E/timestamps");
+    const auto ids_full = full.uint64s("/spikes/E/node_ids");
+    EXPECT_EQ(killed.int_attr("/", "completed"), 0);
+    ASSERT_GT(t.size(), 0u);
+    ASSERT_LE(t.size(), t_full.size());
+    EXPECT_TRUE(std::is_sorted(t.begin(), t.end()));
+    // what was flushed is exactly the beginning of the full run
+    EXPECT_TRUE(std::equal(t.begin(), t.end(), t_full.begin()));
+    EXPECT_TRUE(std::equal(ids.begin(), ids.end(), ids_full.begin()));
+}
+
+TEST_F(Cli, SigtermStopsCleanlyWithAMessage) {
+    write("m.toml", small_model);
+    auto args = long_run;
+    args.insert(args.end(), {"-o", "stopped.h5"});
+    const pid_t pid = start_synfire(dir_.string(), args);
+    wait_for_spikes(path("stopped.h5"), 100'000, 30.0);
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+    const synfire::test::h5_file f(path("stopped.h5"));  // closed properly: any reader opens it
+    EXPECT_EQ(f.int_attr("/", "completed"), 0);
+    const auto steps = f.int_attr("/", "steps_completed");
+    EXPECT_GT(steps, 0);
+    EXPECT_LT(steps, 50000);
+    const auto t = f.doubles("/spikes/E/timestamps");
+    ASSERT_FALSE(t.empty());
+    EXPECT_LE(t.back(), steps * 0.1 + 1e-9) << "every spike up to the stop is there, none after";
 }
 
 TEST_F(Cli, CheckValidatesAndSummarises) {
