@@ -125,12 +125,13 @@ row networked(std::uint32_t n, timer& t) {
     device_buffer<std::uint32_t> bitmap((n + 31) / 32);
     SYNFIRE_CUDA(cudaMemset(state.data(), 0, n * sizeof(exp_state)));
     SYNFIRE_CUDA(cudaMemset(input.data(), 0, n * sizeof(exp_input)));
-    step_currents I{};
-    I.I[0] = 300.0f;
+    update_window w;
+    w.I.I[0] = 300.0f;
     const auto c = coeffs();
     const double bytes = 64.0 * n + (n + 31) / 32 * 4.0;
     const double s = t.seconds(reps_for(static_cast<std::uint64_t>(bytes)), [&] {
-        update_iaf_psc_exp(state.data(), nullptr, input.data(), bitmap.data(), n, 1, I, c, nullptr);
+        update_iaf_psc_exp(state.data(), input.data(), bitmap.data(), n, w, c, nullptr);
+        ++w.first_step;
     });
     return {"networked step (packed)", n, 1, s, bytes, 0.0, n / s};
 }
@@ -165,11 +166,13 @@ std::pair<row, row> fused(std::uint32_t n, int k, timer& t) {
     for (std::uint32_t i = 0; i < n; ++i) host_I[i] = static_cast<float>(1000.0 * i / std::max<std::uint32_t>(n - 1, 1));
     SYNFIRE_CUDA(cudaMemcpy(state.data(), host_state.data(), n * sizeof(exp_state), cudaMemcpyHostToDevice));
     SYNFIRE_CUDA(cudaMemcpy(I_neuron.data(), host_I.data(), n * sizeof(float), cudaMemcpyHostToDevice));
-    step_currents I{};
+    update_window w;
+    w.steps = k;
+    w.I_neuron = I_neuron.data();
     const auto c = coeffs();
     const double bytes = 36.0 * n + words * 4.0 * k;
     const double s = t.seconds(reps_for(static_cast<std::uint64_t>(bytes) * 8), [&] {
-        update_iaf_psc_exp(state.data(), I_neuron.data(), nullptr, bitmap.data(), n, k, I, c, nullptr);
+        update_iaf_psc_exp(state.data(), nullptr, bitmap.data(), n, w, c, nullptr);
     });
     row update{fmt::format("fused window (k={})", k), n, k, s, bytes, 0.0, static_cast<double>(n) * k / s};
 
@@ -178,7 +181,7 @@ std::pair<row, row> fused(std::uint32_t n, int k, timer& t) {
     const std::size_t scan_bytes = compaction_scan_bytes(chunks);
     device_buffer<unsigned char> scan(scan_bytes);
     const double sw = t.seconds(reps_for(static_cast<std::uint64_t>(bytes) * 8), [&] {
-        update_iaf_psc_exp(state.data(), I_neuron.data(), nullptr, bitmap.data(), n, k, I, c, nullptr);
+        update_iaf_psc_exp(state.data(), nullptr, bitmap.data(), n, w, c, nullptr);
         count_spikes(bitmap.data(), words, k, counts.data(), offsets.data(), scan.data(), scan_bytes, nullptr);
         write_spikes(bitmap.data(), words, k, offsets.data(), ids.data(), step_offsets.data(), nullptr);
     });

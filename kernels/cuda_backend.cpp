@@ -14,6 +14,7 @@
 #include "cuda_check.hpp"
 #include "launchers.hpp"
 #include "synfire/cuda.hpp"
+#include "synfire/stimuli.hpp"
 
 namespace synfire {
 namespace cuda {
@@ -36,6 +37,8 @@ struct population_buffers {
     std::size_t scan_bytes = 0;
     device_buffer<std::uint32_t> ids, step_offsets;
     pinned_buffer<std::uint32_t> host_ids, host_offsets;
+    std::vector<device_buffer<unsigned char>> input_data;  ///< device copies the input program points into
+    input_program program{};
 };
 
 class cuda_backend final : public backend {
@@ -47,6 +50,7 @@ public:
         description_ = fmt::format("{} (sm {}{}), device {}", prop.name, prop.major, prop.minor, device);
 
         const auto setup = make_setup(m);
+        const stimulus_schedule schedule(m);
         totals_ = pinned_buffer<std::uint32_t>(slots * setup.size());
         for (std::size_t p = 0; p < setup.size(); ++p) {
             auto& b = pops_.emplace_back();
@@ -69,6 +73,12 @@ public:
             b.ids = device_buffer<std::uint32_t>(capacity);
             b.host_ids = pinned_buffer<std::uint32_t>(capacity);
             upload_initial_state(m, p, b);
+            b.program = schedule.inputs(p).program(m, [&](const auto& v) {
+                using T = typename std::decay_t<decltype(v)>::value_type;
+                auto& buf = b.input_data.emplace_back(v.size() * sizeof(T));
+                SYNFIRE_CUDA(cudaMemcpy(buf.data(), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
+                return reinterpret_cast<const T*>(buf.data());
+            });
         }
         SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
     }
@@ -90,7 +100,6 @@ public:
         if (in_flight_.size() >= static_cast<std::size_t>(slots)) throw internal_error("cuda backend: too many windows in flight");
         const int slot = next_slot_;
         next_slot_ = (next_slot_ + 1) % slots;
-        step_currents I{};
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
             const std::uint32_t n = b.setup.n;
@@ -101,12 +110,17 @@ public:
                     SYNFIRE_CUDA(cudaMemcpyAsync(b.I_neuron.data(), in[p].I_neuron, n * sizeof(float), cudaMemcpyHostToDevice, compute_));
                 }
             }
-            std::copy(in[p].I_uniform, in[p].I_uniform + steps, I.I);
-            const float* I_neuron = b.I_neuron_active ? b.I_neuron.data() : nullptr;
+            update_window w;
+            w.steps = steps;
+            w.first_step = first_step;
+            std::copy(in[p].I_uniform, in[p].I_uniform + steps, w.I.I);
+            w.I_neuron = b.I_neuron_active ? b.I_neuron.data() : nullptr;
+            w.program = &b.program;
+            w.courses = in[p].courses;
             if (b.setup.model == neuron_model::iaf_psc_exp)
-                update_iaf_psc_exp(b.exp.data(), I_neuron, nullptr, b.bitmap[slot].data(), n, steps, I, b.setup.exp, compute_);
+                update_iaf_psc_exp(b.exp.data(), nullptr, b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
             else
-                update_iaf_psc_delta(b.delta.data(), I_neuron, nullptr, b.bitmap[slot].data(), n, steps, I, b.setup.delta, compute_);
+                update_iaf_psc_delta(b.delta.data(), nullptr, b.bitmap[slot].data(), n, w, b.setup.delta, compute_);
             count_spikes(b.bitmap[slot].data(), b.words, steps, b.chunk_counts[slot].data(), b.chunk_offsets[slot].data(),
                          b.scan_storage[slot].data(), b.scan_bytes, compute_);
             SYNFIRE_CUDA(cudaMemcpyAsync(&totals_[static_cast<std::size_t>(slot) * pops_.size() + p],

@@ -7,6 +7,7 @@
 
 #include "gpu_state.hpp"
 #include "synfire/cuda.hpp"
+#include "synfire/inputs.hpp"
 #include "synfire/lif.hpp"
 
 namespace synfire::cuda {
@@ -16,16 +17,25 @@ struct step_currents {
     float I[gpu_limits::max_window];
 };
 
-/// Advances n iaf_psc_exp neurons by `steps` steps (one thread per neuron, state in registers across the
-/// steps). I_neuron (nullable): per-neuron stimulus current added to each step's current. input (nullable):
-/// the ring-buffer slot of this step, read and cleared; only with steps == 1. Spikes of step k go to
-/// bitmap[k·words + i/32] bit i%32, words = ceil(n/32).
-void update_iaf_psc_exp(exp_state* state, const float* I_neuron, exp_input* input, std::uint32_t* bitmap, std::uint32_t n,
-                        int steps, const step_currents& I, const iaf_psc_exp_coeffs& c, cudaStream_t s);
+/// What one update launch needs besides the state.
+struct update_window {
+    int steps = 1;                        ///< steps of the window, <= gpu_limits::max_window (1 with input)
+    std::int64_t first_step = 0;          ///< step of the window's first step
+    step_currents I{};                    ///< I_e + uniform stimuli per step
+    const float* I_neuron = nullptr;      ///< device [n] constant per-neuron current, or null
+    const input_program* program = nullptr;  ///< varying inputs with device pointers; null or empty: none
+    const float* courses = nullptr;       ///< host [max_courses][steps] values of the program's masked courses
+};
+
+/// Advances n iaf_psc_exp neurons by w.steps steps (one thread per neuron, state in registers across the
+/// steps). input (nullable): the ring-buffer slot of this step, read and cleared; only with one step.
+/// Spikes of step k go to bitmap[k·words + i/32] bit i%32, words = ceil(n/32).
+void update_iaf_psc_exp(exp_state* state, exp_input* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+                        const iaf_psc_exp_coeffs& c, cudaStream_t s);
 
 /// The same for iaf_psc_delta; input: summed jumps [mV·2^32].
-void update_iaf_psc_delta(delta_state* state, const float* I_neuron, std::int64_t* input, std::uint32_t* bitmap,
-                          std::uint32_t n, int steps, const step_currents& I, const iaf_psc_delta_coeffs& c, cudaStream_t s);
+void update_iaf_psc_delta(delta_state* state, std::int64_t* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+                          const iaf_psc_delta_coeffs& c, cudaStream_t s);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).
 /// Step 1 counts the spikes of each chunk of gpu_limits::chunk_words words and scans the counts:

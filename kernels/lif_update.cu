@@ -1,37 +1,44 @@
-// Neuron update kernels: one thread per neuron, the shared per-neuron step of lif.hpp, spikes recorded with
-// one warp ballot per step into a bitmap (no atomics; compacted in order by spike_compaction.cu).
+// Neuron update kernels: one thread per neuron, the shared per-neuron step of lif.hpp and input functions of
+// inputs.hpp, spikes recorded with one warp ballot per step into a bitmap (no atomics; compacted in order
+// by spike_compaction.cu).
 #include "cuda_check.hpp"
 #include "launchers.hpp"
 #include "synfire/fixed_point.hpp"
+#include "synfire/inputs.hpp"
 #include "synfire/lif.hpp"
 
 namespace synfire::cuda {
 namespace {
 
 constexpr unsigned block_size = 256;
+constexpr int max_window = gpu_limits::max_window;
 
-struct exp_args {
-    exp_state* state;
+/// Kernel arguments shared by both models (passed by value: about 2.5 KB of the 4 KB parameter space).
+struct window_args {
     const float* I_neuron;
-    exp_input* input;
     std::uint32_t* bitmap;
     std::uint32_t n;
     std::uint32_t words;
     int steps;
-    iaf_psc_exp_coeffs c;
+    bool varying;              ///< the program has inputs beyond I_uniform and I_neuron
+    std::int64_t first_step;
     step_currents I;
+    input_program program;
+    float courses[max_courses][max_window];
+};
+
+struct exp_args {
+    exp_state* state;
+    exp_input* input;
+    iaf_psc_exp_coeffs c;
+    window_args w;
 };
 
 struct delta_args {
     delta_state* state;
-    const float* I_neuron;
     std::int64_t* input;
-    std::uint32_t* bitmap;
-    std::uint32_t n;
-    std::uint32_t words;
-    int steps;
     iaf_psc_delta_coeffs c;
-    step_currents I;
+    window_args w;
 };
 
 /// Lane 0 of each warp stores the warp's spike bits of step k. Every lane of the warp must call this.
@@ -41,72 +48,103 @@ __device__ __forceinline__ void record_spikes(std::uint32_t* bitmap, std::uint32
     if ((threadIdx.x & 31u) == 0 && word < words) bitmap[static_cast<std::size_t>(k) * words + word] = bits;
 }
 
+/// Current and synaptic input (fixed point, added to ex/in) of live neuron i in the k-th step of the window.
+__device__ __forceinline__ float window_current(const window_args& w, float I_neuron, std::uint32_t i, int k, std::uint32_t& cursor,
+                                                std::int64_t& ex, std::int64_t& in) {
+    float I = w.I_neuron ? w.I.I[k] + I_neuron : w.I.I[k];
+    if (w.varying) {
+        const std::int64_t s = w.first_step + k;
+        I = add_varying_current(I, w.program, &w.courses[0][0], max_window, k, i, s);
+        add_input_events(w.program, i, s, cursor, ex, in);
+    }
+    return I;
+}
+
 __global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
+    const window_args& w = a.w;
     const std::uint32_t i = blockIdx.x * block_size + threadIdx.x;
-    const bool live = i < a.n;
+    const bool live = i < w.n;
     exp_state s{0.0f, 0.0f, 0.0f, 0};
     if (live) s = a.state[i];
-    const float I_neuron = a.I_neuron && live ? a.I_neuron[i] : 0.0f;
-    float in_ex = 0.0f, in_in = 0.0f;
+    const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
+    std::int64_t slot_ex = 0, slot_in = 0;
     if (a.input && live) {
         const exp_input slot = a.input[i];
-        in_ex = fixed_to_float(slot.ex);
-        in_in = fixed_to_float(slot.in);
+        slot_ex = slot.ex;
+        slot_in = slot.in;
         a.input[i] = exp_input{0, 0};
     }
-    for (int k = 0; k < a.steps; ++k) {
-        const float I = a.I_neuron ? a.I.I[k] + I_neuron : a.I.I[k];
-        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, in_ex, in_in, a.c) && live;
-        record_spikes(a.bitmap, a.words, k, i, spike);
-        in_ex = in_in = 0.0f;  // input reaches only the first step (a window with input has one step)
+    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
+    for (int k = 0; k < w.steps; ++k) {
+        std::int64_t ex = slot_ex, in = slot_in;
+        const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
+        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), a.c) && live;
+        record_spikes(w.bitmap, w.words, k, i, spike);
+        slot_ex = slot_in = 0;  // the slot belongs to the first step (a window with input has one step)
     }
     if (live) a.state[i] = s;
 }
 
 __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
+    const window_args& w = a.w;
     const std::uint32_t i = blockIdx.x * block_size + threadIdx.x;
-    const bool live = i < a.n;
+    const bool live = i < w.n;
     delta_state s{0.0f, 0};
     if (live) s = a.state[i];
-    const float I_neuron = a.I_neuron && live ? a.I_neuron[i] : 0.0f;
-    float in = 0.0f;
+    const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
+    std::int64_t slot = 0;
     if (a.input && live) {
-        in = fixed_to_float(a.input[i]);
+        slot = a.input[i];
         a.input[i] = 0;
     }
-    for (int k = 0; k < a.steps; ++k) {
-        const float I = a.I_neuron ? a.I.I[k] + I_neuron : a.I.I[k];
-        const bool spike = iaf_psc_delta_step(s.V, s.r, I, in, a.c) && live;
-        record_spikes(a.bitmap, a.words, k, i, spike);
-        in = 0.0f;
+    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
+    for (int k = 0; k < w.steps; ++k) {
+        std::int64_t ex = slot, in = 0;
+        const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
+        const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), a.c) && live;
+        record_spikes(w.bitmap, w.words, k, i, spike);
+        slot = 0;
     }
     if (live) a.state[i] = s;
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
 
-void check_window(int steps, const void* input) {
-    if (steps < 1 || steps > gpu_limits::max_window || (input && steps != 1))
-        throw internal_error(fmt::format("cuda update: window of {} steps{}", steps, input ? " with synaptic input" : ""));
+window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_window& u, const void* input) {
+    if (u.steps < 1 || u.steps > max_window || (input && u.steps != 1))
+        throw internal_error(fmt::format("cuda update: window of {} steps{}", u.steps, input ? " with synaptic input" : ""));
+    window_args w{};
+    w.I_neuron = u.I_neuron;
+    w.bitmap = bitmap;
+    w.n = n;
+    w.words = (n + 31) / 32;
+    w.steps = u.steps;
+    w.first_step = u.first_step;
+    w.I = u.I;
+    if (u.program && !u.program->empty()) {
+        w.varying = true;
+        w.program = *u.program;
+        for (int c = 0; c < w.program.courses; ++c)
+            for (int k = 0; k < u.steps; ++k) w.courses[c][k] = u.courses[c * u.steps + k];
+    }
+    return w;
 }
 
 }  // namespace
 
-void update_iaf_psc_exp(exp_state* state, const float* I_neuron, exp_input* input, std::uint32_t* bitmap, std::uint32_t n,
-                        int steps, const step_currents& I, const iaf_psc_exp_coeffs& c, cudaStream_t s) {
-    check_window(steps, input);
+void update_iaf_psc_exp(exp_state* state, exp_input* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+                        const iaf_psc_exp_coeffs& c, cudaStream_t s) {
+    const window_args args = make_args(bitmap, n, w, input);
     if (n == 0) return;
-    const exp_args a{state, I_neuron, input, bitmap, n, (n + 31) / 32, steps, c, I};
-    exp_kernel<<<grid_for(n), block_size, 0, s>>>(a);
+    exp_kernel<<<grid_for(n), block_size, 0, s>>>(exp_args{state, input, c, args});
     SYNFIRE_CUDA_LAUNCHED("exp_kernel");
 }
 
-void update_iaf_psc_delta(delta_state* state, const float* I_neuron, std::int64_t* input, std::uint32_t* bitmap,
-                          std::uint32_t n, int steps, const step_currents& I, const iaf_psc_delta_coeffs& c, cudaStream_t s) {
-    check_window(steps, input);
+void update_iaf_psc_delta(delta_state* state, std::int64_t* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+                          const iaf_psc_delta_coeffs& c, cudaStream_t s) {
+    const window_args args = make_args(bitmap, n, w, input);
     if (n == 0) return;
-    const delta_args a{state, I_neuron, input, bitmap, n, (n + 31) / 32, steps, c, I};
-    delta_kernel<<<grid_for(n), block_size, 0, s>>>(a);
+    delta_kernel<<<grid_for(n), block_size, 0, s>>>(delta_args{state, input, c, args});
     SYNFIRE_CUDA_LAUNCHED("delta_kernel");
 }
 

@@ -16,6 +16,7 @@
 #include "aligned_buffer.hpp"
 #include "synfire/backend.hpp"
 #include "synfire/errors.hpp"
+#include "synfire/stimuli.hpp"
 
 namespace synfire {
 namespace {
@@ -36,6 +37,7 @@ struct cpu_population {
     population_setup setup;
     aligned_buffer<float> V, I_ex, I_in;
     aligned_buffer<std::int32_t> r;
+    input_program program{};  ///< points into the backend's stimulus_schedule
 };
 
 /// One step of a block of iaf_psc_exp neurons; flags[i] = spiked.
@@ -78,6 +80,24 @@ void delta_block(float* __restrict V, std::int32_t* __restrict r, const float* _
     }
 }
 
+/// One step of a block of neurons with varying inputs (inputs.hpp), scalar; cursor[j]: neuron b + j's next event.
+void generic_block(cpu_population& pop, std::size_t b, std::size_t len, const window_input& in, int steps, int k,
+                   std::int64_t s, std::uint32_t* cursor, std::uint8_t* flags) {
+    const input_program& prog = pop.program;
+    for (std::size_t j = 0; j < len; ++j) {
+        const auto i = static_cast<std::uint32_t>(b + j);
+        float I = in.I_uniform[k];
+        if (in.I_neuron) I = I + in.I_neuron[i];
+        I = add_varying_current(I, prog, in.courses, steps, k, i, s);
+        std::int64_t ex = 0, inh = 0;
+        add_input_events(prog, i, s, cursor[j], ex, inh);
+        if (pop.setup.model == neuron_model::iaf_psc_exp)
+            flags[j] = iaf_psc_exp_step(pop.V[i], pop.I_ex[i], pop.I_in[i], pop.r[i], I, fixed_to_float(ex), fixed_to_float(inh), pop.setup.exp);
+        else
+            flags[j] = iaf_psc_delta_step(pop.V[i], pop.r[i], I, fixed_to_float(ex + inh), pop.setup.delta);
+    }
+}
+
 /// Appends first + i for every set flag, eight flags per test.
 void append_spikes(const std::uint8_t* flags, std::size_t len, std::uint32_t first, std::vector<std::uint32_t>& out) {
     std::size_t i = 0;
@@ -94,7 +114,7 @@ void append_spikes(const std::uint8_t* flags, std::size_t len, std::uint32_t fir
 
 class cpu_backend final : public backend {
 public:
-    cpu_backend(const model& m, int threads) : threads_(threads > 0 ? threads : default_threads()) {
+    cpu_backend(const model& m, int threads) : threads_(threads > 0 ? threads : default_threads()), schedule_(m) {
         const auto setup = make_setup(m);
         max_window_ = window_limit(setup, window_cap);
         for (std::size_t p = 0; p < setup.size(); ++p) {
@@ -108,6 +128,7 @@ public:
                 pop.I_in = aligned_buffer<float>(n);
             }
             initial_potentials(m, p, 0, n, pop.V.data());
+            pop.program = schedule_.inputs(p).program(m, [](const auto& v) { return v.data(); });
             pops_.push_back(std::move(pop));
         }
         per_thread_.resize(static_cast<std::size_t>(threads_));
@@ -171,11 +192,17 @@ private:
             const std::size_t end = std::min(n, grains * (t + 1) / nt * thread_grain);
             thread_spikes& mine = per_thread_[t];
             alignas(64) std::uint8_t flags[block_size];
+            std::uint32_t cursor[block_size];
+            const bool generic = !pop.program.empty();
             for (std::size_t b = begin; b < end; b += block_size) {
                 const std::size_t len = std::min(block_size, end - b);
                 const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
+                if (pop.program.events.offsets)
+                    for (std::size_t j = 0; j < len; ++j) cursor[j] = first_event(pop.program.events, static_cast<std::uint32_t>(b + j), first_step);
                 for (int k = 0; k < steps; ++k) {
-                    if (pop.setup.model == neuron_model::iaf_psc_exp)
+                    if (generic)
+                        generic_block(pop, b, len, in, steps, k, first_step + k, cursor, flags);
+                    else if (pop.setup.model == neuron_model::iaf_psc_exp)
                         exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron,
                                   in.I_uniform[k], flags, len, pop.setup.exp);
                     else
@@ -195,6 +222,7 @@ private:
     }
 
     int threads_;
+    stimulus_schedule schedule_;  ///< owns the host memory the input programs point into
     int max_window_ = 1;
     std::vector<cpu_population> pops_;
     std::vector<thread_spikes> per_thread_;

@@ -14,7 +14,23 @@ const char* to_string(neuron_model m) {
     return "?";
 }
 
-double stimulus::uniform_current(std::int64_t s) const {
+stimulus::role stimulus::role_of() const {
+    switch (type) {
+        case kind::dc: return ids.empty() ? role::uniform : role::constant_per_neuron;
+        case kind::ramp: return role::constant_per_neuron;
+        case kind::step_current:
+        case kind::ac: return ids.empty() ? role::uniform : role::masked_course;
+        case kind::file:
+            if (trace_columns > 1) return role::trace;
+            return ids.empty() ? role::uniform : role::masked_course;
+        case kind::noise: return role::noise;
+        case kind::poisson: return role::poisson;
+        case kind::spike_times: return role::events;
+    }
+    return role::uniform;
+}
+
+double stimulus::course(std::int64_t s) const {
     if (!active(s)) return 0.0;
     switch (type) {
         case kind::dc: return amplitude;
@@ -23,14 +39,21 @@ double stimulus::uniform_current(std::int64_t s) const {
             const auto it = std::upper_bound(times.begin(), times.end(), s);
             return it == times.begin() ? 0.0 : amplitudes[static_cast<std::size_t>(std::distance(times.begin(), it) - 1)];
         }
-        case kind::ramp: return 0.0;
+        case kind::ac: {
+            const double t = static_cast<double>(s) * dt;  // the time the step starts [ms]
+            return offset + amplitude * std::sin(2.0 * M_PI * frequency * t * 1e-3 + phase * M_PI / 180.0);
+        }
+        case kind::file: {
+            const std::int64_t row = (s - start) / trace_interval;  // each sample holds for trace_interval steps
+            return row < static_cast<std::int64_t>(trace.size()) ? trace[static_cast<std::size_t>(row)] : 0.0;
+        }
+        default: return 0.0;
     }
-    return 0.0;
 }
 
-double stimulus::ramp_current(std::uint64_t i, std::uint64_t n) const {
-    if (n < 2) return from;
-    return from + (to - from) * static_cast<double>(i) / static_cast<double>(n - 1);
+double stimulus::ramp_current(std::uint64_t j, std::uint64_t m) const {
+    if (m < 2) return from;
+    return from + (to - from) * static_cast<double>(j) / static_cast<double>(m - 1);
 }
 
 double model::spike_time_ms(std::int64_t s) const {

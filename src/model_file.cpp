@@ -13,6 +13,8 @@
 #include <string_view>
 
 #include "synfire/errors.hpp"
+#include "synfire/hdf5_input.hpp"
+#include "synfire/stimuli.hpp"
 
 #include <toml++/toml.h>
 
@@ -366,16 +368,102 @@ void read_window(const table_reader& r, double dt, std::int64_t& start, std::int
     if (stop < start) r.cx().bad_value(r.required("stop"), r.key("stop"), "must not be before start");
 }
 
-stimulus read_stimulus(const context& cx, const toml::table& t, const std::string& path, const model& m) {
-    const std::string type = table_reader(cx, t, path, {"type", "target", "start", "stop", "amplitude", "times", "amplitudes", "from", "to"})
-                                 .required_string("type");
-    stimulus s;
-    const std::vector<std::string_view> common = {"type", "target", "start", "stop"};
+/// Optional ids: population-local neuron ids, in range, sorted and unique on return; empty when absent.
+std::vector<std::uint32_t> read_ids(const table_reader& r, const population& pop) {
+    std::vector<std::uint32_t> ids;
+    const toml::node* n = r.find("ids");
+    if (!n) return ids;
+    const context& cx = r.cx();
+    const toml::array* a = n->as_array();
+    if (!a) cx.bad_value(*n, r.key("ids"), "expected an array of neuron ids");
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        const std::string k = fmt::format("{}[{}]", r.key("ids"), i);
+        const std::int64_t id = as_integer(cx, *a->get(i), k);
+        if (id < 0 || static_cast<std::uint64_t>(id) >= pop.n)
+            cx.bad_value(*a->get(i), k, fmt::format("out of range: population {} has ids 0..{}", pop.name, pop.n - 1));
+        ids.push_back(static_cast<std::uint32_t>(id));
+    }
+    std::sort(ids.begin(), ids.end());
+    if (auto dup = std::adjacent_find(ids.begin(), ids.end()); dup != ids.end())
+        cx.bad_value(*n, r.key("ids"), fmt::format("id {} appears twice", *dup));
+    if (ids.empty()) cx.bad_value(*n, r.key("ids"), "empty: leave ids out to reach all neurons");
+    return ids;
+}
+
+/// A time [ms] > 0 on the grid, as the step in which an input at that time arrives (t/dt - 1).
+std::int64_t arrival_step(const context& cx, const toml::node& n, const std::string& key, double dt) {
+    const double t = as_finite(cx, n, key);
+    if (t <= 0) cx.bad_value(n, key, "input times must be > 0 (an input at time t arrives in the step ending at t)");
+    return to_steps(cx, n, key, t, dt) - 1;
+}
+
+/// receptor = "excitatory" | "inhibitory" for iaf_psc_exp, default by the weight's sign (NEST); iaf_psc_delta has one.
+bool read_receptor(const table_reader& r, const population& pop, double weight) {
+    const toml::node* n = r.find("receptor");
+    if (!n) return pop.model == neuron_model::iaf_psc_exp && weight < 0;
+    if (pop.model != neuron_model::iaf_psc_exp)
+        r.cx().bad_value(*n, r.key("receptor"), "iaf_psc_delta has a single input (the weight's sign sets its direction)");
+    const std::string v = as_string(r.cx(), *n, r.key("receptor"));
+    if (v != "excitatory" && v != "inhibitory")
+        r.cx().bad_value(*n, r.key("receptor"), "must be \"excitatory\" or \"inhibitory\"" + suggestion(v, {"excitatory", "inhibitory"}));
+    return v == "inhibitory";
+}
+
+/// A current trace from an HDF5 file: a 1-d dataset (one course) or 2-d [samples x columns].
+void read_trace_file(const table_reader& r, const std::string& base_dir, stimulus& s, std::uint64_t reached) {
+    const context& cx = r.cx();
+    const toml::node& pn = r.required("path");
+    std::filesystem::path file = as_string(cx, pn, r.key("path"));
+    if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
+    std::string dataset = "current";
+    if (const toml::node* d = r.find("dataset")) dataset = as_string(cx, *d, r.key("dataset"));
+    std::vector<std::size_t> shape;
+    std::vector<float> data;
+    try {
+        data = read_hdf5_floats(file.string(), dataset, shape);
+    } catch (const user_error& e) {
+        cx.bad_value(pn, r.key("path"), e.what());
+    }
+    if (shape.size() == 1) {
+        s.trace_columns = 1;
+    } else if (shape.size() == 2 && (shape[1] == reached || shape[1] == 1)) {
+        s.trace_columns = shape[1];
+    } else {
+        cx.bad_value(pn, r.key("path"),
+                     fmt::format("{}:{} has shape {}; expected [samples] or [samples x {}] (one column per neuron reached)",
+                                 file.string(), dataset, shape.size() == 2 ? fmt::format("[{} x {}]", shape[0], shape[1]) : "of rank " + std::to_string(shape.size()),
+                                 reached));
+    }
+    if (shape[0] == 0) cx.bad_value(pn, r.key("path"), fmt::format("{}:{} holds no samples", file.string(), dataset));
+    for (std::size_t i = 0; i < data.size(); ++i)
+        if (!std::isfinite(data[i])) cx.bad_value(pn, r.key("path"), fmt::format("{}:{} sample {} is not finite", file.string(), dataset, i));
+    s.trace = std::move(data);
+}
+
+stimulus read_stimulus(const context& cx, const toml::table& t, const std::string& path, const model& m, const std::string& base_dir) {
+    const std::vector<std::string_view> common = {"type", "target", "start", "stop", "ids"};
     auto with = [&](std::initializer_list<std::string_view> extra) {
         std::vector<std::string_view> keys = common;
         keys.insert(keys.end(), extra);
         return keys;
     };
+    const std::vector<std::string_view> any = with({"amplitude", "times", "amplitudes", "from", "to", "offset", "frequency", "phase",
+                                                    "mean", "std", "dt_noise", "rate", "weight", "n_inputs", "receptor", "path",
+                                                    "dataset", "interval"});
+    const table_reader all(cx, t, path, any);
+    const std::string type = all.required_string("type");
+    const std::vector<std::string_view> types = {"dc", "step_current", "ramp", "ac", "noise", "poisson", "spike_times", "file"};
+    if (std::find(types.begin(), types.end(), type) == types.end())
+        cx.bad_value(*t.get("type"), path + ".type", "unknown stimulus type" + suggestion(type, types));
+
+    stimulus s;
+    s.dt = m.dt;
+    s.target = find_population(cx, all, m.populations, "target");
+    const population& pop = m.populations[s.target];
+    read_window(all, m.dt, s.start, s.stop);
+    s.ids = read_ids(all, pop);
+    const std::uint64_t reached = s.reach(pop.n);
+
     if (type == "dc") {
         const table_reader r(cx, t, path, with({"amplitude"}), "a dc stimulus");
         s.type = stimulus::kind::dc;
@@ -405,12 +493,100 @@ stimulus read_stimulus(const context& cx, const toml::table& t, const std::strin
         s.type = stimulus::kind::ramp;
         s.from = r.required_number("from");
         s.to = r.required_number("to");
-    } else {
-        cx.bad_value(*t.get("type"), path + ".type", "unknown stimulus type" + suggestion(type, {"dc", "step_current", "ramp"}));
+    } else if (type == "ac") {
+        const table_reader r(cx, t, path, with({"amplitude", "offset", "frequency", "phase"}), "an ac stimulus");
+        s.type = stimulus::kind::ac;
+        s.amplitude = r.required_number("amplitude");
+        s.offset = r.number("offset", 0.0);
+        s.frequency = r.required_number("frequency");
+        s.phase = r.number("phase", 0.0);
+        if (s.frequency < 0) cx.bad_value(r.required("frequency"), r.key("frequency"), "must be >= 0");
+    } else if (type == "noise") {
+        const table_reader r(cx, t, path, with({"mean", "std", "dt_noise"}), "a noise stimulus");
+        s.type = stimulus::kind::noise;
+        s.mean = r.number("mean", 0.0);
+        s.std = r.required_number("std");
+        if (s.std < 0) cx.bad_value(r.required("std"), r.key("std"), "must be >= 0");
+        s.noise_interval = 1;
+        if (const toml::node* d = r.find("dt_noise")) {
+            const double v = as_finite(cx, *d, r.key("dt_noise"));
+            if (v <= 0) cx.bad_value(*d, r.key("dt_noise"), "must be > 0");
+            s.noise_interval = to_steps(cx, *d, r.key("dt_noise"), v, m.dt);
+        }
+    } else if (type == "poisson") {
+        const table_reader r(cx, t, path, with({"rate", "weight", "n_inputs", "receptor"}), "a poisson stimulus");
+        s.type = stimulus::kind::poisson;
+        s.rate = r.required_number("rate");
+        if (s.rate < 0) cx.bad_value(r.required("rate"), r.key("rate"), "must be >= 0");
+        s.weight = r.required_number("weight");
+        if (const toml::node* k = r.find("n_inputs")) {
+            const std::int64_t v = as_integer(cx, *k, r.key("n_inputs"));
+            if (v < 1) cx.bad_value(*k, r.key("n_inputs"), "must be at least 1");
+            s.n_inputs = static_cast<std::uint64_t>(v);
+        }
+        const double lambda = s.rate * static_cast<double>(s.n_inputs) * m.dt * 1e-3;
+        if (lambda > max_poisson_mean)
+            cx.bad_value(r.required("rate"), r.key("rate"),
+                         fmt::format("rate x n_inputs x dt = {:.4g} events per neuron and step; at most {} (use a noise stimulus for "
+                                     "diffusive input)",
+                                     lambda, max_poisson_mean));
+        s.inhibitory = read_receptor(r, pop, s.weight);
+    } else if (type == "spike_times") {
+        const table_reader r(cx, t, path, with({"times", "weight", "receptor"}), "a spike_times stimulus");
+        s.type = stimulus::kind::spike_times;
+        s.weight = r.required_number("weight");
+        s.inhibitory = read_receptor(r, pop, s.weight);
+        const toml::node& tn = r.required("times");
+        const toml::array* ta = tn.as_array();
+        if (!ta) cx.bad_value(tn, r.key("times"), "expected an array of times [ms], or one array per neuron in ids");
+        const bool per_neuron = !ta->empty() && ta->get(0)->is_array();
+        if (per_neuron && ta->size() != reached)
+            cx.bad_value(tn, r.key("times"), fmt::format("has {} spike trains for {} neurons", ta->size(), reached));
+        auto read_train = [&](const toml::array& a, const std::string& key) {
+            std::vector<std::int64_t> steps;
+            for (std::size_t i = 0; i < a.size(); ++i) steps.push_back(arrival_step(cx, *a.get(i), fmt::format("{}[{}]", key, i), m.dt));
+            std::sort(steps.begin(), steps.end());
+            return steps;
+        };
+        if (per_neuron) {
+            for (std::size_t j = 0; j < ta->size(); ++j) {
+                const std::string key = fmt::format("{}[{}]", r.key("times"), j);
+                const toml::array* train = ta->get(j)->as_array();
+                if (!train) cx.bad_value(*ta->get(j), key, "expected an array of times [ms]");
+                s.arrivals.push_back(read_train(*train, key));
+            }
+        } else {
+            s.arrivals.push_back(read_train(*ta, r.key("times")));
+        }
+    } else {  // file
+        const table_reader r(cx, t, path, with({"path", "dataset", "interval"}), "a file stimulus");
+        s.type = stimulus::kind::file;
+        s.trace_interval = 1;
+        if (const toml::node* d = r.find("interval")) {
+            const double v = as_finite(cx, *d, r.key("interval"));
+            if (v <= 0) cx.bad_value(*d, r.key("interval"), "must be > 0");
+            s.trace_interval = to_steps(cx, *d, r.key("interval"), v, m.dt);
+        }
+        read_trace_file(r, base_dir, s, reached);
     }
-    const table_reader r(cx, t, path, with({"amplitude", "times", "amplitudes", "from", "to"}));
-    s.target = find_population(cx, r, m.populations, "target");
-    read_window(r, m.dt, s.start, s.stop);
+
+    // what one population can take (inputs.hpp)
+    std::size_t courses = 0, traces = 0, noises = 0, poissons = 0;
+    for (const auto& other : m.stimuli) {
+        if (other.target != s.target) continue;
+        courses += other.role_of() == stimulus::role::masked_course;
+        traces += other.role_of() == stimulus::role::trace;
+        noises += other.role_of() == stimulus::role::noise;
+        poissons += other.role_of() == stimulus::role::poisson;
+    }
+    auto limit = [&](stimulus::role role, std::size_t have, int max, const char* what) {
+        if (s.role_of() == role && have + 1 > static_cast<std::size_t>(max))
+            cx.bad_key(&t, path, fmt::format("population {} already has {} {}; at most {}", pop.name, have, what, max));
+    };
+    limit(stimulus::role::masked_course, courses, max_courses, "time-varying currents restricted to ids (step_current, ac, file)");
+    limit(stimulus::role::trace, traces, 1, "per-neuron current trace files");
+    limit(stimulus::role::noise, noises, max_noise, "noise stimuli");
+    limit(stimulus::role::poisson, poissons, max_poisson, "poisson stimuli");
     return s;
 }
 
@@ -444,7 +620,7 @@ spike_recorder read_recorder(const context& cx, const toml::table& t, const std:
     return rec;
 }
 
-model build_model(const toml::table& root, const context& cx) {
+model build_model(const toml::table& root, const context& cx, const std::string& base_dir) {
     model m;
     const table_reader top(cx, root, "", {"simulation", "populations", "stimuli", "recorders"});
 
@@ -466,7 +642,7 @@ model build_model(const toml::table& root, const context& cx) {
 
     if (const toml::array* a = optional_array_of_tables(cx, root, "stimuli"))
         for (std::size_t i = 0; i < a->size(); ++i)
-            m.stimuli.push_back(read_stimulus(cx, *a->get(i)->as_table(), fmt::format("stimuli[{}]", i), m));
+            m.stimuli.push_back(read_stimulus(cx, *a->get(i)->as_table(), fmt::format("stimuli[{}]", i), m, base_dir));
     if (const toml::array* a = optional_array_of_tables(cx, root, "recorders"))
         for (std::size_t i = 0; i < a->size(); ++i)
             m.spike_recorders.push_back(read_recorder(cx, *a->get(i)->as_table(), fmt::format("recorders[{}]", i), m));
@@ -549,7 +725,7 @@ void apply_override(toml::table& root, const std::string& spec) {
 }  // namespace
 
 model load_model_text(const std::string& text, const std::string& source_name, const std::string& model_name,
-                      const std::vector<std::string>& overrides) {
+                      const std::vector<std::string>& overrides, const std::string& base_dir) {
     const context cx(source_name);
     toml::table root;
     try {
@@ -560,7 +736,7 @@ model load_model_text(const std::string& text, const std::string& source_name, c
     }
     for (const auto& o : overrides) apply_override(root, o);
 
-    model m = build_model(root, cx);
+    model m = build_model(root, cx, base_dir);
     m.name = model_name;
     m.source = source_name;
     if (overrides.empty()) {
@@ -583,7 +759,8 @@ model load_model_file(const std::string& path, const std::vector<std::string>& o
     if (!in) throw user_error(fmt::format("{}: cannot open model file", path));
     std::ostringstream os;
     os << in.rdbuf();
-    return load_model_text(os.str(), path, std::filesystem::path(path).stem().string(), overrides);
+    return load_model_text(os.str(), path, std::filesystem::path(path).stem().string(), overrides,
+                           std::filesystem::path(path).parent_path().string());
 }
 
 const char* default_model_name() { return "built-in:data/models/fi_curve.toml"; }

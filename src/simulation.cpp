@@ -82,6 +82,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
 
     std::vector<std::vector<float>> I_uniform(npop);
     std::vector<std::vector<float>> I_neuron(npop);
+    std::vector<std::vector<float>> courses(npop);
     std::vector<window_input> inputs(npop);
     std::vector<spike_window> spikes(npop);
 
@@ -108,6 +109,11 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
             I_uniform[p].resize(static_cast<std::size_t>(steps));
             schedule.uniform(p, s, steps, I_uniform[p].data());
             inputs[p].I_uniform = I_uniform[p].data();
+            if (!schedule.inputs(p).courses.empty()) {
+                courses[p].resize(static_cast<std::size_t>(max_courses * steps));
+                schedule.courses(p, s, steps, steps, courses[p].data());
+                inputs[p].courses = courses[p].data();
+            }
             inputs[p].I_neuron_changed = changed;
             if (changed) inputs[p].I_neuron = schedule.per_neuron(p, s, I_neuron[p]) ? I_neuron[p].data() : nullptr;
         }

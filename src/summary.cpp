@@ -23,8 +23,9 @@ std::uint64_t cpu_memory_estimate(const model& m) {
     for (std::size_t p = 0; p < m.populations.size(); ++p) {
         const auto& pop = m.populations[p];
         bytes += pop.n * (pop.model == neuron_model::iaf_psc_exp ? 16 : 8);  // V, (I_ex, I_in,) r
-        const bool ramp = std::any_of(m.stimuli.begin(), m.stimuli.end(),
-                                      [&](const stimulus& s) { return s.target == p && s.per_neuron(); });
+        const bool ramp = std::any_of(m.stimuli.begin(), m.stimuli.end(), [&](const stimulus& s) {
+            return s.target == p && s.role_of() == stimulus::role::constant_per_neuron;
+        });
         if (ramp) bytes += pop.n * 8;  // per-neuron current + per-neuron spike counts
         // worst-case spike buffers of one window (per thread and merged)
         bytes += 2 * std::min<std::uint64_t>(max_window_spikes, pop.n * 100) * sizeof(std::uint32_t);
@@ -40,9 +41,16 @@ bool constant_drive(const model& m, std::size_t p) {
 
 double constant_current(const model& m, std::size_t p, std::uint64_t i) {
     double I = m.populations[p].params.I_e;
+    const std::uint64_t n = m.populations[p].n;
     for (const auto& s : m.stimuli) {
         if (s.target != p) continue;
-        I += s.type == stimulus::kind::ramp ? s.ramp_current(i, m.populations[p].n) : s.amplitude;
+        std::uint64_t j = i;
+        if (!s.ids.empty()) {
+            const auto it = std::lower_bound(s.ids.begin(), s.ids.end(), static_cast<std::uint32_t>(i));
+            if (it == s.ids.end() || *it != i) continue;
+            j = static_cast<std::uint64_t>(it - s.ids.begin());
+        }
+        I += s.type == stimulus::kind::ramp ? s.ramp_current(j, s.reach(n)) : s.amplitude;
     }
     return I;
 }
@@ -65,18 +73,27 @@ std::string format_network(const model& m) {
     out += fmt::format("  {} neurons in {} population{}\n", total, m.populations.size(), m.populations.size() == 1 ? "" : "s");
     for (const auto& s : m.stimuli) {
         const std::string& target = m.populations[s.target].name;
+        std::string what;
+        switch (s.type) {
+            case stimulus::kind::dc: what = fmt::format("dc {} pA", s.amplitude); break;
+            case stimulus::kind::step_current: what = fmt::format("step_current ({} steps)", s.times.size()); break;
+            case stimulus::kind::ramp: what = fmt::format("ramp {} .. {} pA", s.from, s.to); break;
+            case stimulus::kind::ac: what = fmt::format("ac {} + {}·sin({} Hz) pA", s.offset, s.amplitude, s.frequency); break;
+            case stimulus::kind::noise: what = fmt::format("noise {} ± {} pA every {} steps", s.mean, s.std, s.noise_interval); break;
+            case stimulus::kind::poisson:
+                what = fmt::format("poisson {} x {} Hz, weight {}{}", s.n_inputs, s.rate, s.weight, s.inhibitory ? " (inhibitory)" : "");
+                break;
+            case stimulus::kind::spike_times: what = fmt::format("spike_times, weight {}", s.weight); break;
+            case stimulus::kind::file:
+                what = fmt::format("file ({} samples x {} column{})", s.trace.size() / s.trace_columns, s.trace_columns,
+                                   s.trace_columns == 1 ? "" : "s");
+                break;
+        }
+        const std::string reach = s.ids.empty() ? std::string() : fmt::format(", {} neurons", s.ids.size());
         const std::string window = s.start == 0 && s.stop == end_of_run
                                        ? std::string()
                                        : fmt::format(", steps [{}, {})", s.start, s.stop == end_of_run ? m.steps : s.stop);
-        switch (s.type) {
-            case stimulus::kind::dc: out += fmt::format("  stimulus dc {} pA -> {}{}\n", s.amplitude, target, window); break;
-            case stimulus::kind::step_current:
-                out += fmt::format("  stimulus step_current ({} steps) -> {}{}\n", s.times.size(), target, window);
-                break;
-            case stimulus::kind::ramp:
-                out += fmt::format("  stimulus ramp {} .. {} pA -> {}{}\n", s.from, s.to, target, window);
-                break;
-        }
+        out += fmt::format("  stimulus {} -> {}{}{}\n", what, target, reach, window);
     }
     for (const auto& r : m.spike_recorders)
         out += fmt::format("  recorder spikes <- {} ({})\n", m.populations[r.population].name,

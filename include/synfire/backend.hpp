@@ -36,11 +36,13 @@ struct spike_window {
     std::size_t count() const { return ids.size(); }
 };
 
-/// External current of one population during a window.
+/// External input of one population during a window; the rest (masks, noise, Poisson, events, traces)
+/// does not change during a run and is the backend's own copy of stimulus_schedule::inputs().
 struct window_input {
     const float* I_uniform = nullptr;  ///< [steps] I_e plus population-wide stimuli for each step [pA]
-    const float* I_neuron = nullptr;   ///< [n] per-neuron stimulus current, constant over the window, or null [pA]
+    const float* I_neuron = nullptr;   ///< [n] constant per-neuron current, constant over the window, or null [pA]
     bool I_neuron_changed = false;     ///< I_neuron differs from the previous window's
+    const float* courses = nullptr;    ///< [max_courses][steps] masked time courses, course c at courses[c·steps + k] [pA]
 };
 
 /// Neuron state of one population (potentials relative to E_L).

@@ -44,25 +44,58 @@ struct population {
 /// Sentinel for "until the end of the run".
 inline constexpr std::int64_t end_of_run = std::numeric_limits<std::int64_t>::max();
 
-/// An injected current. The current flows during steps s with start <= s < stop, i.e. it acts as if
-/// I_e were raised at time start and lowered at time stop (NEST's generators without their delay).
+/// An input to a population: a current, or synaptic input events. It acts during steps s with
+/// start <= s < stop: a current as if I_e were raised at time start and lowered at time stop (NEST's
+/// generators without their delay); inputs arriving in step s act like a spike at time (s+1)·dt.
 struct stimulus {
-    enum class kind { dc, step_current, ramp };
+    enum class kind { dc, step_current, ramp, ac, noise, poisson, spike_times, file };
+    /// How a stimulus enters the neurons (see stimuli.hpp for the order in which the parts add up).
+    enum class role {
+        uniform,              ///< the same current for every neuron of the population, folded into I_uniform
+        constant_per_neuron,  ///< a current constant in time that differs between neurons (ramp, dc with ids)
+        masked_course,        ///< one time course for the neurons in ids (step_current, ac, 1-column file with ids)
+        trace,                ///< one time course per neuron (file with a column per neuron)
+        noise,                ///< Gaussian current drawn per neuron
+        poisson,              ///< Poisson input events drawn per neuron and step
+        events                ///< explicit input events (spike_times)
+    };
+
     kind type = kind::dc;
     std::size_t target = 0;              ///< population index
     std::int64_t start = 0;              ///< first step [steps]
-    std::int64_t stop = end_of_run;      ///< first step without the current [steps]
-    double amplitude = 0.0;              ///< dc [pA]
+    std::int64_t stop = end_of_run;      ///< first step without it [steps]
+    std::vector<std::uint32_t> ids;      ///< the neurons it reaches (population-local, sorted, unique); empty: all
+
+    double amplitude = 0.0;              ///< dc, ac [pA]
     std::vector<std::int64_t> times;     ///< step_current: step at which each amplitude begins
     std::vector<double> amplitudes;      ///< step_current [pA]
-    double from = 0.0, to = 0.0;         ///< ramp: neuron i of n gets from + (to - from)·i/(n - 1) [pA]
+    double from = 0.0, to = 0.0;         ///< ramp: the j-th of m reached neurons gets from + (to - from)·j/(m - 1) [pA]
+    double offset = 0.0;                 ///< ac [pA]
+    double frequency = 0.0;              ///< ac [Hz]
+    double phase = 0.0;                  ///< ac [degrees]
+    double mean = 0.0, std = 0.0;        ///< noise [pA]
+    std::int64_t noise_interval = 1;     ///< noise: steps per draw (dt_noise/dt)
+    double rate = 0.0;                   ///< poisson: rate of each source [Hz]
+    std::uint64_t n_inputs = 1;          ///< poisson: independent sources per neuron
+    double weight = 0.0;                 ///< poisson, spike_times [pA for iaf_psc_exp, mV for iaf_psc_delta]
+    bool inhibitory = false;             ///< poisson, spike_times: the inhibitory receptor (iaf_psc_exp)
+    std::vector<std::vector<std::int64_t>> arrivals;  ///< spike_times: steps in which inputs arrive, per reached neuron or one list for all
+    std::vector<float> trace;            ///< file: samples x columns [pA], row-major
+    std::size_t trace_columns = 1;       ///< file: 1 (one course) or one per reached neuron
+    std::int64_t trace_interval = 1;     ///< file: steps per sample
+    double dt = 0.1;                     ///< the model's resolution, for ac [ms]
 
-    /// Current [pA] of a population-wide stimulus (dc, step_current) during step s.
-    double uniform_current(std::int64_t s) const;
-    /// Ramp current of neuron i of n [pA].
-    double ramp_current(std::uint64_t i, std::uint64_t n) const;
+    role role_of() const;
     bool active(std::int64_t s) const { return s >= start && s < stop; }
-    bool per_neuron() const { return type == kind::ramp; }
+    /// Current of a stimulus with one time course (dc, step_current, ac, 1-column file) during step s [pA];
+    /// 0 outside [start, stop).
+    double course(std::int64_t s) const;
+    /// Ramp current of the j-th of m reached neurons [pA].
+    double ramp_current(std::uint64_t j, std::uint64_t m) const;
+    /// Number of neurons it reaches in a population of n.
+    std::uint64_t reach(std::uint64_t n) const { return ids.empty() ? n : ids.size(); }
+    /// Population-local id of the j-th reached neuron.
+    std::uint32_t neuron(std::uint64_t j) const { return ids.empty() ? static_cast<std::uint32_t>(j) : ids[j]; }
 };
 
 /// Records the spikes of one population with spike times in (start, stop]·dt, i.e. of steps

@@ -45,6 +45,8 @@ SYNFIRE_HD philox_counter philox4x32_10(philox_counter c, philox_key k) {
 /// different purposes never share a counter; a new purpose gets a new value, never a reused one.
 enum class rng_purpose : std::uint32_t {
     initial_state = 1,  ///< V_init draws; counter (neuron, 0, population, purpose)
+    noise = 2,          ///< noise stimuli; counter (neuron, draw, stimulus, draw >> 32)
+    poisson = 3,        ///< poisson stimuli; counter (neuron, step/4, stimulus, (step/4) >> 32), word step % 4
 };
 
 /// The key is the 64-bit seed.

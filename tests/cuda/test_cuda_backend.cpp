@@ -168,9 +168,9 @@ TEST(CudaBackend, SynapticInputPathMatchesTheCpuStep) {
     cuda::device_buffer<std::uint32_t> d_bitmap((n + 31) / 32);
     SYNFIRE_CUDA(cudaMemcpy(d_state.data(), host.data(), n * sizeof(cuda::exp_state), cudaMemcpyHostToDevice));
     SYNFIRE_CUDA(cudaMemcpy(d_input.data(), input.data(), n * sizeof(cuda::exp_input), cudaMemcpyHostToDevice));
-    cuda::step_currents I{};
-    I.I[0] = 376.5f;
-    cuda::update_iaf_psc_exp(d_state.data(), nullptr, d_input.data(), d_bitmap.data(), n, 1, I, c, nullptr);
+    cuda::update_window w;
+    w.I.I[0] = 376.5f;
+    cuda::update_iaf_psc_exp(d_state.data(), d_input.data(), d_bitmap.data(), n, w, c, nullptr);
     std::vector<cuda::exp_state> gpu(n);
     std::vector<cuda::exp_input> cleared(n);
     std::vector<std::uint32_t> bitmap((n + 31) / 32);
@@ -179,7 +179,7 @@ TEST(CudaBackend, SynapticInputPathMatchesTheCpuStep) {
     SYNFIRE_CUDA(cudaMemcpy(bitmap.data(), d_bitmap.data(), bitmap.size() * 4, cudaMemcpyDeviceToHost));
     for (std::uint32_t i = 0; i < n; ++i) {
         cuda::exp_state s = host[i];
-        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I.I[0], fixed_to_float(input[i].ex), fixed_to_float(input[i].in), c);
+        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, w.I.I[0], fixed_to_float(input[i].ex), fixed_to_float(input[i].in), c);
         ASSERT_EQ(std::memcmp(&s, &gpu[i], sizeof s), 0) << "neuron " << i;
         ASSERT_EQ(spike, ((bitmap[i / 32] >> (i % 32)) & 1u) != 0) << "neuron " << i;
         ASSERT_EQ(cleared[i].ex, 0);

@@ -162,11 +162,11 @@ start = 5.0
     const stimulus& sc = m.stimuli[1];
     EXPECT_EQ(sc.times, (std::vector<std::int64_t>{0, 100, 205}));
     EXPECT_EQ(sc.stop, 300);
-    EXPECT_EQ(sc.uniform_current(0), 100.0);
-    EXPECT_EQ(sc.uniform_current(99), 100.0);
-    EXPECT_EQ(sc.uniform_current(100), -50.0);
-    EXPECT_EQ(sc.uniform_current(205), 0.0);
-    EXPECT_EQ(sc.uniform_current(300), 0.0);
+    EXPECT_EQ(sc.course(0), 100.0);
+    EXPECT_EQ(sc.course(99), 100.0);
+    EXPECT_EQ(sc.course(100), -50.0);
+    EXPECT_EQ(sc.course(205), 0.0);
+    EXPECT_EQ(sc.course(300), 0.0);
     const stimulus& ramp = m.stimuli[2];
     EXPECT_EQ(ramp.start, 50);
     EXPECT_EQ(ramp.ramp_current(0, 10), 100.0);
@@ -297,7 +297,7 @@ TEST(ModelValidation, StimulusAndRecorderNameExistingPopulations) {
     expect_rejected({"stimuli[0].target=X"}, {"stimuli[0].target = \"X\"", "no such population"});
     expect_rejected({"stimuli[0].target=e"}, {"no such population", "did you mean E"});
     expect_rejected({"recorders[0].population=Q"}, {"recorders[0].population = \"Q\"", "no such population"});
-    expect_rejected({"stimuli[0].type=noise"}, {"stimuli[0].type = \"noise\"", "unknown stimulus type"});
+    expect_rejected({"stimuli[0].type=sawtooth"}, {"stimuli[0].type = \"sawtooth\"", "unknown stimulus type"});
     expect_rejected({"recorders[0].type=voltage"}, {"recorders[0].type = \"voltage\"", "unknown recorder type"});
 }
 

@@ -1,0 +1,98 @@
+#pragma once
+// Distributions drawn inside the per-step code, identically on CPU and GPU: built from Philox words and
+// correctly rounded IEEE operations only (+ - * / sqrt, comparisons), never from libm, whose results
+// differ between host and device.
+#include <cstdint>
+#include <cstring>
+
+#include "synfire/host_device.hpp"
+#include "synfire/philox.hpp"
+
+namespace synfire {
+
+/// Natural logarithm of a finite x > 0, to about 1 ulp: x = m·2^e with m in [sqrt(1/2), sqrt(2)),
+/// log(m) = 2·atanh(s), s = (m - 1)/(m + 1), as a series in s^2 (|s| < 0.172, 12 terms).
+SYNFIRE_HD double det_log(double x) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &x, 8);
+    int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
+    bits = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull;  // mantissa in [1, 2)
+    double m;
+    std::memcpy(&m, &bits, 8);
+    if (m > 1.4142135623730951) m *= 0.5, ++e;
+    const double s = (m - 1.0) / (m + 1.0);
+    const double z = s * s;
+    double p = 1.0 / 25.0;
+    p = p * z + 1.0 / 23.0;
+    p = p * z + 1.0 / 21.0;
+    p = p * z + 1.0 / 19.0;
+    p = p * z + 1.0 / 17.0;
+    p = p * z + 1.0 / 15.0;
+    p = p * z + 1.0 / 13.0;
+    p = p * z + 1.0 / 11.0;
+    p = p * z + 1.0 / 9.0;
+    p = p * z + 1.0 / 7.0;
+    p = p * z + 1.0 / 5.0;
+    p = p * z + 1.0 / 3.0;
+    const double log_m = 2.0 * s + 2.0 * s * z * p;
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    return e * ln2_hi + (e * ln2_lo + log_m);
+}
+
+/// Standard normal quantile of p in (0, 1): Wichura's AS 241 (PPND16), Applied Statistics 37:477-484 (1988),
+/// relative accuracy about 1e-16.
+SYNFIRE_HD double normal_quantile(double p) {
+    const double q = p - 0.5;
+    if ((q < 0 ? -q : q) <= 0.425) {
+        const double r = 0.180625 - q * q;
+        const double num = (((((((2.5090809287301226727e3 * r + 3.3430575583588128105e4) * r + 6.7265770927008700853e4) * r +
+                                4.5921953931549871457e4) * r + 1.3731693765509461125e4) * r + 1.9715909503065514427e3) * r +
+                              1.3314166789178437745e2) * r + 3.3871328727963666080e0);
+        const double den = (((((((5.2264952788528545610e3 * r + 2.8729085735721942674e4) * r + 3.9307895800092710610e4) * r +
+                                2.1213794301586595867e4) * r + 5.3941960214247511077e3) * r + 6.8718700749205790830e2) * r +
+                              4.2313330701600911252e1) * r + 1.0);
+        return q * num / den;
+    }
+    double r = q < 0 ? p : 1.0 - p;
+    r = sqrt(-det_log(r));
+    double value;
+    if (r <= 5.0) {
+        r -= 1.6;
+        const double num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
+                                1.27045825245236838258e0) * r + 3.64784832476320460504e0) * r + 5.76949722146069140550e0) * r +
+                              4.63033784615654529590e0) * r + 1.42343711074968357734e0);
+        const double den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
+                                1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940e0) * r +
+                              2.05319162663775882187e0) * r + 1.0);
+        value = num / den;
+    } else {
+        r -= 5.0;
+        const double num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
+                                2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580e0) * r +
+                              5.46378491116411436990e0) * r + 6.65790464350110377720e0);
+        const double den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
+                                7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
+                              5.99832206555887937690e-1) * r + 1.0);
+        value = num / den;
+    }
+    return q < 0 ? -value : value;
+}
+
+/// A standard normal deviate from two Philox words: the quantile of (k + 1/2)·2^-53, k the 53-bit integer they form.
+SYNFIRE_HD double standard_normal(std::uint32_t hi, std::uint32_t lo) {
+    const std::uint64_t k = (static_cast<std::uint64_t>(hi) << 21) | (lo >> 11);
+    return normal_quantile((static_cast<double>(k) + 0.5) * 0x1p-53);
+}
+
+/// Longest Poisson table: counts 0 .. poisson_table_size - 1 per draw.
+inline constexpr int poisson_table_size = 256;
+
+/// A Poisson count by inversion against host-computed thresholds: cdf[k] = floor(P(X <= k)·2^32), so the
+/// count is the number of thresholds a uniform 32-bit word reaches. Integer comparisons only.
+SYNFIRE_HD int poisson_count(std::uint32_t u, const std::uint32_t* cdf, int size) {
+    int k = 0;
+    while (k < size && u >= cdf[k]) ++k;
+    return k;
+}
+
+}  // namespace synfire
