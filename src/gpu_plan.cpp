@@ -22,6 +22,14 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
         const std::uint64_t chunks = (w * words + gpu_limits::chunk_words - 1) / gpu_limits::chunk_words;
         plan.state += p.n * (p.model == neuron_model::iaf_psc_exp ? 16 : 8);
         if (schedule.has_per_neuron(i)) plan.currents += p.n * 4;
+        const population_inputs& in = schedule.inputs(i);
+        auto bytes = [](const auto& v) { return static_cast<std::uint64_t>(v.size() * sizeof(v[0])); };
+        for (const auto& v : in.course_masks) plan.currents += bytes(v);
+        for (const auto& v : in.noise_masks) plan.currents += bytes(v);
+        for (const auto& v : in.poisson_masks) plan.currents += bytes(v);
+        for (const auto& v : in.poisson_cdf) plan.currents += bytes(v);
+        plan.currents += bytes(in.trace_column) + bytes(in.event_offsets) + bytes(in.event_steps) + bytes(in.event_ex) + bytes(in.event_in);
+        if (in.trace >= 0) plan.currents += bytes(m.stimuli[static_cast<std::size_t>(in.trace)].trace);
         plan.bitmaps += 2 * w * words * 4;
         plan.spikes += std::min<std::uint64_t>(w * p.n, std::max<std::uint64_t>(std::uint64_t{1} << 20, p.n / 4)) * 4;
         // counts and offsets for two windows, step offsets, and the scan's temporary storage (bounded by

@@ -40,7 +40,7 @@ std::vector<cuda_device_info> cuda_devices();
 struct gpu_memory_plan {
     int window = 1;                 ///< steps per window (fused kernel launch)
     std::uint64_t state = 0;        ///< packed neuron state, 16 B (iaf_psc_exp) or 8 B (iaf_psc_delta) per neuron
-    std::uint64_t currents = 0;     ///< per-neuron stimulus current, 4 B per neuron of ramp-driven populations
+    std::uint64_t currents = 0;     ///< per-neuron stimulus current (4 B per neuron) and the inputs of inputs.hpp: masks, Poisson tables, events, traces
     std::uint64_t bitmaps = 0;      ///< spike bitmaps, one bit per neuron and step, two windows
     std::uint64_t spikes = 0;       ///< compacted spike ids of a window (initial capacity; grows on demand)
     std::uint64_t scratch = 0;      ///< compaction counts, offsets and scan storage

@@ -306,6 +306,32 @@ TEST(ModelValidation, PopulationNamesAreIdentifiers) {
     expect_text_rejected("[simulation]\nduration = 1\n[populations]\n", {"populations", "at least one"});
 }
 
+TEST(ModelValidation, NewStimulusKeysAreChecked) {
+    const std::string head = std::string(base) + "[[stimuli]]\ntarget = \"E\"\n";
+    expect_text_rejected(head + "type = \"poisson\"\nrate = -1.0\nweight = 1.0\n", {"stimuli[1].rate = -1.0", ">= 0"});
+    expect_text_rejected(head + "type = \"poisson\"\nrate = 10.0\nweight = 1.0\nn_inputs = 0\n", {"stimuli[1].n_inputs = 0", "at least 1"});
+    expect_text_rejected(head + "type = \"poisson\"\nrate = 1.0e6\nweight = 1.0\nn_inputs = 10000\n", {"stimuli[1].rate", "at most 150", "noise"});
+    expect_text_rejected(head + "type = \"poisson\"\nrate = 10.0\n", {"stimuli[1].weight", "missing"});
+    expect_text_rejected(head + "type = \"poisson\"\nrate = 10.0\nweight = 1.0\nreceptor = \"exc\"\n",
+                         {"stimuli[1].receptor = \"exc\"", "did you mean excitatory"});
+    expect_text_rejected(std::string(base) + "[[stimuli]]\ntarget = \"I\"\ntype = \"poisson\"\nrate = 10.0\nweight = 1.0\nreceptor = \"inhibitory\"\n",
+                         {"stimuli[1].receptor", "single input"});
+    expect_text_rejected(head + "type = \"noise\"\nstd = -2.0\n", {"stimuli[1].std = -2.0", ">= 0"});
+    expect_text_rejected(head + "type = \"noise\"\nstd = 2.0\ndt_noise = 0.25\n", {"stimuli[1].dt_noise = 0.25", "not a multiple of dt"});
+    expect_text_rejected(head + "type = \"noise\"\nmean = 2.0\n", {"stimuli[1].std", "missing"});
+    expect_text_rejected(head + "type = \"ac\"\namplitude = 2.0\nfrequency = -3.0\n", {"stimuli[1].frequency = -3.0", ">= 0"});
+    expect_text_rejected(head + "type = \"ac\"\namplitude = 2.0\n", {"stimuli[1].frequency", "missing"});
+    expect_text_rejected(head + "type = \"spike_times\"\ntimes = [0.0]\nweight = 1.0\n", {"stimuli[1].times[0] = 0.0", "> 0"});
+    expect_text_rejected(head + "type = \"spike_times\"\ntimes = [1.05]\nweight = 1.0\n", {"stimuli[1].times[0] = 1.05", "multiple of dt"});
+    expect_text_rejected(head + "type = \"spike_times\"\ntimes = [[1.0], [2.0]]\nweight = 1.0\nids = [3]\n",
+                         {"stimuli[1].times", "2 spike trains for 1 neurons"});
+    expect_text_rejected(head + "type = \"dc\"\namplitude = 1.0\nids = [10]\n", {"stimuli[1].ids[0] = 10", "out of range"});
+    expect_text_rejected(head + "type = \"file\"\n", {"stimuli[1].path", "missing"});
+    std::string noisy = base;
+    for (int i = 0; i < 5; ++i) noisy += "[[stimuli]]\ntarget = \"E\"\ntype = \"noise\"\nstd = 1.0\n";
+    expect_text_rejected(noisy, {"stimuli[5]", "already has 4 noise stimuli"});
+}
+
 TEST(ModelValidation, OneSpikeRecorderPerPopulation) {
     expect_text_rejected(std::string(base) + "[[recorders]]\ntype = \"spikes\"\npopulation = \"E\"\n",
                          {"recorders[1].population", "already has a spikes recorder"});
