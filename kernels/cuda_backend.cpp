@@ -39,6 +39,10 @@ struct population_buffers {
     pinned_buffer<std::uint32_t> host_ids, host_offsets;
     std::vector<device_buffer<unsigned char>> input_data;  ///< device copies the input program points into
     input_program program{};
+    const state_recorder* recorder = nullptr;
+    device_buffer<std::uint32_t> recorded_bits, recorded_ids;
+    device_buffer<float> frames[slots];
+    pinned_buffer<float> host_frames;
 };
 
 class cuda_backend final : public backend {
@@ -73,6 +77,19 @@ public:
             b.ids = device_buffer<std::uint32_t>(capacity);
             b.host_ids = pinned_buffer<std::uint32_t>(capacity);
             upload_initial_state(m, p, b);
+            if ((b.recorder = state_recorder_of(m, p))) {
+                const auto& ids = b.recorder->ids;
+                std::vector<std::uint32_t> bits(b.words, 0);
+                for (auto id : ids) bits[id >> 5] |= 1u << (id & 31u);
+                b.recorded_bits = device_buffer<std::uint32_t>(bits.size());
+                b.recorded_ids = device_buffer<std::uint32_t>(ids.size());
+                SYNFIRE_CUDA(cudaMemcpy(b.recorded_bits.data(), bits.data(), bits.size() * 4, cudaMemcpyHostToDevice));
+                SYNFIRE_CUDA(cudaMemcpy(b.recorded_ids.data(), ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
+                const std::size_t frame_floats = static_cast<std::size_t>(max_frames(*b.recorder, b.setup.model)) *
+                                                 static_cast<std::size_t>(gathered_variables(b.setup.model)) * ids.size();
+                for (auto& f : b.frames) f = device_buffer<float>(frame_floats);
+                b.host_frames = pinned_buffer<float>(frame_floats);
+            }
             b.program = schedule.inputs(p).program(m, [&](const auto& v) {
                 using T = typename std::decay_t<decltype(v)>::value_type;
                 auto& buf = b.input_data.emplace_back(v.size() * sizeof(T));
@@ -117,6 +134,14 @@ public:
             w.I_neuron = b.I_neuron_active ? b.I_neuron.data() : nullptr;
             w.program = &b.program;
             w.courses = in[p].courses;
+            if (b.recorder) {
+                for (int k = 0; k < steps; ++k)
+                    if (b.recorder->samples(first_step + k)) w.sample_mask |= std::uint64_t{1} << k;
+                w.recorded_bits = b.recorded_bits.data();
+                w.recorded_ids = b.recorded_ids.data();
+                w.recorded = static_cast<std::uint32_t>(b.recorder->ids.size());
+                w.frames = b.frames[slot].data();
+            }
             if (b.setup.model == neuron_model::iaf_psc_exp)
                 update_iaf_psc_exp(b.exp.data(), nullptr, b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
             else
@@ -131,7 +156,7 @@ public:
         in_flight_.push_back({first_step, steps, slot});
     }
 
-    void collect(std::vector<spike_window>& out) override {
+    void collect(std::vector<window_output>& out) override {
         if (in_flight_.empty()) throw internal_error("cuda backend: collect without a launched window");
         const window w = in_flight_.front();
         counted_[w.slot].synchronize();
@@ -152,8 +177,17 @@ public:
                                          cudaMemcpyDeviceToHost, copy_));
             if (total)
                 SYNFIRE_CUDA(cudaMemcpyAsync(b.host_ids.data(), b.ids.data(), total * sizeof(std::uint32_t), cudaMemcpyDeviceToHost, copy_));
+            window_output& sw = out[p];
+            sw.frame_steps.clear();
+            if (b.recorder)
+                for (int k = 0; k < w.steps; ++k)
+                    if (b.recorder->samples(w.first_step + k)) sw.frame_steps.push_back(w.first_step + k);
+            const std::size_t frame_floats =
+                sw.frame_steps.size() * static_cast<std::size_t>(gathered_variables(b.setup.model)) * (b.recorder ? b.recorder->ids.size() : 0);
+            if (frame_floats)
+                SYNFIRE_CUDA(cudaMemcpyAsync(b.host_frames.data(), b.frames[w.slot].data(), frame_floats * sizeof(float), cudaMemcpyDeviceToHost, copy_));
             SYNFIRE_CUDA(cudaStreamSynchronize(copy_));
-            spike_window& sw = out[p];
+            sw.frames.assign(b.host_frames.data(), b.host_frames.data() + frame_floats);
             sw.first_step = w.first_step;
             sw.offsets.assign(b.host_offsets.data(), b.host_offsets.data() + w.steps + 1);
             sw.ids.assign(b.host_ids.data(), b.host_ids.data() + total);

@@ -25,6 +25,12 @@ struct update_window {
     const float* I_neuron = nullptr;      ///< device [n] constant per-neuron current, or null
     const input_program* program = nullptr;  ///< varying inputs with device pointers; null or empty: none
     const float* courses = nullptr;       ///< host [max_courses][steps] values of the program's masked courses
+    // state sampling (state recorder); frames[f][variable][j] is taken after the f-th step set in sample_mask
+    const std::uint32_t* recorded_bits = nullptr;  ///< device [ceil(n/32)] 1 for recorded neurons, or null
+    const std::uint32_t* recorded_ids = nullptr;   ///< device [recorded], sorted
+    std::uint32_t recorded = 0;
+    float* frames = nullptr;                       ///< device [frames][variables][recorded]
+    std::uint64_t sample_mask = 0;                 ///< bit k: sample after step k of the window
 };
 
 /// Advances n iaf_psc_exp neurons by w.steps steps (one thread per neuron, state in registers across the

@@ -25,6 +25,11 @@ struct window_args {
     step_currents I;
     input_program program;
     float courses[max_courses][max_window];
+    const std::uint32_t* recorded_bits;
+    const std::uint32_t* recorded_ids;
+    std::uint32_t recorded;
+    float* frames;
+    std::uint64_t sample_mask;
 };
 
 struct exp_args {
@@ -46,6 +51,25 @@ __device__ __forceinline__ void record_spikes(std::uint32_t* bitmap, std::uint32
     const std::uint32_t bits = __ballot_sync(0xFFFFFFFFu, spike);
     const std::uint32_t word = i >> 5;
     if ((threadIdx.x & 31u) == 0 && word < words) bitmap[static_cast<std::size_t>(k) * words + word] = bits;
+}
+
+/// Position of neuron i among the recorded ones, or -1 when it is not recorded.
+__device__ __forceinline__ int recorded_index(const window_args& w, std::uint32_t i, bool live) {
+    if (!w.recorded_bits || !live || !((w.recorded_bits[i >> 5] >> (i & 31u)) & 1u)) return -1;
+    std::uint32_t lo = 0, hi = w.recorded;
+    while (lo < hi) {
+        const std::uint32_t mid = (lo + hi) / 2;
+        if (w.recorded_ids[mid] < i) lo = mid + 1;
+        else hi = mid;
+    }
+    return static_cast<int>(lo);
+}
+
+/// The frame that step k of the window samples into, or null.
+__device__ __forceinline__ float* frame_of(const window_args& w, int k, int variables) {
+    if (!((w.sample_mask >> k) & 1u)) return nullptr;
+    const int f = __popcll(w.sample_mask & ((std::uint64_t{1} << k) - 1));
+    return w.frames + static_cast<std::size_t>(f) * static_cast<std::size_t>(variables) * w.recorded;
 }
 
 /// Current and synaptic input (fixed point, added to ex/in) of live neuron i in the k-th step of the window.
@@ -75,11 +99,18 @@ __global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
         a.input[i] = exp_input{0, 0};
     }
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
+    const int rec = recorded_index(w, i, live);
     for (int k = 0; k < w.steps; ++k) {
         std::int64_t ex = slot_ex, in = slot_in;
         const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
         const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
+        if (rec >= 0)
+            if (float* frame = frame_of(w, k, 3)) {
+                frame[rec] = s.V;
+                frame[w.recorded + rec] = s.I_ex;
+                frame[2 * w.recorded + rec] = s.I_in;
+            }
         slot_ex = slot_in = 0;  // the slot belongs to the first step (a window with input has one step)
     }
     if (live) a.state[i] = s;
@@ -98,11 +129,14 @@ __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
         a.input[i] = 0;
     }
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
+    const int rec = recorded_index(w, i, live);
     for (int k = 0; k < w.steps; ++k) {
         std::int64_t ex = slot, in = 0;
         const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
         const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
+        if (rec >= 0)
+            if (float* frame = frame_of(w, k, 1)) frame[rec] = s.V;
         slot = 0;
     }
     if (live) a.state[i] = s;
@@ -121,6 +155,11 @@ window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_windo
     w.steps = u.steps;
     w.first_step = u.first_step;
     w.I = u.I;
+    w.recorded_bits = u.recorded_bits;
+    w.recorded_ids = u.recorded_ids;
+    w.recorded = u.recorded;
+    w.frames = u.frames;
+    w.sample_mask = u.sample_mask;
     if (u.program && !u.program->empty()) {
         w.varying = true;
         w.program = *u.program;

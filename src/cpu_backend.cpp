@@ -38,6 +38,7 @@ struct cpu_population {
     aligned_buffer<float> V, I_ex, I_in;
     aligned_buffer<std::int32_t> r;
     input_program program{};  ///< points into the backend's stimulus_schedule
+    const state_recorder* recorder = nullptr;  ///< samples the state, or null
 };
 
 /// One step of a block of iaf_psc_exp neurons; flags[i] = spiked.
@@ -129,6 +130,7 @@ public:
             }
             initial_potentials(m, p, 0, n, pop.V.data());
             pop.program = schedule_.inputs(p).program(m, [](const auto& v) { return v.data(); });
+            pop.recorder = state_recorder_of(m, p);
             pops_.push_back(std::move(pop));
         }
         per_thread_.resize(static_cast<std::size_t>(threads_));
@@ -149,7 +151,7 @@ public:
         pending_ = true;
     }
 
-    void collect(std::vector<spike_window>& out) override {
+    void collect(std::vector<window_output>& out) override {
         if (!pending_) throw internal_error("cpu backend: collect without a launched window");
         std::swap(out, result_);
         pending_ = false;
@@ -170,8 +172,21 @@ private:
         std::vector<std::vector<std::uint32_t>> by_step;
     };
 
+    /// Copies the state of the recorded neurons in [b, b + len) into frame f.
+    static void sample(const cpu_population& pop, std::size_t b, std::size_t len, std::size_t f, std::size_t vars, std::vector<float>& frames) {
+        const auto& ids = pop.recorder->ids;
+        const std::size_t n_rec = ids.size();
+        auto it = std::lower_bound(ids.begin(), ids.end(), static_cast<std::uint32_t>(b));
+        for (; it != ids.end() && *it < b + len; ++it) {
+            const std::size_t j = static_cast<std::size_t>(it - ids.begin());
+            float* frame = frames.data() + f * vars * n_rec;
+            frame[j] = pop.V[*it];
+            if (vars == 3) frame[n_rec + j] = pop.I_ex[*it], frame[2 * n_rec + j] = pop.I_in[*it];
+        }
+    }
+
     void advance_population(cpu_population& pop, std::int64_t first_step, int steps, const window_input& in,
-                            spike_window& out) {
+                            window_output& out) {
         const std::size_t n = pop.setup.n;
         const std::size_t grains = (n + thread_grain - 1) / thread_grain;
         const int nthreads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads_), std::max<std::size_t>(grains, 1)));
@@ -179,6 +194,19 @@ private:
             t.by_step.resize(static_cast<std::size_t>(steps));
             for (auto& v : t.by_step) v.clear();
         }
+        // state samples: frame_of[k] is the frame taken after window step k, or -1
+        std::vector<int> frame_of(static_cast<std::size_t>(steps), -1);
+        out.frame_steps.clear();
+        const state_recorder* rec = pop.recorder;
+        const std::size_t vars = static_cast<std::size_t>(gathered_variables(pop.setup.model));
+        const std::size_t n_rec = rec ? rec->ids.size() : 0;
+        if (rec)
+            for (int k = 0; k < steps; ++k)
+                if (rec->samples(first_step + k)) {
+                    frame_of[static_cast<std::size_t>(k)] = static_cast<int>(out.frame_steps.size());
+                    out.frame_steps.push_back(first_step + k);
+                }
+        out.frames.resize(out.frame_steps.size() * vars * n_rec);
 
 #pragma omp parallel num_threads(nthreads)
         {
@@ -208,6 +236,7 @@ private:
                     else
                         delta_block(pop.V.data() + b, pop.r.data() + b, I_neuron, in.I_uniform[k], flags, len, pop.setup.delta);
                     append_spikes(flags, len, static_cast<std::uint32_t>(b), mine.by_step[static_cast<std::size_t>(k)]);
+                    if (const int f = frame_of[static_cast<std::size_t>(k)]; f >= 0) sample(pop, b, len, static_cast<std::size_t>(f), vars, out.frames);
                 }
             }
         }
@@ -226,7 +255,7 @@ private:
     int max_window_ = 1;
     std::vector<cpu_population> pops_;
     std::vector<thread_spikes> per_thread_;
-    std::vector<spike_window> result_;
+    std::vector<window_output> result_;
     bool pending_ = false;
 };
 

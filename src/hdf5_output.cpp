@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -105,6 +106,47 @@ h5id create_growing(hid_t parent, const char* name, hid_t type) {
     return {H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name};
 }
 
+/// An empty 2-d dataset of `columns` columns that grows by rows, chunked and compressed.
+h5id create_growing_rows(hid_t parent, const char* name, hid_t type, hsize_t columns) {
+    const hsize_t dims[2] = {0, columns}, maxdims[2] = {H5S_UNLIMITED, columns};
+    const h5id space(H5Screate_simple(2, dims, maxdims), H5Sclose, "H5Screate_simple");
+    const h5id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate");
+    const hsize_t chunk_columns = std::min<hsize_t>(columns, 16384);
+    const hsize_t chunk[2] = {std::max<hsize_t>(1, (hsize_t{1} << 18) / chunk_columns), chunk_columns};
+    check(H5Pset_chunk(dcpl, 2, chunk), "H5Pset_chunk");
+    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        check(H5Pset_shuffle(dcpl), "H5Pset_shuffle");
+        check(H5Pset_deflate(dcpl, 1), "H5Pset_deflate");
+    }
+    return {H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name};
+}
+
+/// Appends rows x columns values to a 2-d growing dataset that holds `size` rows.
+void append_rows(hid_t dset, hid_t mem_type, const void* data, hsize_t size, hsize_t rows, hsize_t columns) {
+    if (rows == 0) return;
+    const hsize_t new_dims[2] = {size + rows, columns};
+    check(H5Dset_extent(dset, new_dims), "H5Dset_extent");
+    const h5id file_space(H5Dget_space(dset), H5Sclose, "H5Dget_space");
+    const hsize_t start[2] = {size, 0}, count[2] = {rows, columns};
+    check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab");
+    const h5id mem_space(H5Screate_simple(2, count, nullptr), H5Sclose, "H5Screate_simple");
+    check(H5Dwrite(dset, mem_type, mem_space, file_space, H5P_DEFAULT, data), "H5Dwrite");
+}
+
+/// A small fixed 1-d dataset written at once.
+template <class T>
+h5id write_array(hid_t parent, const char* name, hid_t file_type, hid_t mem_type, const std::vector<T>& v) {
+    const hsize_t n = v.size();
+    const h5id space(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple");
+    h5id d(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose, name);
+    if (n) check(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), fmt::format("writing {}", name));
+    return d;
+}
+
+h5id create_group(hid_t parent, const std::string& name) {
+    return {H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, name.c_str()};
+}
+
 /// Appends n elements to a 1-d growing dataset that holds `size` elements.
 void append(hid_t dset, hid_t mem_type, const void* data, hsize_t size, hsize_t n) {
     if (n == 0) return;
@@ -161,6 +203,8 @@ public:
             write_attr(pop.timestamps, "units", std::string("ms"));
             pop.node_ids = create_growing(g, "node_ids", H5T_STD_U64LE);
         }
+        create_reports(m);
+        create_rates(m);
         check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
         check(H5Fstart_swmr_write(file_), "H5Fstart_swmr_write");
         thread_ = std::thread([this] { run(); });
@@ -171,15 +215,9 @@ public:
         stop_thread();
     }
 
-    void write(spike_batch&& b) override {
-        const std::size_t bytes = b.ids.size() * (sizeof(std::int64_t) + sizeof(std::uint32_t));
-        std::unique_lock lock(mutex_);
-        not_full_.wait(lock, [&] { return queued_bytes_ < max_queued_bytes || error_ || stopping_; });
-        rethrow_locked();
-        queued_bytes_ += bytes;
-        queue_.emplace_back(std::move(b));
-        not_empty_.notify_one();
-    }
+    void write(spike_batch&& b) override { enqueue(std::move(b)); }
+    void write(state_batch&& b) override { enqueue(std::move(b)); }
+    void write(rate_batch&& b) override { enqueue(std::move(b)); }
 
     void flush() override {
         std::lock_guard lock(mutex_);
@@ -195,6 +233,8 @@ public:
             rethrow_locked();
         }
         for (auto& p : populations_) p = {};
+        reports_.clear();
+        rates_.clear();
         file_.close();
         // SWMR files take no new attributes while open for writing: reopen to add the totals.
         const h5id f(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, fmt::format("reopening {}", path_).c_str());
@@ -206,7 +246,121 @@ public:
 
 private:
     struct flush_request {};
-    using job = std::variant<spike_batch, flush_request>;
+    using job = std::variant<spike_batch, state_batch, rate_batch, flush_request>;
+
+    static std::size_t bytes_of(const job& j) {
+        if (auto* b = std::get_if<spike_batch>(&j)) return b->ids.size() * (sizeof(std::int64_t) + sizeof(std::uint32_t));
+        if (auto* b = std::get_if<state_batch>(&j)) return b->values.size() * sizeof(float) + b->steps.size() * sizeof(std::int64_t);
+        if (auto* b = std::get_if<rate_batch>(&j)) return b->rates.size() * sizeof(double);
+        return 0;
+    }
+
+    void enqueue(job&& j) {
+        const std::size_t bytes = bytes_of(j);
+        std::unique_lock lock(mutex_);
+        not_full_.wait(lock, [&] { return queued_bytes_ < max_queued_bytes || error_ || stopping_; });
+        rethrow_locked();
+        queued_bytes_ += bytes;
+        queue_.emplace_back(std::move(j));
+        not_empty_.notify_one();
+    }
+
+    /// One SONATA frame report per recorded variable: /report/<population>/<variable>/{data, mapping/...}.
+    void create_reports(const model& m) {
+        if (m.state_recorders.empty()) return;
+        const h5id report = create_group(file_, "report");
+        for (const auto& r : m.state_recorders) {
+            const population& pop = m.populations[r.population];
+            const h5id g = create_group(report, pop.name);
+            auto& rep = reports_.emplace_back();
+            rep.recorder = &r;
+            rep.E_L = pop.params.E_L;
+            rep.first_time = static_cast<double>((r.start / r.interval + 1) * r.interval) * m.dt;
+            rep.interval = static_cast<double>(r.interval) * m.dt;
+            const std::size_t n_rec = r.ids.size();
+            const std::pair<state_variable, const char*> names[] = {{V_m, "V_m"}, {I_syn_ex, "I_syn_ex"}, {I_syn_in, "I_syn_in"}};
+            for (int v = 0; v < 3; ++v) {
+                if (!(r.variables & names[v].first)) continue;
+                const h5id vg = create_group(g, names[v].second);
+                auto& var = rep.variables.emplace_back();
+                var.gathered = v;
+                var.data = create_growing_rows(vg, "data", H5T_IEEE_F32LE, n_rec);
+                write_attr(var.data, "units", std::string(v == 0 ? "mV" : "pA"));
+                const h5id mapping = create_group(vg, "mapping");
+                std::vector<std::uint64_t> node_ids(r.ids.begin(), r.ids.end()), pointers(n_rec + 1);
+                for (std::size_t j = 0; j <= n_rec; ++j) pointers[j] = j;
+                write_array(mapping, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, node_ids);
+                write_array(mapping, "index_pointers", H5T_STD_U64LE, H5T_NATIVE_UINT64, pointers);
+                write_array(mapping, "element_ids", H5T_STD_U32LE, H5T_NATIVE_UINT32, std::vector<std::uint32_t>(n_rec, 0));
+                var.time = write_array(mapping, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                       std::vector<double>{rep.first_time, rep.first_time, rep.interval});
+                write_attr(var.time, "units", std::string("ms"));
+            }
+        }
+    }
+
+    /// /rates/<population>/{rate [Hz], time [ms]}: one value per bin, time = the bin's start.
+    void create_rates(const model& m) {
+        if (m.rate_recorders.empty()) return;
+        const h5id rates = create_group(file_, "rates");
+        for (const auto& r : m.rate_recorders) {
+            const population& pop = m.populations[r.population];
+            const h5id g = create_group(rates, pop.name);
+            write_attr(g, "bin", static_cast<double>(r.bin) * m.dt);
+            write_attr(g, "neurons", static_cast<std::uint64_t>(r.ids.empty() ? pop.n : r.ids.size()));
+            auto& out = rates_.emplace_back();
+            out.start = static_cast<double>(r.start) * m.dt;
+            out.bin = static_cast<double>(r.bin) * m.dt;
+            out.rate = create_growing(g, "rate", H5T_IEEE_F64LE);
+            write_attr(out.rate, "units", std::string("Hz"));
+            out.time = create_growing(g, "time", H5T_IEEE_F64LE);
+            write_attr(out.time, "units", std::string("ms"));
+        }
+    }
+
+    void write_states(const state_batch& b) {
+        auto& rep = reports_.at(b.recorder);
+        const std::size_t n_rec = rep.recorder->ids.size();
+        const std::size_t frames = b.steps.size();
+        const std::size_t gathered = b.values.size() / std::max<std::size_t>(frames * n_rec, 1);
+        std::vector<float> rows(frames * n_rec);
+        for (auto& var : rep.variables) {
+            for (std::size_t f = 0; f < frames; ++f)
+                for (std::size_t j = 0; j < n_rec; ++j) {
+                    const float x = b.values[(f * gathered + static_cast<std::size_t>(var.gathered)) * n_rec + j];
+                    rows[f * n_rec + j] = var.gathered == 0 ? static_cast<float>(static_cast<double>(x) + rep.E_L) : x;
+                }
+            append_rows(var.data, H5T_NATIVE_FLOAT, rows.data(), rep.frames, frames, n_rec);
+        }
+        rep.frames += frames;
+        const std::vector<double> time = {rep.first_time, rep.first_time + static_cast<double>(rep.frames) * rep.interval, rep.interval};
+        for (auto& var : rep.variables) check(H5Dwrite(var.time, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()), "writing mapping/time");
+    }
+
+    void write_rates(const rate_batch& b) {
+        auto& r = rates_.at(b.recorder);
+        std::vector<double> time(b.rates.size());
+        for (std::size_t j = 0; j < time.size(); ++j) time[j] = r.start + static_cast<double>(b.first_bin + static_cast<std::int64_t>(j)) * r.bin;
+        append(r.rate, H5T_NATIVE_DOUBLE, b.rates.data(), r.size, b.rates.size());
+        append(r.time, H5T_NATIVE_DOUBLE, time.data(), r.size, time.size());
+        r.size += b.rates.size();
+    }
+
+    struct report_variable {
+        int gathered = 0;  ///< position among the backend's gathered variables
+        h5id data, time;
+    };
+    struct report {
+        const state_recorder* recorder = nullptr;
+        double E_L = 0, first_time = 0, interval = 0;
+        hsize_t frames = 0;
+        std::vector<report_variable> variables;
+    };
+    struct rate_datasets {
+        double start = 0, bin = 0;
+        h5id rate, time;
+        hsize_t size = 0;
+    };
 
     struct population_datasets {
         h5id timestamps, node_ids;
@@ -239,14 +393,13 @@ private:
                 queue_.pop_front();
             }
             try {
-                if (auto* b = std::get_if<spike_batch>(&j)) {
-                    write_batch(*b);
-                    std::lock_guard lock(mutex_);
-                    queued_bytes_ -= b->ids.size() * (sizeof(std::int64_t) + sizeof(std::uint32_t));
-                    not_full_.notify_all();
-                } else {
-                    check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
-                }
+                if (auto* b = std::get_if<spike_batch>(&j)) write_batch(*b);
+                else if (auto* st = std::get_if<state_batch>(&j)) write_states(*st);
+                else if (auto* rt = std::get_if<rate_batch>(&j)) write_rates(*rt);
+                else check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+                std::lock_guard lock(mutex_);
+                queued_bytes_ -= bytes_of(j);
+                not_full_.notify_all();
             } catch (...) {
                 std::lock_guard lock(mutex_);
                 error_ = std::current_exception();
@@ -281,6 +434,8 @@ private:
     const model& model_;
     h5id file_;
     std::vector<population_datasets> populations_;
+    std::vector<report> reports_;
+    std::vector<rate_datasets> rates_;
     std::vector<double> times_;
     std::vector<std::uint64_t> ids_;
 

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "synfire/errors.hpp"
 #include "synfire/hdf5_input.hpp"
@@ -590,34 +591,76 @@ stimulus read_stimulus(const context& cx, const toml::table& t, const std::strin
     return s;
 }
 
-spike_recorder read_recorder(const context& cx, const toml::table& t, const std::string& path, const model& m) {
-    const table_reader tr(cx, t, path, {"type", "population", "ids", "start", "stop"});
-    const std::string type = tr.required_string("type");
-    if (type != "spikes") cx.bad_value(tr.required("type"), tr.key("type"), "unknown recorder type" + suggestion(type, {"spikes"}));
-    spike_recorder rec;
-    rec.population = find_population(cx, tr, m.populations, "population");
-    read_window(tr, m.dt, rec.start, rec.stop);
-    if (const toml::node* n = tr.find("ids")) {
-        const toml::array* a = n->as_array();
-        if (!a) cx.bad_value(*n, tr.key("ids"), "expected an array of neuron ids");
-        const std::uint64_t size = m.populations[rec.population].n;
-        for (std::size_t i = 0; i < a->size(); ++i) {
-            const std::string k = fmt::format("{}[{}]", tr.key("ids"), i);
-            const std::int64_t id = as_integer(cx, *a->get(i), k);
-            if (id < 0 || static_cast<std::uint64_t>(id) >= size)
-                cx.bad_value(*a->get(i), k, fmt::format("out of range: population {} has ids 0..{}",
-                                                        m.populations[rec.population].name, size - 1));
-            rec.ids.push_back(static_cast<std::uint64_t>(id));
+/// An optional positive time [ms] on the grid, as steps.
+std::int64_t positive_steps(const table_reader& r, std::string_view key, double def, double dt) {
+    const toml::node* n = r.find(key);
+    if (!n) return std::max<std::int64_t>(1, std::llround(def / dt));
+    const double v = as_finite(r.cx(), *n, r.key(key));
+    if (v <= 0) r.cx().bad_value(*n, r.key(key), "must be > 0");
+    return to_steps(r.cx(), *n, r.key(key), v, dt);
+}
+
+void read_recorder(const context& cx, const toml::table& t, const std::string& path, model& m) {
+    const table_reader all(cx, t, path, {"type", "population", "ids", "start", "stop", "variables", "interval", "bin"});
+    const std::string type = all.required_string("type");
+    const std::vector<std::string_view> types = {"spikes", "state", "rate"};
+    if (std::find(types.begin(), types.end(), type) == types.end())
+        cx.bad_value(all.required("type"), all.key("type"), "unknown recorder type" + suggestion(type, types));
+    const std::size_t p = find_population(cx, all, m.populations, "population");
+    const population& pop = m.populations[p];
+    auto already = [&](const auto& list, const char* what) {
+        for (const auto& other : list)
+            if (other.population == p) cx.bad_value(all.required("population"), all.key("population"), fmt::format("this population already has a {} recorder", what));
+    };
+    std::int64_t start, stop;
+    read_window(all, m.dt, start, stop);
+
+    if (type == "spikes") {
+        const table_reader r(cx, t, path, {"type", "population", "ids", "start", "stop"}, "a spikes recorder");
+        already(m.spike_recorders, "spikes");
+        spike_recorder rec;
+        rec.population = p;
+        rec.start = start;
+        rec.stop = stop;
+        for (auto id : read_ids(r, pop)) rec.ids.push_back(id);
+        m.spike_recorders.push_back(std::move(rec));
+    } else if (type == "state") {
+        const table_reader r(cx, t, path, {"type", "population", "ids", "start", "stop", "variables", "interval"}, "a state recorder");
+        already(m.state_recorders, "state");
+        state_recorder rec;
+        rec.population = p;
+        rec.start = start;
+        rec.stop = stop;
+        rec.ids = read_ids(r, pop);
+        if (rec.ids.empty())
+            for (std::uint64_t i = 0; i < pop.n; ++i) rec.ids.push_back(static_cast<std::uint32_t>(i));
+        rec.interval = positive_steps(r, "interval", 1.0, m.dt);
+        if (const toml::node* n = r.find("variables")) {
+            const toml::array* a = n->as_array();
+            if (!a || a->empty()) cx.bad_value(*n, r.key("variables"), "expected a list such as [\"V_m\", \"I_syn_ex\"]");
+            rec.variables = 0;
+            std::vector<std::string_view> allowed = {"V_m"};
+            if (pop.model == neuron_model::iaf_psc_exp) allowed.insert(allowed.end(), {"I_syn_ex", "I_syn_in"});
+            for (std::size_t i = 0; i < a->size(); ++i) {
+                const std::string k = fmt::format("{}[{}]", r.key("variables"), i);
+                const std::string v = as_string(cx, *a->get(i), k);
+                if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+                    cx.bad_value(*a->get(i), k, fmt::format("{} does not record this", to_string(pop.model)) + suggestion(v, allowed));
+                rec.variables |= v == "V_m" ? V_m : v == "I_syn_ex" ? I_syn_ex : I_syn_in;
+            }
         }
-        std::sort(rec.ids.begin(), rec.ids.end());
-        if (auto dup = std::adjacent_find(rec.ids.begin(), rec.ids.end()); dup != rec.ids.end())
-            cx.bad_value(*n, tr.key("ids"), fmt::format("id {} appears twice", *dup));
-        if (rec.ids.empty()) cx.bad_value(*n, tr.key("ids"), "empty: leave ids out to record all neurons");
+        m.state_recorders.push_back(std::move(rec));
+    } else {
+        const table_reader r(cx, t, path, {"type", "population", "ids", "start", "stop", "bin"}, "a rate recorder");
+        already(m.rate_recorders, "rate");
+        rate_recorder rec;
+        rec.population = p;
+        rec.start = start;
+        rec.stop = stop;
+        rec.ids = read_ids(r, pop);
+        rec.bin = positive_steps(r, "bin", 1.0, m.dt);
+        m.rate_recorders.push_back(std::move(rec));
     }
-    for (const auto& other : m.spike_recorders)
-        if (other.population == rec.population)
-            cx.bad_value(tr.required("population"), tr.key("population"), "this population already has a spikes recorder");
-    return rec;
 }
 
 model build_model(const toml::table& root, const context& cx, const std::string& base_dir) {
@@ -638,14 +681,23 @@ model build_model(const toml::table& root, const context& cx, const std::string&
 
     const toml::table& pops = top.required_table("populations");
     if (pops.empty()) cx.bad_key(&pops, "populations", "at least one population is needed");
-    for (auto&& [name, node] : pops) m.populations.push_back(read_population(cx, std::string(name.str()), node, m.dt));
+    // in the order of the file (toml++ keeps tables sorted by key); populations made by --set come last
+    std::vector<std::pair<std::string, const toml::node*>> ordered;
+    for (auto&& [name, node] : pops) ordered.emplace_back(std::string(name.str()), &node);
+    auto position = [](const toml::node* n) {
+        const auto& b = n->source().begin;
+        const bool from_file = b.line > 0 && !(n->source().path && *n->source().path == override_source);
+        return std::make_tuple(!from_file, b.line, b.column);
+    };
+    std::stable_sort(ordered.begin(), ordered.end(), [&](const auto& a, const auto& b) { return position(a.second) < position(b.second); });
+    for (const auto& [name, node] : ordered) m.populations.push_back(read_population(cx, name, *node, m.dt));
 
     if (const toml::array* a = optional_array_of_tables(cx, root, "stimuli"))
         for (std::size_t i = 0; i < a->size(); ++i)
             m.stimuli.push_back(read_stimulus(cx, *a->get(i)->as_table(), fmt::format("stimuli[{}]", i), m, base_dir));
     if (const toml::array* a = optional_array_of_tables(cx, root, "recorders"))
         for (std::size_t i = 0; i < a->size(); ++i)
-            m.spike_recorders.push_back(read_recorder(cx, *a->get(i)->as_table(), fmt::format("recorders[{}]", i), m));
+            read_recorder(cx, *a->get(i)->as_table(), fmt::format("recorders[{}]", i), m);
     return m;
 }
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "synfire/backend.hpp"
 #include "synfire/philox.hpp"
@@ -54,6 +55,27 @@ void initial_potentials(const model& m, std::size_t p, std::uint64_t begin, std:
         }
         out[i - begin] = static_cast<float>(x - pop.params.E_L);
     }
+}
+
+int gathered_variables(neuron_model m) { return m == neuron_model::iaf_psc_exp ? 3 : 1; }
+
+int max_frames(const state_recorder& r, neuron_model m) {
+    constexpr std::uint64_t budget = std::uint64_t{64} << 20;
+    const std::uint64_t per_frame = static_cast<std::uint64_t>(gathered_variables(m)) * r.ids.size() * sizeof(float);
+    return static_cast<int>(std::clamp<std::uint64_t>(budget / std::max<std::uint64_t>(per_frame, 1), 1, 64));
+}
+
+int recording_window_limit(const model& m) {
+    std::int64_t w = std::numeric_limits<int>::max();
+    for (const auto& r : m.state_recorders)
+        w = std::min<std::int64_t>(w, static_cast<std::int64_t>(max_frames(r, m.populations[r.population].model)) * r.interval);
+    return static_cast<int>(w);
+}
+
+const state_recorder* state_recorder_of(const model& m, std::size_t p) {
+    for (const auto& r : m.state_recorders)
+        if (r.population == p) return &r;
+    return nullptr;
 }
 
 int window_limit(const std::vector<population_setup>& pops, int cap) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -25,18 +26,33 @@ std::string format_duration(double s) {
     return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::floor(std::fmod(s, 3600) / 60));
 }
 
-/// Filters a population's spikes through its recorder and batches them for the sink.
-class recorder_state {
+/// One recorder's share of the run: takes each window's output, hands batches to the sink.
+class recording {
 public:
-    recorder_state(const spike_recorder& r, std::uint64_t n) : rec_(r) {
+    explicit recording(std::size_t population) : population_(population) {}
+    virtual ~recording() = default;
+    std::size_t population() const { return population_; }
+    /// Takes a window of the population; `done` is the first step not yet simulated.
+    virtual void take(const window_output& w, std::int64_t done) = 0;
+    /// Bytes waiting for the sink.
+    virtual std::size_t pending() const = 0;
+    virtual void hand_over(output_sink& out) = 0;
+
+private:
+    std::size_t population_;
+};
+
+/// Filters a population's spikes through its recorder.
+class spike_recording final : public recording {
+public:
+    spike_recording(const spike_recorder& r, std::uint64_t n) : recording(r.population), rec_(r) {
         batch_.population = r.population;
         if (!r.ids.empty()) {
             wanted_.assign(n, false);
             for (auto id : r.ids) wanted_[id] = true;
         }
     }
-
-    void take(const spike_window& w) {
+    void take(const window_output& w, std::int64_t) override {
         for (std::size_t k = 0; k < w.steps(); ++k) {
             const std::int64_t s = w.first_step + static_cast<std::int64_t>(k);
             if (s < rec_.start || s >= rec_.stop) continue;
@@ -48,9 +64,8 @@ public:
             }
         }
     }
-    std::size_t population() const { return rec_.population; }
-    std::size_t pending() const { return batch_.ids.size(); }
-    void hand_over(output_sink& out) {
+    std::size_t pending() const override { return batch_.ids.size() * 12; }
+    void hand_over(output_sink& out) override {
         if (batch_.ids.empty()) return;
         spike_batch b;
         b.population = batch_.population;
@@ -65,6 +80,77 @@ private:
     spike_batch batch_;
 };
 
+/// Passes the backend's state samples on.
+class state_recording final : public recording {
+public:
+    state_recording(std::size_t index, const state_recorder& r) : recording(r.population) { batch_.recorder = index; }
+    void take(const window_output& w, std::int64_t) override {
+        batch_.steps.insert(batch_.steps.end(), w.frame_steps.begin(), w.frame_steps.end());
+        batch_.values.insert(batch_.values.end(), w.frames.begin(), w.frames.end());
+    }
+    std::size_t pending() const override { return batch_.values.size() * sizeof(float); }
+    void hand_over(output_sink& out) override {
+        if (batch_.steps.empty()) return;
+        state_batch b;
+        b.recorder = batch_.recorder;
+        std::swap(b.steps, batch_.steps);
+        std::swap(b.values, batch_.values);
+        out.write(std::move(b));
+    }
+
+private:
+    state_batch batch_;
+};
+
+/// Counts a population's spikes into bins; a bin leaves once the run has passed its end.
+class rate_recording final : public recording {
+public:
+    rate_recording(std::size_t index, const rate_recorder& r, std::uint64_t n, std::int64_t steps, double dt)
+        : recording(r.population), rec_(r), end_(std::min(r.stop, steps)), seconds_per_bin_(static_cast<double>(r.bin) * dt * 1e-3) {
+        batch_.recorder = index;
+        if (!r.ids.empty()) {
+            wanted_.assign(n, false);
+            for (auto id : r.ids) wanted_[id] = true;
+        }
+        neurons_ = r.ids.empty() ? n : r.ids.size();
+    }
+    void take(const window_output& w, std::int64_t done) override {
+        for (std::size_t k = 0; k < w.steps(); ++k) {
+            const std::int64_t s = w.first_step + static_cast<std::int64_t>(k);
+            if (s < rec_.start || s >= end_) continue;
+            const auto bin = static_cast<std::size_t>((s - rec_.start) / rec_.bin - next_bin_);
+            if (counts_.size() <= bin) counts_.resize(bin + 1, 0);
+            for (std::uint32_t j = w.offsets[k]; j < w.offsets[k + 1]; ++j)
+                if (wanted_.empty() || wanted_[w.ids[j]]) ++counts_[bin];
+        }
+        // whole bins the run has passed
+        std::size_t full = 0;
+        while (full < counts_.size() && rec_.start + (next_bin_ + static_cast<std::int64_t>(full) + 1) * rec_.bin <= std::min(done, end_)) ++full;
+        if (batch_.rates.empty()) batch_.first_bin = next_bin_;
+        for (std::size_t j = 0; j < full; ++j) batch_.rates.push_back(static_cast<double>(counts_[j]) / (static_cast<double>(neurons_) * seconds_per_bin_));
+        counts_.erase(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(full));
+        next_bin_ += static_cast<std::int64_t>(full);
+    }
+    std::size_t pending() const override { return batch_.rates.size() * sizeof(double); }
+    void hand_over(output_sink& out) override {
+        if (batch_.rates.empty()) return;
+        rate_batch b;
+        b.recorder = batch_.recorder;
+        b.first_bin = batch_.first_bin;
+        std::swap(b.rates, batch_.rates);
+        out.write(std::move(b));
+    }
+private:
+    const rate_recorder& rec_;
+    std::int64_t end_;
+    double seconds_per_bin_;
+    std::vector<bool> wanted_;
+    std::uint64_t neurons_ = 0;
+    std::vector<std::uint64_t> counts_;  ///< bins from next_bin_ on
+    std::int64_t next_bin_ = 0;
+    rate_batch batch_;
+};
+
 }  // namespace
 
 run_result simulate(const model& m, backend& b, output_sink* out, const run_options& opt) {
@@ -76,19 +162,27 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
     for (std::size_t p = 0; p < npop; ++p)
         if (schedule.has_per_neuron(p)) result.populations[p].per_neuron.assign(m.populations[p].n, 0);
 
-    std::vector<recorder_state> recorders;
-    if (out)
-        for (const auto& r : m.spike_recorders) recorders.emplace_back(r, m.populations[r.population].n);
+    std::vector<std::unique_ptr<recording>> recorders;
+    if (out) {
+        for (const auto& r : m.spike_recorders) recorders.push_back(std::make_unique<spike_recording>(r, m.populations[r.population].n));
+        for (std::size_t i = 0; i < m.state_recorders.size(); ++i)
+            recorders.push_back(std::make_unique<state_recording>(i, m.state_recorders[i]));
+        for (std::size_t i = 0; i < m.rate_recorders.size(); ++i)
+            recorders.push_back(std::make_unique<rate_recording>(i, m.rate_recorders[i], m.populations[m.rate_recorders[i].population].n,
+                                                                 m.steps, m.dt));
+    }
+    constexpr std::size_t batch_bytes = std::size_t{16} << 20;
 
     std::vector<std::vector<float>> I_uniform(npop);
     std::vector<std::vector<float>> I_neuron(npop);
     std::vector<std::vector<float>> courses(npop);
     std::vector<window_input> inputs(npop);
-    std::vector<spike_window> spikes(npop);
+    std::vector<window_output> spikes(npop);
 
     const auto t0 = clock_type::now();
     auto last_flush = t0, last_progress = t0;
-    const int window_max = opt.max_window > 0 ? std::min(opt.max_window, b.max_window()) : b.max_window();
+    int window_max = std::min(b.max_window(), recording_window_limit(m));
+    if (opt.max_window > 0) window_max = std::min(window_max, opt.max_window);
     // With an observer the state must match the collected window, so nothing runs ahead.
     const std::size_t depth = opt.on_window ? 1 : static_cast<std::size_t>(std::max(1, b.max_in_flight()));
     struct window_span {
@@ -133,14 +227,14 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
                 for (std::uint32_t id : spikes[p].ids) ++counts[id];
         }
         for (auto& r : recorders) {
-            r.take(spikes[r.population()]);
-            if (r.pending() >= opt.batch_spikes) r.hand_over(*out);
+            r->take(spikes[r->population()], done);
+            if (r->pending() >= std::min(batch_bytes, opt.batch_spikes * 12)) r->hand_over(*out);
         }
         if (opt.on_window) opt.on_window(spikes, done);
 
         const auto now = clock_type::now();
         if (out && std::chrono::duration<double>(now - last_flush).count() >= opt.flush_interval_s) {
-            for (auto& r : recorders) r.hand_over(*out);
+            for (auto& r : recorders) r->hand_over(*out);
             out->flush();
             last_flush = now;
         }
@@ -170,7 +264,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
     result.totals.real_time_factor = m.steps > 0 ? result.totals.wall_time_s / (m.duration_ms() * 1e-3) : 0.0;
     result.totals.completed = done == m.steps;
     if (out)
-        for (auto& r : recorders) r.hand_over(*out);
+        for (auto& r : recorders) r->hand_over(*out);
     return result;
 }
 

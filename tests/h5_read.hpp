@@ -2,6 +2,7 @@
 // Minimal HDF5 reading for tests (the C API, independent of the writer's code).
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -27,9 +28,8 @@ public:
         const hid_t d = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
         if (d < 0) throw std::runtime_error("no dataset " + path);
         const hid_t s = H5Dget_space(d);
-        hsize_t n = 0;
-        H5Sget_simple_extent_dims(s, &n, nullptr);
-        std::vector<T> v(n);
+        const hssize_t n = H5Sget_simple_extent_npoints(s);  // all elements, any rank, row-major
+        std::vector<T> v(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
         if (n) H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
         H5Sclose(s);
         H5Dclose(d);

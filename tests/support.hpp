@@ -35,7 +35,7 @@ inline run_output run_on(const model& m, backend& b, int max_window = 0) {
     out.spikes.resize(m.populations.size());
     run_options opt;
     opt.max_window = max_window;
-    opt.on_window = [&](const std::vector<spike_window>& w, std::int64_t) {
+    opt.on_window = [&](const std::vector<window_output>& w, std::int64_t) {
         for (std::size_t p = 0; p < w.size(); ++p)
             for (std::size_t k = 0; k < w[p].steps(); ++k)
                 for (std::uint32_t j = w[p].offsets[k]; j < w[p].offsets[k + 1]; ++j)
@@ -77,10 +77,23 @@ public:
         ++batches;
         for (std::size_t i = 0; i < b.ids.size(); ++i) spikes[b.population].emplace_back(b.steps[i], b.ids[i]);
     }
+    void write(state_batch&& b) override {
+        if (states.size() <= b.recorder) states.resize(b.recorder + 1);
+        auto& st = states[b.recorder];
+        st.steps.insert(st.steps.end(), b.steps.begin(), b.steps.end());
+        st.values.insert(st.values.end(), b.values.begin(), b.values.end());
+    }
+    void write(rate_batch&& b) override {
+        if (rates.size() <= b.recorder) rates.resize(b.recorder + 1);
+        EXPECT_EQ(static_cast<std::size_t>(b.first_bin), rates[b.recorder].size()) << "rate bins arrive in order";
+        rates[b.recorder].insert(rates[b.recorder].end(), b.rates.begin(), b.rates.end());
+    }
     void flush() override { ++flushes; }
     void finish(const run_totals& t) override { totals = t; }
 
     std::vector<spike_list> spikes;
+    std::vector<state_batch> states;              ///< per state recorder, all frames
+    std::vector<std::vector<double>> rates;       ///< per rate recorder, all bins
     run_totals totals;
     int batches = 0, flushes = 0;
 };

@@ -25,16 +25,32 @@ std::vector<population_setup> make_setup(const model& m);
 /// A pure function of (seed, population name, neuron id): identical on every backend and partitioning.
 void initial_potentials(const model& m, std::size_t p, std::uint64_t begin, std::uint64_t end, float* out);
 
-/// Spikes of one population over a window of steps, sorted by (step, id), stored by step:
-/// the spikes of step first_step + k are ids[offsets[k] .. offsets[k+1]).
-struct spike_window {
+/// What one population did over a window of steps. Spikes sorted by (step, id), stored by step: the spikes
+/// of step first_step + k are ids[offsets[k] .. offsets[k+1]). State samples of the population's state
+/// recorder, if it has one, after each step the recorder samples.
+struct window_output {
     std::int64_t first_step = 0;
-    std::vector<std::uint32_t> offsets;  ///< steps + 1 entries
-    std::vector<std::uint32_t> ids;      ///< population-local neuron ids
+    std::vector<std::uint32_t> offsets;     ///< steps + 1 entries
+    std::vector<std::uint32_t> ids;         ///< population-local neuron ids
+    std::vector<std::int64_t> frame_steps;  ///< the steps after which the state was sampled
+    std::vector<float> frames;              ///< [frame][variable][recorded neuron]; variables as gathered_variables()
 
     std::size_t steps() const { return offsets.empty() ? 0 : offsets.size() - 1; }
     std::size_t count() const { return ids.size(); }
 };
+
+/// Variables a backend samples for a state recorder, in this order: V [mV rel. E_L], I_ex, I_in [pA] for
+/// iaf_psc_exp; V for iaf_psc_delta.
+int gathered_variables(neuron_model m);
+
+/// Frames of one state recorder a window may hold: as many as fit in 64 MiB, at most gpu_limits::max_window.
+int max_frames(const state_recorder& r, neuron_model m);
+
+/// Longest window the model's state recorders allow, so that no window samples more than max_frames.
+int recording_window_limit(const model& m);
+
+/// The state recorder of population p, or null.
+const state_recorder* state_recorder_of(const model& m, std::size_t p);
 
 /// External input of one population during a window; the rest (masks, noise, Poisson, events, traces)
 /// does not change during a run and is the backend's own copy of stimulus_schedule::inputs().
@@ -67,9 +83,9 @@ public:
     /// window); in[p] is read before launch returns.
     virtual void launch(std::int64_t first_step, int steps, const std::vector<window_input>& in) = 0;
     /// Waits for the oldest launched window; out[p] receives population p's spikes.
-    virtual void collect(std::vector<spike_window>& out) = 0;
+    virtual void collect(std::vector<window_output>& out) = 0;
     /// launch() then collect().
-    void advance(std::int64_t first_step, int steps, const std::vector<window_input>& in, std::vector<spike_window>& out) {
+    void advance(std::int64_t first_step, int steps, const std::vector<window_input>& in, std::vector<window_output>& out) {
         launch(first_step, steps, in);
         collect(out);
     }

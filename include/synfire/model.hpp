@@ -107,6 +107,33 @@ struct spike_recorder {
     std::int64_t stop = end_of_run;
 };
 
+/// Variables a state recorder can sample (NEST's recordables).
+enum state_variable : unsigned { V_m = 1, I_syn_ex = 2, I_syn_in = 4 };
+
+/// Samples the state of chosen neurons at the times t that are multiples of `interval` with start < t <= stop
+/// (NEST's multimeter): the state after the step ending at t. Written as a SONATA frame report.
+struct state_recorder {
+    std::size_t population = 0;
+    std::vector<std::uint32_t> ids;      ///< sorted, unique; every neuron when the model leaves ids out
+    unsigned variables = V_m;            ///< bits of state_variable
+    std::int64_t interval = 10;          ///< steps between samples
+    std::int64_t start = 0;
+    std::int64_t stop = end_of_run;
+
+    /// Whether the state after step s is sampled.
+    bool samples(std::int64_t s) const { return (s + 1) % interval == 0 && s + 1 > start && s + 1 <= stop; }
+};
+
+/// Population rate histogram: spikes of ids (all when empty) with times in (start + j·bin, start + (j+1)·bin],
+/// divided by neurons x bin, for bins j within (start, stop].
+struct rate_recorder {
+    std::size_t population = 0;
+    std::vector<std::uint32_t> ids;      ///< sorted, unique; empty: all neurons
+    std::int64_t bin = 10;               ///< steps per bin
+    std::int64_t start = 0;
+    std::int64_t stop = end_of_run;
+};
+
 struct model {
     std::string name;                    ///< model file stem, e.g. "fi_curve"
     std::string source;                  ///< where it came from: a path or "built-in:..."
@@ -117,6 +144,8 @@ struct model {
     std::vector<population> populations;
     std::vector<stimulus> stimuli;
     std::vector<spike_recorder> spike_recorders;
+    std::vector<state_recorder> state_recorders;
+    std::vector<rate_recorder> rate_recorders;
 
     double duration_ms() const { return static_cast<double>(steps) * dt; }
     /// Time of a spike emitted in step s, (s+1)·dt [ms]; computed as (s+1)/(1/dt) when 1/dt is a whole

@@ -13,6 +13,20 @@ struct spike_batch {
     std::vector<std::uint32_t> ids;
 };
 
+/// State samples of one state recorder: frame f is the state after step steps[f].
+struct state_batch {
+    std::size_t recorder = 0;             ///< index into model::state_recorders
+    std::vector<std::int64_t> steps;
+    std::vector<float> values;            ///< [frame][variable][recorded neuron], variables as gathered_variables()
+};
+
+/// Finished bins of one rate recorder.
+struct rate_batch {
+    std::size_t recorder = 0;             ///< index into model::rate_recorders
+    std::int64_t first_bin = 0;
+    std::vector<double> rates;            ///< [Hz]
+};
+
 /// What the run measured, written at the end.
 struct run_totals {
     std::int64_t steps_done = 0;
@@ -26,6 +40,8 @@ public:
     virtual ~output_sink() = default;
     /// Takes one batch; may block to bound memory while the writer catches up.
     virtual void write(spike_batch&& batch) = 0;
+    virtual void write(state_batch&& batch) = 0;
+    virtual void write(rate_batch&& batch) = 0;
     /// Makes everything written so far durable (a killed run keeps it).
     virtual void flush() = 0;
     /// Writes the totals and closes; no write() after this.

@@ -21,7 +21,7 @@ struct run_options {
     /// its totals then say completed = false.
     const std::atomic<int>* stop = nullptr;
     /// Called after each window with the windows' spikes and the first step not yet simulated.
-    std::function<void(const std::vector<spike_window>&, std::int64_t next_step)> on_window;
+    std::function<void(const std::vector<window_output>&, std::int64_t next_step)> on_window;
 };
 
 struct population_result {

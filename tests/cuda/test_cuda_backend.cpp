@@ -285,7 +285,21 @@ TEST(CudaBackend, OutputFilesAreIdenticalBetweenBackendsButForTiming) {
     REQUIRE_DEVICE();
     const auto dir = std::filesystem::temp_directory_path() / ("synfire_cuda_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    const model m = test::model_from(stimulated("iaf_psc_exp", 20000, 100.0) + "[[recorders]]\ntype = \"spikes\"\npopulation = \"P\"\n");
+    const model m = test::model_from(stimulated("iaf_psc_exp", 20000, 100.0) + R"(
+[[recorders]]
+type = "spikes"
+population = "P"
+[[recorders]]
+type = "state"
+population = "P"
+ids = [0, 5, 31, 32, 19999]
+variables = ["V_m", "I_syn_ex", "I_syn_in"]
+interval = 0.3
+[[recorders]]
+type = "rate"
+population = "P"
+bin = 2.0
+)");
     for (const char* kind : {"cpu", "cuda"}) {
         auto b = std::string(kind) == "cpu" ? make_cpu_backend(m, 2) : make_cuda_backend(m);
         auto out = open_hdf5_output((dir / (std::string(kind) + ".h5")).string(), true, m, {b->name(), b->device(), 1});
@@ -296,6 +310,7 @@ TEST(CudaBackend, OutputFilesAreIdenticalBetweenBackendsButForTiming) {
     const std::vector<std::string> timing = {"wall_time", "real_time_factor", "backend", "device"};
     EXPECT_EQ(test::compare_files(cpu, gpu, timing), "");
     EXPECT_GT(test::h5_file(gpu).uint64s("/spikes/P/node_ids").size(), 10000u);
+    EXPECT_EQ(test::h5_file(gpu).read<float>("/report/P/I_syn_in/data", H5T_NATIVE_FLOAT).size(), 333u * 5u);
     // must fail: the comparison sees the backend attribute when it is not skipped
     EXPECT_NE(test::compare_files(cpu, gpu, {"wall_time", "real_time_factor", "device"}), "");
     std::filesystem::remove_all(dir);

@@ -88,6 +88,17 @@ TEST(ModelFile, BaseModelLoadsWithNestDefaults) {
     EXPECT_EQ(m.text, base) << "without overrides the model is stored as written";
 }
 
+TEST(ModelFile, PopulationsKeepTheFileOrder) {
+    const model m = load_model_text("[simulation]\nduration = 1.0\n[populations.Z]\nmodel = \"iaf_psc_exp\"\nn = 1\n"
+                                    "[populations.A]\nmodel = \"iaf_psc_exp\"\nn = 2\n[populations.M]\nmodel = \"iaf_psc_delta\"\nn = 3\n",
+                                    "m.toml", "m", {"populations.B.model=iaf_psc_exp", "populations.B.n=4"});
+    ASSERT_EQ(m.populations.size(), 4u);
+    EXPECT_EQ(m.populations[0].name, "Z");
+    EXPECT_EQ(m.populations[1].name, "A");
+    EXPECT_EQ(m.populations[2].name, "M");
+    EXPECT_EQ(m.populations[3].name, "B") << "made by --set: last";
+}
+
 TEST(ModelFile, DefaultModelIsTheFiSweep) {
     const model m = load_default_model();
     EXPECT_EQ(m.name, "fi_curve");

@@ -36,7 +36,7 @@ trace record(const model& m) {
     trace t;
     run_options opt;
     opt.max_window = 1;
-    opt.on_window = [&](const std::vector<spike_window>& w, std::int64_t) {
+    opt.on_window = [&](const std::vector<window_output>& w, std::int64_t) {
         t.V.push_back(b->state(0).V[0] + m.populations[0].params.E_L);
         if (w[0].count()) t.spike_steps.push_back(w[0].first_step);
     };

@@ -231,7 +231,7 @@ std::vector<double> trace_of(const model& m, std::size_t neuron) {
     std::vector<double> V;
     run_options opt;
     opt.max_window = 1;
-    opt.on_window = [&](const std::vector<spike_window>&, std::int64_t) { V.push_back(b->state(0).V[neuron]); };
+    opt.on_window = [&](const std::vector<window_output>&, std::int64_t) { V.push_back(b->state(0).V[neuron]); };
     simulate(m, *b, nullptr, opt);
     return V;
 }
