@@ -22,6 +22,7 @@
 #include "synfire/simulation.hpp"
 #include "synfire/summary.hpp"
 #include "synfire/version.hpp"
+#include "plot.hpp"
 
 namespace {
 
@@ -152,6 +153,11 @@ int main(int argc, char** argv) {
 
     CLI::App* info_cmd = app.add_subcommand("info", "print build options and the CUDA devices");
 
+    std::string plot_file, plot_dir;
+    CLI::App* plot_cmd = app.add_subcommand("plot", "raster, rates, voltage traces, F-I curve and an HTML report of an output file");
+    plot_cmd->add_option("FILE", plot_file, "synfire output file (.h5)")->required()->check(CLI::ExistingFile);
+    plot_cmd->add_option("-o,--output", plot_dir, "folder for the pictures (default: <file stem>_plots)")->type_name("DIR");
+
     std::string repair_path;
     CLI::App* repair_cmd = app.add_subcommand("repair", "make the output of a killed run readable by any HDF5 reader (as h5clear -s)");
     repair_cmd->add_option("FILE", repair_path, "output file of a run that was killed")->required();
@@ -166,6 +172,7 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run(ro);
         if (*info_cmd) return info();
+        if (*plot_cmd) return synfire::cli::plot(plot_file, plot_dir);
         if (*repair_cmd) {
             synfire::repair_hdf5_output(repair_path);
             std::cout << repair_path << ": status flags cleared\n";

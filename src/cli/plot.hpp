@@ -1,0 +1,10 @@
+#pragma once
+#include <string>
+
+namespace synfire::cli {
+
+/// `synfire plot FILE [-o DIR]`: runs the embedded python/synfire_plot.py with Python 3 (h5py, matplotlib);
+/// returns its exit code. The interpreter: $SYNFIRE_PYTHON, else /usr/bin/python3, else python3 on PATH.
+int plot(const std::string& file, const std::string& output_dir);
+
+}  // namespace synfire::cli
