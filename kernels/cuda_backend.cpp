@@ -85,8 +85,8 @@ public:
                 b.recorded_ids = device_buffer<std::uint32_t>(ids.size());
                 SYNFIRE_CUDA(cudaMemcpy(b.recorded_bits.data(), bits.data(), bits.size() * 4, cudaMemcpyHostToDevice));
                 SYNFIRE_CUDA(cudaMemcpy(b.recorded_ids.data(), ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
-                const std::size_t frame_floats = static_cast<std::size_t>(max_frames(*b.recorder, b.setup.model)) *
-                                                 static_cast<std::size_t>(gathered_variables(b.setup.model)) * ids.size();
+                const std::size_t frame_floats = static_cast<std::size_t>(max_frames(*b.recorder)) *
+                                                 static_cast<std::size_t>(gathered_variables(*b.recorder)) * ids.size();
                 for (auto& f : b.frames) f = device_buffer<float>(frame_floats);
                 b.host_frames = pinned_buffer<float>(frame_floats);
             }
@@ -141,6 +141,7 @@ public:
                 w.recorded_ids = b.recorded_ids.data();
                 w.recorded = static_cast<std::uint32_t>(b.recorder->ids.size());
                 w.frames = b.frames[slot].data();
+                w.sampled_variables = b.recorder->variables;
             }
             if (b.setup.model == neuron_model::iaf_psc_exp)
                 update_iaf_psc_exp(b.exp.data(), nullptr, b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
@@ -183,7 +184,7 @@ public:
                 for (int k = 0; k < w.steps; ++k)
                     if (b.recorder->samples(w.first_step + k)) sw.frame_steps.push_back(w.first_step + k);
             const std::size_t frame_floats =
-                sw.frame_steps.size() * static_cast<std::size_t>(gathered_variables(b.setup.model)) * (b.recorder ? b.recorder->ids.size() : 0);
+                b.recorder ? sw.frame_steps.size() * static_cast<std::size_t>(gathered_variables(*b.recorder)) * b.recorder->ids.size() : 0;
             if (frame_floats)
                 SYNFIRE_CUDA(cudaMemcpyAsync(b.host_frames.data(), b.frames[w.slot].data(), frame_floats * sizeof(float), cudaMemcpyDeviceToHost, copy_));
             SYNFIRE_CUDA(cudaStreamSynchronize(copy_));

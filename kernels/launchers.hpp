@@ -31,6 +31,7 @@ struct update_window {
     std::uint32_t recorded = 0;
     float* frames = nullptr;                       ///< device [frames][variables][recorded]
     std::uint64_t sample_mask = 0;                 ///< bit k: sample after step k of the window
+    unsigned sampled_variables = 0;                ///< bits of state_variable, written in the order V, I_ex, I_in
 };
 
 /// Advances n iaf_psc_exp neurons by w.steps steps (one thread per neuron, state in registers across the

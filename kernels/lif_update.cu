@@ -6,6 +6,7 @@
 #include "synfire/fixed_point.hpp"
 #include "synfire/inputs.hpp"
 #include "synfire/lif.hpp"
+#include "synfire/model.hpp"
 
 namespace synfire::cuda {
 namespace {
@@ -30,6 +31,8 @@ struct window_args {
     std::uint32_t recorded;
     float* frames;
     std::uint64_t sample_mask;
+    unsigned sampled_variables;
+    int gathered;  ///< number of sampled variables
 };
 
 struct exp_args {
@@ -65,11 +68,14 @@ __device__ __forceinline__ int recorded_index(const window_args& w, std::uint32_
     return static_cast<int>(lo);
 }
 
-/// The frame that step k of the window samples into, or null.
-__device__ __forceinline__ float* frame_of(const window_args& w, int k, int variables) {
-    if (!((w.sample_mask >> k) & 1u)) return nullptr;
+/// Writes the sampled variables of recorded neuron rec after step k, if the window samples there.
+__device__ __forceinline__ void sample(const window_args& w, int k, int rec, float V, float I_ex, float I_in) {
+    if (!((w.sample_mask >> k) & 1u)) return;
     const int f = __popcll(w.sample_mask & ((std::uint64_t{1} << k) - 1));
-    return w.frames + static_cast<std::size_t>(f) * static_cast<std::size_t>(variables) * w.recorded;
+    float* frame = w.frames + static_cast<std::size_t>(f) * static_cast<std::size_t>(w.gathered) * w.recorded + rec;
+    if (w.sampled_variables & V_m) *frame = V, frame += w.recorded;
+    if (w.sampled_variables & I_syn_ex) *frame = I_ex, frame += w.recorded;
+    if (w.sampled_variables & I_syn_in) *frame = I_in;
 }
 
 /// Current and synaptic input (fixed point, added to ex/in) of live neuron i in the k-th step of the window.
@@ -105,12 +111,7 @@ __global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
         const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
         const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
-        if (rec >= 0)
-            if (float* frame = frame_of(w, k, 3)) {
-                frame[rec] = s.V;
-                frame[w.recorded + rec] = s.I_ex;
-                frame[2 * w.recorded + rec] = s.I_in;
-            }
+        if (rec >= 0) sample(w, k, rec, s.V, s.I_ex, s.I_in);
         slot_ex = slot_in = 0;  // the slot belongs to the first step (a window with input has one step)
     }
     if (live) a.state[i] = s;
@@ -135,8 +136,7 @@ __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
         const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
         const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
-        if (rec >= 0)
-            if (float* frame = frame_of(w, k, 1)) frame[rec] = s.V;
+        if (rec >= 0) sample(w, k, rec, s.V, 0.0f, 0.0f);
         slot = 0;
     }
     if (live) a.state[i] = s;
@@ -160,6 +160,8 @@ window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_windo
     w.recorded = u.recorded;
     w.frames = u.frames;
     w.sample_mask = u.sample_mask;
+    w.sampled_variables = u.sampled_variables;
+    w.gathered = ((u.sampled_variables & V_m) ? 1 : 0) + ((u.sampled_variables & I_syn_ex) ? 1 : 0) + ((u.sampled_variables & I_syn_in) ? 1 : 0);
     if (u.program && !u.program->empty()) {
         w.varying = true;
         w.program = *u.program;

@@ -179,9 +179,11 @@ private:
         auto it = std::lower_bound(ids.begin(), ids.end(), static_cast<std::uint32_t>(b));
         for (; it != ids.end() && *it < b + len; ++it) {
             const std::size_t j = static_cast<std::size_t>(it - ids.begin());
-            float* frame = frames.data() + f * vars * n_rec;
-            frame[j] = pop.V[*it];
-            if (vars == 3) frame[n_rec + j] = pop.I_ex[*it], frame[2 * n_rec + j] = pop.I_in[*it];
+            float* frame = frames.data() + f * vars * n_rec + j;
+            const unsigned v = pop.recorder->variables;
+            if (v & V_m) *frame = pop.V[*it], frame += n_rec;
+            if (v & I_syn_ex) *frame = pop.I_ex[*it], frame += n_rec;
+            if (v & I_syn_in) *frame = pop.I_in[*it];
         }
     }
 
@@ -198,7 +200,7 @@ private:
         std::vector<int> frame_of(static_cast<std::size_t>(steps), -1);
         out.frame_steps.clear();
         const state_recorder* rec = pop.recorder;
-        const std::size_t vars = static_cast<std::size_t>(gathered_variables(pop.setup.model));
+        const std::size_t vars = rec ? static_cast<std::size_t>(gathered_variables(*rec)) : 0;
         const std::size_t n_rec = rec ? rec->ids.size() : 0;
         if (rec)
             for (int k = 0; k < steps; ++k)

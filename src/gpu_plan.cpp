@@ -32,7 +32,7 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
         if (in.trace >= 0) plan.currents += bytes(m.stimuli[static_cast<std::size_t>(in.trace)].trace);
         if (const state_recorder* r = state_recorder_of(m, i))  // recorded ids and bits, two windows of frames
             plan.scratch += r->ids.size() * 4 + words * 4 +
-                            2 * static_cast<std::uint64_t>(max_frames(*r, p.model)) * static_cast<std::uint64_t>(gathered_variables(p.model)) * r->ids.size() * 4;
+                            2 * static_cast<std::uint64_t>(max_frames(*r)) * static_cast<std::uint64_t>(gathered_variables(*r)) * r->ids.size() * 4;
         plan.bitmaps += 2 * w * words * 4;
         plan.spikes += std::min<std::uint64_t>(w * p.n, std::max<std::uint64_t>(std::uint64_t{1} << 20, p.n / 4)) * 4;
         // counts and offsets for two windows, step offsets, and the scan's temporary storage (bounded by

@@ -94,19 +94,20 @@ void write_sorting_by_time(hid_t group) {
 constexpr hsize_t chunk_elements = hsize_t{1} << 16;
 
 /// An empty, unlimited, chunked and compressed 1-d dataset.
-h5id create_growing(hid_t parent, const char* name, hid_t type) {
+h5id create_growing(hid_t parent, const char* name, hid_t type, bool compress) {
     const hsize_t dims = 0, maxdims = H5S_UNLIMITED;
     const h5id space(H5Screate_simple(1, &dims, &maxdims), H5Sclose, "H5Screate_simple");
     const h5id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate");
     check(H5Pset_chunk(dcpl, 1, &chunk_elements), "H5Pset_chunk");
-    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+    if (compress && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
         check(H5Pset_shuffle(dcpl), "H5Pset_shuffle");
         check(H5Pset_deflate(dcpl, 1), "H5Pset_deflate");
     }
     return {H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name};
 }
 
-/// An empty 2-d dataset of `columns` columns that grows by rows, chunked and compressed.
+/// An empty 2-d dataset of `columns` columns that grows by rows, chunked, not compressed: sampled membrane
+/// potentials barely compress (their mantissas are noise) and deflate would cost the run a core.
 h5id create_growing_rows(hid_t parent, const char* name, hid_t type, hsize_t columns) {
     const hsize_t dims[2] = {0, columns}, maxdims[2] = {H5S_UNLIMITED, columns};
     const h5id space(H5Screate_simple(2, dims, maxdims), H5Sclose, "H5Screate_simple");
@@ -114,10 +115,6 @@ h5id create_growing_rows(hid_t parent, const char* name, hid_t type, hsize_t col
     const hsize_t chunk_columns = std::min<hsize_t>(columns, 16384);
     const hsize_t chunk[2] = {std::max<hsize_t>(1, (hsize_t{1} << 18) / chunk_columns), chunk_columns};
     check(H5Pset_chunk(dcpl, 2, chunk), "H5Pset_chunk");
-    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
-        check(H5Pset_shuffle(dcpl), "H5Pset_shuffle");
-        check(H5Pset_deflate(dcpl, 1), "H5Pset_deflate");
-    }
     return {H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name};
 }
 
@@ -163,7 +160,7 @@ void append(hid_t dset, hid_t mem_type, const void* data, hsize_t size, hsize_t 
 class hdf5_writer final : public output_sink {
 public:
     hdf5_writer(const std::string& path, bool overwrite, const model& m, const hdf5_run_info& info)
-        : path_(path), model_(m) {
+        : path_(path), model_(m), compress_(info.compress) {
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr dumps
         const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
         check(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "H5Pset_libver_bounds");
@@ -199,9 +196,9 @@ public:
             const h5id g(H5Gcreate2(spikes, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, name.c_str());
             write_sorting_by_time(g);
             auto& pop = populations_[r.population];
-            pop.timestamps = create_growing(g, "timestamps", H5T_IEEE_F64LE);
+            pop.timestamps = create_growing(g, "timestamps", H5T_IEEE_F64LE, info.compress);
             write_attr(pop.timestamps, "units", std::string("ms"));
-            pop.node_ids = create_growing(g, "node_ids", H5T_STD_U64LE);
+            pop.node_ids = create_growing(g, "node_ids", H5T_STD_U64LE, info.compress);
         }
         create_reports(m);
         create_rates(m);
@@ -241,6 +238,7 @@ public:
         write_attr(f, "steps_completed", totals.steps_done);
         write_attr(f, "wall_time", totals.wall_time_s);
         write_attr(f, "real_time_factor", totals.real_time_factor);
+        write_attr(f, "writer_wait", totals.writer_wait_s);
         write_attr(f, "completed", std::int64_t{totals.completed ? 1 : 0});
     }
 
@@ -279,11 +277,12 @@ private:
             rep.interval = static_cast<double>(r.interval) * m.dt;
             const std::size_t n_rec = r.ids.size();
             const std::pair<state_variable, const char*> names[] = {{V_m, "V_m"}, {I_syn_ex, "I_syn_ex"}, {I_syn_in, "I_syn_in"}};
-            for (int v = 0; v < 3; ++v) {
+            for (int v = 0, gathered = 0; v < 3; ++v) {
                 if (!(r.variables & names[v].first)) continue;
                 const h5id vg = create_group(g, names[v].second);
                 auto& var = rep.variables.emplace_back();
-                var.gathered = v;
+                var.gathered = gathered++;
+                var.voltage = v == 0;
                 var.data = create_growing_rows(vg, "data", H5T_IEEE_F32LE, n_rec);
                 write_attr(var.data, "units", std::string(v == 0 ? "mV" : "pA"));
                 const h5id mapping = create_group(vg, "mapping");
@@ -311,9 +310,9 @@ private:
             auto& out = rates_.emplace_back();
             out.start = static_cast<double>(r.start) * m.dt;
             out.bin = static_cast<double>(r.bin) * m.dt;
-            out.rate = create_growing(g, "rate", H5T_IEEE_F64LE);
+            out.rate = create_growing(g, "rate", H5T_IEEE_F64LE, compress_);
             write_attr(out.rate, "units", std::string("Hz"));
-            out.time = create_growing(g, "time", H5T_IEEE_F64LE);
+            out.time = create_growing(g, "time", H5T_IEEE_F64LE, compress_);
             write_attr(out.time, "units", std::string("ms"));
         }
     }
@@ -328,7 +327,7 @@ private:
             for (std::size_t f = 0; f < frames; ++f)
                 for (std::size_t j = 0; j < n_rec; ++j) {
                     const float x = b.values[(f * gathered + static_cast<std::size_t>(var.gathered)) * n_rec + j];
-                    rows[f * n_rec + j] = var.gathered == 0 ? static_cast<float>(static_cast<double>(x) + rep.E_L) : x;
+                    rows[f * n_rec + j] = var.voltage ? static_cast<float>(static_cast<double>(x) + rep.E_L) : x;
                 }
             append_rows(var.data, H5T_NATIVE_FLOAT, rows.data(), rep.frames, frames, n_rec);
         }
@@ -348,6 +347,7 @@ private:
 
     struct report_variable {
         int gathered = 0;  ///< position among the backend's gathered variables
+        bool voltage = false;
         h5id data, time;
     };
     struct report {
@@ -432,6 +432,7 @@ private:
 
     std::string path_;
     const model& model_;
+    bool compress_;
     h5id file_;
     std::vector<population_datasets> populations_;
     std::vector<report> reports_;

@@ -57,18 +57,20 @@ void initial_potentials(const model& m, std::size_t p, std::uint64_t begin, std:
     }
 }
 
-int gathered_variables(neuron_model m) { return m == neuron_model::iaf_psc_exp ? 3 : 1; }
+int gathered_variables(const state_recorder& r) {
+    return ((r.variables & V_m) ? 1 : 0) + ((r.variables & I_syn_ex) ? 1 : 0) + ((r.variables & I_syn_in) ? 1 : 0);
+}
 
-int max_frames(const state_recorder& r, neuron_model m) {
+int max_frames(const state_recorder& r) {
     constexpr std::uint64_t budget = std::uint64_t{64} << 20;
-    const std::uint64_t per_frame = static_cast<std::uint64_t>(gathered_variables(m)) * r.ids.size() * sizeof(float);
+    const std::uint64_t per_frame = static_cast<std::uint64_t>(gathered_variables(r)) * r.ids.size() * sizeof(float);
     return static_cast<int>(std::clamp<std::uint64_t>(budget / std::max<std::uint64_t>(per_frame, 1), 1, 64));
 }
 
 int recording_window_limit(const model& m) {
     std::int64_t w = std::numeric_limits<int>::max();
     for (const auto& r : m.state_recorders)
-        w = std::min<std::int64_t>(w, static_cast<std::int64_t>(max_frames(r, m.populations[r.population].model)) * r.interval);
+        w = std::min<std::int64_t>(w, static_cast<std::int64_t>(max_frames(r)) * r.interval);
     return static_cast<int>(w);
 }
 

@@ -172,6 +172,12 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
                                                                  m.steps, m.dt));
     }
     constexpr std::size_t batch_bytes = std::size_t{16} << 20;
+    double writer_wait = 0.0;  // time spent handing batches over: non-zero only when the writer falls behind
+    auto timed = [&](auto&& f) {
+        const auto t = clock_type::now();
+        f();
+        writer_wait += seconds_since(t);
+    };
 
     std::vector<std::vector<float>> I_uniform(npop);
     std::vector<std::vector<float>> I_neuron(npop);
@@ -228,14 +234,16 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
         }
         for (auto& r : recorders) {
             r->take(spikes[r->population()], done);
-            if (r->pending() >= std::min(batch_bytes, opt.batch_spikes * 12)) r->hand_over(*out);
+            if (r->pending() >= std::min(batch_bytes, opt.batch_spikes * 12)) timed([&] { r->hand_over(*out); });
         }
         if (opt.on_window) opt.on_window(spikes, done);
 
         const auto now = clock_type::now();
         if (out && std::chrono::duration<double>(now - last_flush).count() >= opt.flush_interval_s) {
-            for (auto& r : recorders) r->hand_over(*out);
-            out->flush();
+            timed([&] {
+                for (auto& r : recorders) r->hand_over(*out);
+                out->flush();
+            });
             last_flush = now;
         }
         if (opt.progress && std::chrono::duration<double>(now - last_progress).count() >= 0.25) {
@@ -264,7 +272,10 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
     result.totals.real_time_factor = m.steps > 0 ? result.totals.wall_time_s / (m.duration_ms() * 1e-3) : 0.0;
     result.totals.completed = done == m.steps;
     if (out)
-        for (auto& r : recorders) r->hand_over(*out);
+        timed([&] {
+            for (auto& r : recorders) r->hand_over(*out);
+        });
+    result.totals.writer_wait_s = writer_wait;
     return result;
 }
 

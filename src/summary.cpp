@@ -116,6 +116,8 @@ std::string format_summary(const model& m, const run_result& r, const std::strin
                            r.populations[p].spikes, rate);
     }
     if (!output_path.empty()) out += fmt::format("output: {}\n", output_path);
+    if (r.totals.writer_wait_s > 0.05 * r.totals.wall_time_s)
+        out += fmt::format("the run waited {:.3f} s for the output writer (the disk or compression is the bottleneck)\n", r.totals.writer_wait_s);
 
     for (std::size_t p = 0; p < m.populations.size(); ++p) {
         const auto& counts = r.populations[p].per_neuron;

@@ -33,18 +33,18 @@ struct window_output {
     std::vector<std::uint32_t> offsets;     ///< steps + 1 entries
     std::vector<std::uint32_t> ids;         ///< population-local neuron ids
     std::vector<std::int64_t> frame_steps;  ///< the steps after which the state was sampled
-    std::vector<float> frames;              ///< [frame][variable][recorded neuron]; variables as gathered_variables()
+    std::vector<float> frames;              ///< [frame][variable][recorded neuron]; the recorder's variables (gathered_variables())
 
     std::size_t steps() const { return offsets.empty() ? 0 : offsets.size() - 1; }
     std::size_t count() const { return ids.size(); }
 };
 
-/// Variables a backend samples for a state recorder, in this order: V [mV rel. E_L], I_ex, I_in [pA] for
-/// iaf_psc_exp; V for iaf_psc_delta.
-int gathered_variables(neuron_model m);
+/// Variables a backend samples for a state recorder: those it asks for, in the order V [mV rel. E_L],
+/// I_ex, I_in [pA].
+int gathered_variables(const state_recorder& r);
 
 /// Frames of one state recorder a window may hold: as many as fit in 64 MiB, at most gpu_limits::max_window.
-int max_frames(const state_recorder& r, neuron_model m);
+int max_frames(const state_recorder& r);
 
 /// Longest window the model's state recorders allow, so that no window samples more than max_frames.
 int recording_window_limit(const model& m);

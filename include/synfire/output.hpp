@@ -17,7 +17,7 @@ struct spike_batch {
 struct state_batch {
     std::size_t recorder = 0;             ///< index into model::state_recorders
     std::vector<std::int64_t> steps;
-    std::vector<float> values;            ///< [frame][variable][recorded neuron], variables as gathered_variables()
+    std::vector<float> values;            ///< [frame][variable][recorded neuron], the recorder's variables in the order V_m, I_syn_ex, I_syn_in
 };
 
 /// Finished bins of one rate recorder.
@@ -32,6 +32,7 @@ struct run_totals {
     std::int64_t steps_done = 0;
     double wall_time_s = 0.0;       ///< time in the simulation loop [s]
     double real_time_factor = 0.0;  ///< wall time / simulated time
+    double writer_wait_s = 0.0;     ///< time the run waited for the writer (its queue full) [s]
     bool completed = false;
 };
 

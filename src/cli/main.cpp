@@ -54,6 +54,7 @@ struct run_options {
     std::string backend = "auto";
     int threads = 0;
     double flush_interval = 5.0;
+    std::string compression = "deflate";
     bool force = false;
     bool quiet = false;
 };
@@ -78,7 +79,7 @@ int run(const run_options& o) {
     const synfire::model m = load(o.model);
     const std::string output = o.output.empty() ? m.name + ".h5" : o.output;
     auto backend = make_backend(o, m);
-    auto sink = synfire::open_hdf5_output(output, o.force, m, {backend->name(), backend->device(), 1});
+    auto sink = synfire::open_hdf5_output(output, o.force, m, {backend->name(), backend->device(), 1, o.compression == "deflate"});
 
     synfire::run_options ro;
     ro.flush_interval_s = o.flush_interval;
@@ -143,6 +144,9 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     run_cmd->add_option("--flush-interval", ro.flush_interval, "seconds of wall time between flushes of the output file")
         ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    run_cmd->add_option("--compression", ro.compression, "deflate (smaller files) or none (a faster writer)")
+        ->check(CLI::IsMember({"deflate", "none"}))
         ->capture_default_str();
     run_cmd->add_flag("--force", ro.force, "overwrite an existing output file");
     run_cmd->add_flag("-q,--quiet", ro.quiet, "no progress line and no summary");
