@@ -43,6 +43,11 @@ log "GPU benchmarks"
 log "PyTorch peer"
 PYTHONUNBUFFERED=1 python3 bench/torch_lif.py --json "$OUT/torch_lif.json" --sizes 1e6,1e7,1e8 | tee "$OUT/torch_lif.txt"
 
+log "recording overhead (1e6 neurons at ~10 Hz, 1000 V_m traces)"
+for c in deflate none; do
+  python3 bench/recording_overhead.py "$build/synfire" --backend cuda --out "$OUT" --repeat 3 --compression "$c" | tee -a "$OUT/recording.txt"
+done
+
 log "1e9 neurons through the CLI"
 start=$(date +%s%N)
 "$build/synfire" run bench/models/billion.toml --backend cuda -o "$OUT/billion.h5" --force >"$OUT/billion.txt" 2>&1

@@ -61,6 +61,12 @@ if fused and peer:
     ratio = fused["updates_per_s"] / peer["updates_per_s"]
     check("fused update N=1e8 vs PyTorch CUDA-graph step",
           f"{fused['updates_per_s']:.3g} vs {peer['updates_per_s']:.3g} updates/s = {ratio:.1f}x", ">= 10x", ratio >= 10)
+for c in ("deflate", "none"):
+    rec = load(f"recording_overhead_cuda_{c}.json")
+    if rec:
+        check(f"recording overhead ({c}), 1e6 neurons at {rec['mean_rate_hz']:.1f} Hz + {rec['traces']} traces",
+              f"{rec['ratio']:.3f}x, writer wait {rec['writer_wait_s']:.3f} s", "<= 1.10x, no wait",
+              rec["ratio"] <= 1.10 and rec["writer_wait_s"] < 0.01)
 check("1e9 neurons, 10 ms through the CLI", f"rc {billion_rc}, {billion_s:.1f} s", "rc 0", billion_rc == 0)
 refusal = "needs" in text("too_big.txt") and "GiB free" in text("too_big.txt")
 check("preflight refuses 12e9 neurons", f"rc {too_big_rc}, file written: {too_big_written}, message names sizes: {refusal}",
