@@ -16,6 +16,7 @@
 #include "aligned_buffer.hpp"
 #include "synfire/backend.hpp"
 #include "synfire/errors.hpp"
+#include "synfire/network.hpp"
 #include "synfire/stimuli.hpp"
 
 namespace synfire {
@@ -39,6 +40,10 @@ struct cpu_population {
     aligned_buffer<std::int32_t> r;
     input_program program{};  ///< points into the backend's stimulus_schedule
     const state_recorder* recorder = nullptr;  ///< samples the state, or null
+    /// Synaptic input ring buffer, int64 fixed point [slot][neuron][receptor] (2 receptors for iaf_psc_exp,
+    /// 1 for iaf_psc_delta); empty when nothing projects onto the population.
+    aligned_buffer<std::int64_t> ring;
+    int receptors = 1;
 };
 
 /// One step of a block of iaf_psc_exp neurons; flags[i] = spiked.
@@ -81,16 +86,24 @@ void delta_block(float* __restrict V, std::int32_t* __restrict r, const float* _
     }
 }
 
-/// One step of a block of neurons with varying inputs (inputs.hpp), scalar; cursor[j]: neuron b + j's next event.
+/// One step of a block of neurons with varying inputs (inputs.hpp) or synaptic input (the ring's slot of this
+/// step, read and cleared), scalar; cursor[j]: neuron b + j's next event.
 void generic_block(cpu_population& pop, std::size_t b, std::size_t len, const window_input& in, int steps, int k,
-                   std::int64_t s, std::uint32_t* cursor, std::uint8_t* flags) {
+                   std::int64_t s, int slots, std::uint32_t* cursor, std::uint8_t* flags) {
     const input_program& prog = pop.program;
+    std::int64_t* slot = pop.ring.size() ? pop.ring.data() + static_cast<std::size_t>(s % slots) * pop.setup.n * pop.receptors : nullptr;
     for (std::size_t j = 0; j < len; ++j) {
         const auto i = static_cast<std::uint32_t>(b + j);
         float I = in.I_uniform[k];
         if (in.I_neuron) I = I + in.I_neuron[i];
-        I = add_varying_current(I, prog, in.courses, steps, k, i, s);
         std::int64_t ex = 0, inh = 0;
+        if (slot) {
+            std::int64_t* mine = slot + static_cast<std::size_t>(i) * pop.receptors;
+            ex = mine[0];
+            mine[0] = 0;
+            if (pop.receptors == 2) inh = mine[1], mine[1] = 0;
+        }
+        I = add_varying_current(I, prog, in.courses, steps, k, i, s);
         add_input_events(prog, i, s, cursor[j], ex, inh);
         if (pop.setup.model == neuron_model::iaf_psc_exp)
             flags[j] = iaf_psc_exp_step(pop.V[i], pop.I_ex[i], pop.I_in[i], pop.r[i], I, fixed_to_float(ex), fixed_to_float(inh), pop.setup.exp);
@@ -115,9 +128,12 @@ void append_spikes(const std::uint8_t* flags, std::size_t len, std::uint32_t fir
 
 class cpu_backend final : public backend {
 public:
-    cpu_backend(const model& m, int threads) : threads_(threads > 0 ? threads : default_threads()), schedule_(m) {
+    cpu_backend(const model& m, int threads)
+        : threads_(threads > 0 ? threads : default_threads()), schedule_(m), synapses_(build_synapses(m, threads_)) {
         const auto setup = make_setup(m);
         max_window_ = window_limit(setup, window_cap);
+        slots_ = ring_slots(synapses_);
+        if (!synapses_.empty()) max_window_ = std::min(max_window_, synapses_.min_delay);  // spikes land after the window
         for (std::size_t p = 0; p < setup.size(); ++p) {
             cpu_population pop;
             pop.setup = setup[p];
@@ -131,6 +147,10 @@ public:
             initial_potentials(m, p, 0, n, pop.V.data());
             pop.program = schedule_.inputs(p).program(m, [](const auto& v) { return v.data(); });
             pop.recorder = state_recorder_of(m, p);
+            if (synapses_.receives[p]) {
+                pop.receptors = setup[p].model == neuron_model::iaf_psc_exp ? 2 : 1;
+                pop.ring = aligned_buffer<std::int64_t>(static_cast<std::size_t>(slots_) * n * static_cast<std::size_t>(pop.receptors));
+            }
             pops_.push_back(std::move(pop));
         }
         per_thread_.resize(static_cast<std::size_t>(threads_));
@@ -148,6 +168,7 @@ public:
         if (pending_) throw internal_error("cpu backend: launch before the previous window was collected");
         result_.resize(pops_.size());
         for (std::size_t p = 0; p < pops_.size(); ++p) advance_population(pops_[p], first_step, steps, in[p], result_[p]);
+        if (!synapses_.empty()) deliver(result_);
         pending_ = true;
     }
 
@@ -171,6 +192,35 @@ private:
     struct thread_spikes {
         std::vector<std::vector<std::uint32_t>> by_step;
     };
+
+    /// Adds every spike's synaptic input to the target rings, slot (step + delay) mod slots; int64 atomics, so
+    /// the sums do not depend on the order the threads reach them in.
+    void deliver(const std::vector<window_output>& windows) {
+        struct spike {
+            std::int64_t step;
+            std::uint64_t source;  // global id
+        };
+        std::vector<spike> spikes;
+        for (std::size_t p = 0; p < windows.size(); ++p) {
+            const window_output& w = windows[p];
+            for (std::size_t k = 0; k < w.steps(); ++k)
+                for (std::uint32_t j = w.offsets[k]; j < w.offsets[k + 1]; ++j)
+                    spikes.push_back({w.first_step + static_cast<std::int64_t>(k), synapses_.base[p] + w.ids[j]});
+        }
+        const auto count = static_cast<std::int64_t>(spikes.size());
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 16)
+        for (std::int64_t x = 0; x < count; ++x) {
+            const spike sp = spikes[static_cast<std::size_t>(x)];
+            for (std::uint64_t e = synapses_.offsets[sp.source]; e < synapses_.offsets[sp.source + 1]; ++e) {
+                const synapse& syn = synapses_.synapses[e];
+                cpu_population& tgt = pops_[syn.population];
+                const auto slot = static_cast<std::size_t>((sp.step + syn.delay) % slots_);
+                std::int64_t& acc = tgt.ring[(slot * tgt.setup.n + syn.target) * static_cast<std::size_t>(tgt.receptors) + syn.receptor];
+#pragma omp atomic
+                acc += syn.weight;
+            }
+        }
+    }
 
     /// Copies the state of the recorded neurons in [b, b + len) into frame f.
     static void sample(const cpu_population& pop, std::size_t b, std::size_t len, std::size_t f, std::size_t vars, std::vector<float>& frames) {
@@ -223,7 +273,7 @@ private:
             thread_spikes& mine = per_thread_[t];
             alignas(64) std::uint8_t flags[block_size];
             std::uint32_t cursor[block_size];
-            const bool generic = !pop.program.empty();
+            const bool generic = !pop.program.empty() || pop.ring.size();
             for (std::size_t b = begin; b < end; b += block_size) {
                 const std::size_t len = std::min(block_size, end - b);
                 const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
@@ -231,7 +281,7 @@ private:
                     for (std::size_t j = 0; j < len; ++j) cursor[j] = first_event(pop.program.events, static_cast<std::uint32_t>(b + j), first_step);
                 for (int k = 0; k < steps; ++k) {
                     if (generic)
-                        generic_block(pop, b, len, in, steps, k, first_step + k, cursor, flags);
+                        generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, flags);
                     else if (pop.setup.model == neuron_model::iaf_psc_exp)
                         exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron,
                                   in.I_uniform[k], flags, len, pop.setup.exp);
@@ -254,6 +304,8 @@ private:
 
     int threads_;
     stimulus_schedule schedule_;  ///< owns the host memory the input programs point into
+    synapse_table synapses_;
+    int slots_ = 0;               ///< ring-buffer slots
     int max_window_ = 1;
     std::vector<cpu_population> pops_;
     std::vector<thread_spikes> per_thread_;

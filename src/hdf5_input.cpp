@@ -10,7 +10,10 @@
 
 namespace synfire {
 
-std::vector<float> read_hdf5_floats(const std::string& file, const std::string& dataset, std::vector<std::size_t>& shape) {
+namespace {
+
+template <class T>
+std::vector<T> read_numbers(const std::string& file, const std::string& dataset, std::vector<std::size_t>& shape, hid_t mem_type) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) throw user_error(fmt::format("{}: no such file", file));
@@ -32,11 +35,11 @@ std::vector<float> read_hdf5_floats(const std::string& file, const std::string& 
     shape.assign(dims.begin(), dims.end());
     std::size_t count = 1;
     for (auto x : dims) count *= static_cast<std::size_t>(x);
-    std::vector<float> data;
+    std::vector<T> data;
     herr_t status = 0;
     if ((cls == H5T_FLOAT || cls == H5T_INTEGER) && rank >= 1) {
         data.resize(count);
-        if (count) status = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data());
+        if (count) status = H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data());
     }
     H5Dclose(d);
     H5Fclose(f);
@@ -44,6 +47,16 @@ std::vector<float> read_hdf5_floats(const std::string& file, const std::string& 
     if (rank < 1) throw user_error(fmt::format("{}:{} is a scalar; expected [samples] or [samples x neurons]", file, dataset));
     if (status < 0) throw user_error(fmt::format("{}:{} could not be read", file, dataset));
     return data;
+}
+
+}  // namespace
+
+std::vector<float> read_hdf5_floats(const std::string& file, const std::string& dataset, std::vector<std::size_t>& shape) {
+    return read_numbers<float>(file, dataset, shape, H5T_NATIVE_FLOAT);
+}
+
+std::vector<double> read_hdf5_doubles(const std::string& file, const std::string& dataset, std::vector<std::size_t>& shape) {
+    return read_numbers<double>(file, dataset, shape, H5T_NATIVE_DOUBLE);
 }
 
 }  // namespace synfire

@@ -56,6 +56,17 @@ double stimulus::ramp_current(std::uint64_t j, std::uint64_t m) const {
     return from + (to - from) * static_cast<double>(j) / static_cast<double>(m - 1);
 }
 
+double synapse_parameter::mean() const {
+    switch (type) {
+        case kind::constant: return value;
+        case kind::uniform: return 0.5 * (a + b);
+        case kind::normal:
+        case kind::normal_clipped: return a;
+        case kind::lognormal: return std::exp(a + 0.5 * b * b);
+    }
+    return value;
+}
+
 double model::spike_time_ms(std::int64_t s) const {
     const double per_ms = 1.0 / dt;
     const double k = std::nearbyint(per_ms);

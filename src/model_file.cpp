@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
@@ -663,9 +664,250 @@ void read_recorder(const context& cx, const toml::table& t, const std::string& p
     }
 }
 
+// ---------------------------------------------------------------- projections
+
+/// weight or delay: a number or { distribution = "normal" | "normal_clipped" | "uniform" | "lognormal", ... }.
+synapse_parameter read_synapse_parameter(const table_reader& r, std::string_view key, double def, bool required) {
+    const context& cx = r.cx();
+    synapse_parameter sp;
+    sp.value = def;
+    const toml::node* n = r.find(key);
+    if (!n) {
+        if (required) r.required(key);
+        return sp;
+    }
+    const std::string path = r.key(key);
+    if (n->is_number()) {
+        sp.value = as_finite(cx, *n, path);
+        return sp;
+    }
+    const toml::table* t = n->as_table();
+    if (!t) cx.bad_value(*n, path, "expected a number or a distribution table");
+    const std::string dist = table_reader(cx, *t, path, {"distribution", "low", "high", "mean", "std"}).required_string("distribution");
+    if (dist == "uniform") {
+        const table_reader d(cx, *t, path, {"distribution", "low", "high"}, "a uniform distribution");
+        sp.type = synapse_parameter::kind::uniform;
+        sp.a = d.required_number("low");
+        sp.b = d.required_number("high");
+        if (sp.b < sp.a) cx.bad_value(d.required("high"), d.key("high"), fmt::format("must be >= low ({})", sp.a));
+    } else if (dist == "normal" || dist == "lognormal") {
+        const table_reader d(cx, *t, path, {"distribution", "mean", "std"}, dist == "normal" ? "a normal distribution" : "a lognormal distribution");
+        sp.type = dist == "normal" ? synapse_parameter::kind::normal : synapse_parameter::kind::lognormal;
+        sp.a = d.required_number("mean");
+        sp.b = d.required_number("std");
+        if (sp.b < 0) cx.bad_value(d.required("std"), d.key("std"), "must be >= 0");
+    } else if (dist == "normal_clipped") {
+        const table_reader d(cx, *t, path, {"distribution", "mean", "std", "low", "high"}, "a normal_clipped distribution");
+        sp.type = synapse_parameter::kind::normal_clipped;
+        sp.a = d.required_number("mean");
+        sp.b = d.required_number("std");
+        if (sp.b < 0) cx.bad_value(d.required("std"), d.key("std"), "must be >= 0");
+        if (const toml::node* lo = d.find("low")) sp.low = as_finite(cx, *lo, d.key("low"));
+        if (const toml::node* hi = d.find("high")) sp.high = as_finite(cx, *hi, d.key("high"));
+        if (!d.find("low") && !d.find("high")) cx.bad_value(*t, path, "normal_clipped needs low and/or high (values outside are redrawn)");
+        if (sp.high <= sp.low) cx.bad_value(*d.find("high"), d.key("high"), "must be above low");
+    } else {
+        cx.bad_value(*t->get("distribution"), path + ".distribution",
+                     "unknown distribution" + suggestion(dist, {"uniform", "normal", "normal_clipped", "lognormal"}));
+    }
+    return sp;
+}
+
+/// Delays become whole steps >= 1: a constant must be a multiple of dt; a drawn delay is rounded to the grid,
+/// so its distribution must keep it at or above dt.
+void check_delay(const table_reader& r, const synapse_parameter& d, double dt) {
+    const context& cx = r.cx();
+    const toml::node* n = r.find("delay");
+    using kind = synapse_parameter::kind;
+    if (d.type == kind::constant) {
+        if (d.value < dt - 1e-9 * dt) {
+            if (n) cx.bad_value(*n, r.key("delay"), fmt::format("must be at least dt = {} ms", dt));
+            cx.bad_key(nullptr, r.key("delay"), fmt::format("the default delay of 1 ms is below dt = {} ms; set delay", dt));
+        }
+        if (n) to_steps(cx, *n, r.key("delay"), d.value, dt);
+        else {
+            const double q = d.value / dt;
+            if (std::fabs(q - std::nearbyint(q)) > 1e-9 * q)
+                cx.bad_key(nullptr, r.key("delay"), fmt::format("the default delay of 1 ms is not a multiple of dt = {} ms; set delay", dt));
+        }
+    } else if (d.type == kind::uniform || d.type == kind::normal_clipped) {
+        const double low = d.type == kind::uniform ? d.a : d.low;
+        if (!(low >= dt - 1e-9 * dt))
+            cx.bad_value(*n, r.key("delay"), fmt::format("a delay distribution must stay at or above dt = {} ms: low = {}", dt, low));
+    } else {
+        cx.bad_value(*n, r.key("delay"), "delays need a bounded distribution: a constant, uniform or normal_clipped with low >= dt");
+    }
+    const double high = d.type == kind::constant ? d.value : d.type == kind::uniform ? d.b : d.high;
+    if (std::isfinite(high) && high / dt > 32767)
+        cx.bad_value(*n, r.key("delay"), fmt::format("delays are limited to 32767 steps ({} ms)", 32767 * dt));
+}
+
+/// An explicit connection list: CSV with the header source,target,weight,delay, or an HDF5 file holding the
+/// datasets source, target, weight, delay; ids population-local, delay [ms] on the grid.
+std::vector<explicit_synapse> read_connection_file(const table_reader& r, const std::string& base_dir, const model& m,
+                                                   const population& src, const population& tgt) {
+    const context& cx = r.cx();
+    const toml::node& pn = r.required("file");
+    std::filesystem::path file = as_string(cx, pn, r.key("file"));
+    if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
+    const std::string name = file.string();
+    std::vector<explicit_synapse> out;
+    auto check = [&](double s, double t, double w, double d, const std::string& where) {
+        auto bad = [&](const std::string& what) { cx.bad_value(pn, r.key("file"), fmt::format("{}: {}", where, what)); };
+        if (!(s >= 0 && s == std::floor(s) && s < static_cast<double>(src.n)))
+            bad(fmt::format("source {} is not an id of {} (0..{})", s, src.name, src.n - 1));
+        if (!(t >= 0 && t == std::floor(t) && t < static_cast<double>(tgt.n)))
+            bad(fmt::format("target {} is not an id of {} (0..{})", t, tgt.name, tgt.n - 1));
+        if (!std::isfinite(w)) bad(fmt::format("weight {} is not finite", w));
+        const double q = d / m.dt;
+        if (!(q >= 1 - 1e-9) || std::fabs(q - std::nearbyint(q)) > 1e-9 * q)
+            bad(fmt::format("delay {} ms is not a multiple of dt = {} ms of at least one step", d, m.dt));
+        out.push_back({static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(t), w, static_cast<std::int64_t>(std::llround(q))});
+    };
+    const std::string ext = file.extension().string();
+    if (ext == ".h5" || ext == ".hdf5") {
+        std::vector<std::vector<double>> cols;
+        for (const char* ds : {"source", "target", "weight", "delay"}) {
+            std::vector<std::size_t> shape;
+            try {
+                cols.push_back(read_hdf5_doubles(name, ds, shape));
+            } catch (const user_error& e) {
+                cx.bad_value(pn, r.key("file"), e.what());
+            }
+            if (shape.size() != 1 || cols.back().size() != cols.front().size())
+                cx.bad_value(pn, r.key("file"), fmt::format("{}:{} must be 1-d and as long as source", name, ds));
+        }
+        for (std::size_t i = 0; i < cols[0].size(); ++i) check(cols[0][i], cols[1][i], cols[2][i], cols[3][i], fmt::format("{} row {}", name, i));
+        return out;
+    }
+    std::ifstream in(file);
+    if (!in) cx.bad_value(pn, r.key("file"), fmt::format("{}: cannot open", name));
+    std::string line;
+    std::size_t number = 0;
+    auto fields = [](const std::string& l) {
+        std::vector<std::string> f;
+        std::string cur;
+        for (char c : l) {
+            if (c == ',') f.push_back(cur), cur.clear();
+            else if (!std::isspace(static_cast<unsigned char>(c))) cur += c;
+        }
+        f.push_back(cur);
+        return f;
+    };
+    if (!std::getline(in, line)) cx.bad_value(pn, r.key("file"), fmt::format("{}: empty", name));
+    ++number;
+    if (fields(line) != std::vector<std::string>{"source", "target", "weight", "delay"})
+        cx.bad_value(pn, r.key("file"), fmt::format("{}:1: the header must be source,target,weight,delay", name));
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const auto f = fields(line);
+        const std::string where = fmt::format("{}:{}", name, number);
+        if (f.size() != 4) cx.bad_value(pn, r.key("file"), fmt::format("{}: expected 4 fields, found {}", where, f.size()));
+        double v[4];
+        for (int i = 0; i < 4; ++i) {
+            char* end = nullptr;
+            v[i] = std::strtod(f[static_cast<std::size_t>(i)].c_str(), &end);
+            if (f[static_cast<std::size_t>(i)].empty() || *end != '\0')
+                cx.bad_value(pn, r.key("file"), fmt::format("{}: {} is not a number", where, f[static_cast<std::size_t>(i)]));
+        }
+        check(v[0], v[1], v[2], v[3], where);
+    }
+    return out;
+}
+
+projection read_projection(const context& cx, const toml::table& t, const std::string& path, const model& m, const std::string& base_dir) {
+    const table_reader r(cx, t, path, {"source", "target", "rule", "p", "k", "n", "receptor", "allow_autapses", "allow_multapses", "weight",
+                                       "delay", "file"});
+    projection pr;
+    pr.source = find_population(cx, r, m.populations, "source");
+    pr.target = find_population(cx, r, m.populations, "target");
+    const population& src = m.populations[pr.source];
+    const population& tgt = m.populations[pr.target];
+    const std::string rule = r.find("rule") ? as_string(cx, *r.find("rule"), r.key("rule")) : "all_to_all";
+    const std::vector<std::string_view> rules = {"all_to_all", "one_to_one", "pairwise_bernoulli", "fixed_indegree",
+                                                 "fixed_outdegree", "fixed_total_number", "explicit"};
+    auto only = [&](std::initializer_list<std::string_view> keys) {
+        for (std::string_view k : {"p", "k", "n", "file"})
+            if (r.find(k) && std::find(keys.begin(), keys.end(), k) == keys.end())
+                cx.bad_key(r.find(k), r.key(k), fmt::format("not a parameter of rule {}", rule));
+    };
+    auto boolean = [&](std::string_view k, bool def) {
+        const toml::node* n = r.find(k);
+        if (!n) return def;
+        if (auto b = n->as_boolean()) return b->get();
+        cx.bad_value(*n, r.key(k), fmt::format("expected true or false, got {}", type_name(n->type())));
+    };
+    pr.allow_autapses = boolean("allow_autapses", true);
+    pr.allow_multapses = boolean("allow_multapses", true);
+    auto positive_count = [&](std::string_view k) {
+        const std::int64_t v = as_integer(cx, r.required(k), r.key(k));
+        if (v < 0) cx.bad_value(r.required(k), r.key(k), "must be >= 0");
+        return static_cast<std::uint64_t>(v);
+    };
+    const bool same = pr.source == pr.target;
+    if (rule == "all_to_all") {
+        only({});
+        pr.connection = projection::rule::all_to_all;
+    } else if (rule == "one_to_one") {
+        only({});
+        pr.connection = projection::rule::one_to_one;
+        if (src.n != tgt.n)
+            cx.bad_value(*r.find("rule"), r.key("rule"), fmt::format("one_to_one needs populations of one size ({} has {}, {} has {})", src.name, src.n, tgt.name, tgt.n));
+    } else if (rule == "pairwise_bernoulli") {
+        only({"p"});
+        pr.connection = projection::rule::pairwise_bernoulli;
+        pr.p = r.required_number("p");
+        if (pr.p < 0 || pr.p > 1) cx.bad_value(r.required("p"), r.key("p"), "must be within [0, 1]");
+    } else if (rule == "fixed_indegree" || rule == "fixed_outdegree") {
+        only({"k"});
+        pr.connection = rule == "fixed_indegree" ? projection::rule::fixed_indegree : projection::rule::fixed_outdegree;
+        pr.count = positive_count("k");
+        const std::uint64_t pool = (rule == "fixed_indegree" ? src.n : tgt.n) - (same && !pr.allow_autapses ? 1 : 0);
+        if (!pr.allow_multapses && pr.count > pool)
+            cx.bad_value(r.required("k"), r.key("k"), fmt::format("without multapses at most {} distinct partners exist", pool));
+        if (pr.count > 0 && pool == 0) cx.bad_value(r.required("k"), r.key("k"), "no partner can be drawn (a single neuron without autapses)");
+    } else if (rule == "fixed_total_number") {
+        only({"n"});
+        pr.connection = projection::rule::fixed_total_number;
+        pr.count = positive_count("n");
+        if (!pr.allow_multapses)
+            cx.bad_value(*r.find("rule"), r.key("allow_multapses"), "fixed_total_number draws with multapses, as NEST; set allow_multapses = true");
+        if (pr.count > 0 && same && !pr.allow_autapses && src.n < 2)
+            cx.bad_value(r.required("n"), r.key("n"), "no synapse can be drawn (a single neuron without autapses)");
+    } else if (rule == "explicit") {
+        only({"file"});
+        pr.connection = projection::rule::explicit_list;
+    } else {
+        cx.bad_value(*r.find("rule"), r.key("rule"), "unknown rule" + suggestion(rule, rules));
+    }
+
+    if (pr.connection == projection::rule::explicit_list) {
+        for (std::string_view k : {"weight", "delay"})
+            if (r.find(k)) cx.bad_key(r.find(k), r.key(k), "comes from the connection file with rule explicit");
+        pr.synapses = read_connection_file(r, base_dir, m, src, tgt);
+        pr.weight.value = pr.synapses.empty() ? 0.0 : pr.synapses.front().weight;
+    } else {
+        pr.weight = read_synapse_parameter(r, "weight", 1.0, true);
+        pr.delay = read_synapse_parameter(r, "delay", 1.0, false);
+        check_delay(r, pr.delay, m.dt);
+    }
+    if (const toml::node* n = r.find("receptor")) {
+        if (tgt.model != neuron_model::iaf_psc_exp)
+            cx.bad_value(*n, r.key("receptor"), "iaf_psc_delta has a single input (the weight's sign sets its direction)");
+        const std::string v = as_string(cx, *n, r.key("receptor"));
+        if (v != "excitatory" && v != "inhibitory")
+            cx.bad_value(*n, r.key("receptor"), "must be \"excitatory\" or \"inhibitory\"" + suggestion(v, {"excitatory", "inhibitory"}));
+        pr.inhibitory = v == "inhibitory";
+    } else {
+        pr.inhibitory = tgt.model == neuron_model::iaf_psc_exp && pr.weight.mean() < 0;  // NEST routes by sign
+    }
+    return pr;
+}
+
 model build_model(const toml::table& root, const context& cx, const std::string& base_dir) {
     model m;
-    const table_reader top(cx, root, "", {"simulation", "populations", "stimuli", "recorders"});
+    const table_reader top(cx, root, "", {"simulation", "populations", "projections", "stimuli", "recorders"});
 
     const table_reader sim(cx, top.required_table("simulation"), "simulation", {"dt", "duration", "seed"});
     m.dt = sim.number("dt", 0.1);
@@ -691,10 +933,14 @@ model build_model(const toml::table& root, const context& cx, const std::string&
     };
     std::stable_sort(ordered.begin(), ordered.end(), [&](const auto& a, const auto& b) { return position(a.second) < position(b.second); });
     for (const auto& [name, node] : ordered) m.populations.push_back(read_population(cx, name, *node, m.dt));
+    if (m.populations.size() > 255) cx.bad_key(&pops, "populations", fmt::format("{} populations; at most 255", m.populations.size()));
 
     if (const toml::array* a = optional_array_of_tables(cx, root, "stimuli"))
         for (std::size_t i = 0; i < a->size(); ++i)
             m.stimuli.push_back(read_stimulus(cx, *a->get(i)->as_table(), fmt::format("stimuli[{}]", i), m, base_dir));
+    if (const toml::array* a = optional_array_of_tables(cx, root, "projections"))
+        for (std::size_t i = 0; i < a->size(); ++i)
+            m.projections.push_back(read_projection(cx, *a->get(i)->as_table(), fmt::format("projections[{}]", i), m, base_dir));
     if (const toml::array* a = optional_array_of_tables(cx, root, "recorders"))
         for (std::size_t i = 0; i < a->size(); ++i)
             read_recorder(cx, *a->get(i)->as_table(), fmt::format("recorders[{}]", i), m);

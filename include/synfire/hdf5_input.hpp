@@ -10,4 +10,7 @@ namespace synfire {
 /// when either is missing or the data is not numeric.
 std::vector<float> read_hdf5_floats(const std::string& file, const std::string& dataset, std::vector<std::size_t>& shape);
 
+/// The same as double (ids, exact up to 2^53).
+std::vector<double> read_hdf5_doubles(const std::string& file, const std::string& dataset, std::vector<std::size_t>& shape);
+
 }  // namespace synfire

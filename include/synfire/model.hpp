@@ -134,6 +134,41 @@ struct rate_recorder {
     std::int64_t stop = end_of_run;
 };
 
+/// A synapse parameter, constant or drawn per synapse (NEST's parameter objects).
+struct synapse_parameter {
+    enum class kind { constant, uniform, normal, normal_clipped, lognormal };
+    kind type = kind::constant;
+    double value = 0.0;  ///< constant
+    double a = 0.0;      ///< uniform: low; normal, normal_clipped, lognormal: mean (of the log for lognormal)
+    double b = 0.0;      ///< uniform: high; normal, normal_clipped, lognormal: std
+    double low = -std::numeric_limits<double>::infinity();  ///< normal_clipped: redrawn below
+    double high = std::numeric_limits<double>::infinity();  ///< normal_clipped: redrawn above
+    /// The value's mean, for defaults that depend on the sign of a weight.
+    double mean() const;
+};
+
+/// One synapse of an explicit connection list (population-local ids).
+struct explicit_synapse {
+    std::uint32_t source = 0, target = 0;
+    double weight = 0.0;        ///< [pA] or [mV]
+    std::int64_t delay = 1;     ///< [steps]
+};
+
+/// Synapses from one population to another, NEST's Connect with a rule and a synapse specification.
+struct projection {
+    enum class rule { all_to_all, one_to_one, pairwise_bernoulli, fixed_indegree, fixed_outdegree, fixed_total_number, explicit_list };
+    std::size_t source = 0, target = 0;    ///< population indices
+    rule connection = rule::all_to_all;
+    double p = 0.0;                        ///< pairwise_bernoulli: connection probability
+    std::uint64_t count = 0;               ///< fixed_indegree / fixed_outdegree: k; fixed_total_number: n
+    bool allow_autapses = true;            ///< NEST's defaults
+    bool allow_multapses = true;
+    bool inhibitory = false;               ///< receptor of iaf_psc_exp targets
+    synapse_parameter weight;              ///< [pA] (iaf_psc_exp) or [mV] (iaf_psc_delta)
+    synapse_parameter delay;               ///< [ms]; drawn delays are rounded to whole steps
+    std::vector<explicit_synapse> synapses;  ///< explicit_list
+};
+
 struct model {
     std::string name;                    ///< model file stem, e.g. "fi_curve"
     std::string source;                  ///< where it came from: a path or "built-in:..."
@@ -146,6 +181,7 @@ struct model {
     std::vector<spike_recorder> spike_recorders;
     std::vector<state_recorder> state_recorders;
     std::vector<rate_recorder> rate_recorders;
+    std::vector<projection> projections;
 
     double duration_ms() const { return static_cast<double>(steps) * dt; }
     /// Time of a spike emitted in step s, (s+1)·dt [ms]; computed as (s+1)/(1/dt) when 1/dt is a whole

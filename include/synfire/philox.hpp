@@ -47,6 +47,9 @@ enum class rng_purpose : std::uint32_t {
     initial_state = 1,  ///< V_init draws; counter (neuron, 0, population, purpose)
     noise = 2,          ///< noise stimuli; counter (neuron, draw, stimulus, draw >> 32)
     poisson = 3,        ///< poisson stimuli; counter (neuron, step/4, stimulus, (step/4) >> 32), word step % 4
+    connect = 4,        ///< connectivity; counter (target or source neuron, draw, projection, draw >> 32)
+    weight = 5,         ///< synaptic weights; counter (entity, synapse index, projection, redraw attempt)
+    delay = 6,          ///< synaptic delays; counter (entity, synapse index, projection, redraw attempt)
 };
 
 /// The key is the 64-bit seed.

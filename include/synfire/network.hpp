@@ -1,0 +1,46 @@
+#pragma once
+// Synapses: built once on the host from the model's projections, the same on every backend and for any
+// thread count (every draw is a Philox function of seed, projection, neuron and index).
+#include <cstdint>
+#include <vector>
+
+#include "synfire/model.hpp"
+
+namespace synfire {
+
+/// One synapse of the delivery table (16 bytes).
+struct synapse {
+    std::uint32_t target = 0;      ///< population-local id of the target neuron
+    std::uint16_t delay = 1;       ///< [steps], >= 1
+    std::uint8_t population = 0;   ///< the target's population
+    std::uint8_t receptor = 0;     ///< 0: excitatory (iaf_psc_delta: the only input), 1: inhibitory
+    std::int64_t weight = 0;       ///< fixed point (fixed_point.hpp) [pA or mV]
+};
+static_assert(sizeof(synapse) == 16);
+
+/// Every synapse of a model, CSR by global source neuron (population base + local id); each source's synapses
+/// sorted by (delay, target population, target, receptor, weight), so each source's list is grouped by delay.
+struct synapse_table {
+    std::vector<std::uint64_t> base;     ///< [populations + 1] first global id of each population
+    std::vector<std::uint64_t> offsets;  ///< [neurons + 1]; empty without projections
+    std::vector<synapse> synapses;
+    int min_delay = 0;                   ///< [steps]; 0 without synapses
+    int max_delay = 0;                   ///< [steps]
+    std::vector<bool> receives;          ///< per population: whether any synapse targets it
+
+    std::uint64_t size() const { return synapses.size(); }
+    bool empty() const { return synapses.empty(); }
+};
+
+/// Builds the synapses of the model's projections with `threads` OpenMP threads (<= 0: OpenMP's default).
+/// Throws runtime_failure when a drawn weight does not fit the fixed-point range.
+synapse_table build_synapses(const model& m, int threads = 0);
+
+/// Global neuron ids: population p owns [base[p], base[p + 1]).
+std::vector<std::uint64_t> population_bases(const model& m);
+
+/// Ring-buffer slots a backend needs for the table: max_delay + min_delay (windows are at most min_delay long,
+/// so a window's spikes never land in a slot that is still being read).
+int ring_slots(const synapse_table& t);
+
+}  // namespace synfire

@@ -1,0 +1,387 @@
+// Projections: connection rules, synapse parameters, explicit lists, and the exact delivery of a spike.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "support.hpp"
+#include "synfire/errors.hpp"
+#include "synfire/fixed_point.hpp"
+#include "synfire/network.hpp"
+#include "synfire/propagators.hpp"
+
+namespace synfire {
+namespace {
+
+std::string two_populations(const std::string& projection, std::uint64_t n_a = 300, std::uint64_t n_b = 200) {
+    return fmt::format(R"(
+[simulation]
+duration = 10.0
+seed = 13
+[populations.A]
+model = "iaf_psc_exp"
+n = {}
+[populations.B]
+model = "iaf_psc_exp"
+n = {}
+[[projections]]
+{}
+)",
+                       n_a, n_b, projection);
+}
+
+/// (source global, target local, population) of every synapse, with multiplicity.
+struct edges {
+    std::map<std::uint64_t, std::uint64_t> out_degree;  // by global source
+    std::map<std::pair<std::size_t, std::uint32_t>, std::uint64_t> in_degree;
+    std::set<std::pair<std::uint64_t, std::uint32_t>> distinct;
+    std::uint64_t total = 0, autapses = 0;
+};
+edges edges_of(const model& m, const synapse_table& t) {
+    edges e;
+    for (std::uint64_t g = 0; g + 1 < t.offsets.size(); ++g)
+        for (std::uint64_t x = t.offsets[g]; x < t.offsets[g + 1]; ++x) {
+            const synapse& s = t.synapses[x];
+            ++e.out_degree[g];
+            ++e.in_degree[{s.population, s.target}];
+            e.distinct.insert({g, static_cast<std::uint32_t>(t.base[s.population] + s.target)});
+            ++e.total;
+            e.autapses += t.base[s.population] + s.target == g;
+        }
+    (void)m;
+    return e;
+}
+
+TEST(ConnectionRules, FixedIndegreeGivesEveryTargetExactlyK) {
+    for (const char* multapses : {"true", "false"}) {
+        const model m = test::model_from(two_populations(fmt::format(
+            "source = \"A\"\ntarget = \"A\"\nrule = \"fixed_indegree\"\nk = 50\nallow_autapses = false\nallow_multapses = {}\nweight = 1.0\n", multapses)));
+        const auto t = build_synapses(m, 2);
+        auto e = edges_of(m, t);
+        EXPECT_EQ(e.total, 300u * 50u);
+        for (std::uint32_t j = 0; j < 300; ++j) ASSERT_EQ((e.in_degree[{0, j}]), 50u) << "target " << j;
+        EXPECT_EQ(e.autapses, 0u);
+        if (std::string(multapses) == "false") EXPECT_EQ(e.distinct.size(), e.total) << "no multapses";
+    }
+}
+
+TEST(ConnectionRules, FixedOutdegreeGivesEverySourceExactlyK) {
+    const model m = test::model_from(two_populations("source = \"A\"\ntarget = \"B\"\nrule = \"fixed_outdegree\"\nk = 30\nallow_multapses = false\nweight = 1.0\n"));
+    const auto e = edges_of(m, build_synapses(m, 3));
+    ASSERT_EQ(e.out_degree.size(), 300u);
+    for (auto [g, k] : e.out_degree) ASSERT_EQ(k, 30u);
+    EXPECT_EQ(e.distinct.size(), e.total);
+}
+
+TEST(ConnectionRules, FixedTotalNumberAndAllToAllAndOneToOne) {
+    const model total = test::model_from(two_populations("source = \"A\"\ntarget = \"A\"\nrule = \"fixed_total_number\"\nn = 12345\nallow_autapses = false\nweight = 1.0\n"));
+    const auto et = edges_of(total, build_synapses(total, 2));
+    EXPECT_EQ(et.total, 12345u);
+    EXPECT_EQ(et.autapses, 0u);
+    const model all = test::model_from(two_populations("source = \"B\"\ntarget = \"B\"\nrule = \"all_to_all\"\nallow_autapses = false\nweight = 1.0\n"));
+    const auto ea = edges_of(all, build_synapses(all, 2));
+    EXPECT_EQ(ea.total, 200u * 199u);
+    EXPECT_EQ(ea.distinct.size(), ea.total);
+    const model one = test::model_from(two_populations("source = \"A\"\ntarget = \"B\"\nrule = \"one_to_one\"\nweight = 1.0\n", 200, 200));
+    const auto t1 = build_synapses(one, 2);
+    ASSERT_EQ(t1.size(), 200u);
+    for (std::uint32_t i = 0; i < 200; ++i) EXPECT_EQ(t1.synapses[t1.offsets[i]].target, i);
+}
+
+TEST(ConnectionRules, PairwiseBernoulliCountIsInsideItsConfidenceInterval) {
+    for (double p : {0.001, 0.05, 0.5, 0.97}) {
+        const model m = test::model_from(two_populations(fmt::format("source = \"A\"\ntarget = \"B\"\nrule = \"pairwise_bernoulli\"\np = {}\nweight = 1.0\n", p), 1000, 800));
+        auto e = edges_of(m, build_synapses(m, 2));
+        const double pairs = 1000.0 * 800.0, mean = pairs * p, sd = std::sqrt(pairs * p * (1 - p));
+        // 4 tests, family-wise 0.001: |z| < 3.48 each
+        EXPECT_LT(std::fabs((static_cast<double>(e.total) - mean) / sd), 3.48) << "p " << p << ": " << e.total << " vs " << mean;
+        EXPECT_EQ(e.distinct.size(), e.total) << "pairs at most once";
+        // rows are independent: the in-degree spread matches the binomial variance (within 20%)
+        double s = 0, s2 = 0;
+        for (std::uint32_t j = 0; j < 800; ++j) {
+            const double k = static_cast<double>(e.in_degree[{1, j}]);
+            s += k, s2 += k * k;
+        }
+        const double var = s2 / 800 - (s / 800) * (s / 800);
+        EXPECT_NEAR(var / (1000 * p * (1 - p)), 1.0, 0.2) << "p " << p;
+    }
+    const model none = test::model_from(two_populations("source = \"A\"\ntarget = \"B\"\nrule = \"pairwise_bernoulli\"\np = 0.0\nweight = 1.0\n"));
+    EXPECT_EQ(build_synapses(none, 1).size(), 0u);
+}
+
+TEST(ConnectionRules, TablesDoNotDependOnThreads) {
+    const model m = test::model_from(two_populations(R"(source = "A"
+target = "A"
+rule = "pairwise_bernoulli"
+p = 0.1
+weight = { distribution = "normal", mean = 20.0, std = 5.0 }
+delay = { distribution = "uniform", low = 0.5, high = 3.0 }
+[[projections]]
+source = "B"
+target = "A"
+rule = "fixed_indegree"
+k = 40
+allow_multapses = false
+weight = -50.0
+delay = { distribution = "normal_clipped", mean = 1.0, std = 0.5, low = 0.1, high = 2.0 })"));
+    const auto a = build_synapses(m, 1), b = build_synapses(m, 3);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(a.offsets, b.offsets);
+    EXPECT_EQ(0, std::memcmp(a.synapses.data(), b.synapses.data(), a.size() * sizeof(synapse)));
+    EXPECT_EQ(a.min_delay, 1);
+    EXPECT_EQ(a.max_delay, 30);
+    // inhibitory by the weight's sign, excitatory otherwise
+    std::uint64_t inhibitory = 0;
+    for (const auto& s : a.synapses) inhibitory += s.receptor;
+    EXPECT_EQ(inhibitory, 300u * 40u);
+}
+
+TEST(SynapseParameters, DistributionsHaveTheirMomentsAndBounds) {
+    const model m = test::model_from(two_populations(R"(source = "A"
+target = "B"
+rule = "all_to_all"
+weight = { distribution = "normal_clipped", mean = 10.0, std = 4.0, low = 5.0, high = 12.0 }
+delay = { distribution = "uniform", low = 1.0, high = 2.0 }
+[[projections]]
+source = "B"
+target = "B"
+rule = "all_to_all"
+weight = { distribution = "lognormal", mean = 1.0, std = 0.5 }
+delay = 0.7)", 300, 300));
+    const auto t = build_synapses(m, 2);
+    double sum_d = 0, n_d = 0, sum_log = 0, sum_log2 = 0, n_log = 0;
+    std::map<int, long> delays;
+    for (std::uint64_t g = 0; g + 1 < t.offsets.size(); ++g)
+        for (std::uint64_t x = t.offsets[g]; x < t.offsets[g + 1]; ++x) {
+            const synapse& s = t.synapses[x];
+            const double w = static_cast<double>(s.weight) / fixed_point_scale;
+            if (g < 300) {  // from A: clipped normal weights, uniform delays 1..2 ms -> 10..20 steps
+                ASSERT_GE(w, 5.0);
+                ASSERT_LE(w, 12.0);
+                ++delays[s.delay];
+                sum_d += s.delay, ++n_d;
+            } else {
+                ASSERT_EQ(s.delay, 7);
+                sum_log += std::log(w), sum_log2 += std::log(w) * std::log(w), ++n_log;
+            }
+        }
+    EXPECT_EQ(delays.begin()->first, 10);
+    EXPECT_EQ(delays.rbegin()->first, 20);
+    EXPECT_NEAR(sum_d / n_d, 15.0, 0.05);
+    EXPECT_NEAR(delays[10] / n_d, 0.05, 0.01) << "the grid's end points get half a step each";
+    const double mu = sum_log / n_log, sd = std::sqrt(sum_log2 / n_log - mu * mu);
+    EXPECT_NEAR(mu, 1.0, 0.01);
+    EXPECT_NEAR(sd, 0.5, 0.01);
+}
+
+TEST(ExplicitProjection, ReadsTheFileExactlyAndNamesTheBadLine) {
+    const auto dir = std::filesystem::temp_directory_path() / ("synfire_conn_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream((dir / "good.csv")) << "source,target,weight,delay\n0,1,12.5,1.0\n2, 0, -3.25, 0.3\n\n2,0,-3.25,0.3\n";
+    std::ofstream((dir / "bad.csv")) << "source,target,weight,delay\n0,1,12.5,1.0\n7,0,1.0,1.0\n";
+    std::ofstream((dir / "offgrid.csv")) << "source,target,weight,delay\n0,1,12.5,1.05\n";
+    std::ofstream((dir / "header.csv")) << "pre,post,w,d\n";
+    const std::string head = "[simulation]\nduration = 5.0\n[populations.A]\nmodel = \"iaf_psc_exp\"\nn = 3\n";
+    auto load = [&](const char* file) {
+        return load_model_text(head + fmt::format("[[projections]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"explicit\"\nfile = \"{}\"\n", file),
+                               "m.toml", "m", {}, dir.string());
+    };
+    const model m = load("good.csv");
+    const auto t = build_synapses(m, 2);
+    ASSERT_EQ(t.size(), 3u);
+    EXPECT_EQ(t.synapses[t.offsets[0]].target, 1u);
+    EXPECT_EQ(t.synapses[t.offsets[0]].weight, to_fixed(12.5));
+    EXPECT_EQ(t.synapses[t.offsets[0]].delay, 10);
+    EXPECT_EQ(t.offsets[3] - t.offsets[2], 2u) << "a repeated line is a multapse";
+    EXPECT_EQ(t.synapses[t.offsets[2]].weight, to_fixed(-3.25));
+    EXPECT_EQ(t.synapses[t.offsets[2]].delay, 3);
+    for (auto [file, fragment] : {std::pair{"bad.csv", "bad.csv:3: source 7 is not an id of A"}, {"offgrid.csv", "offgrid.csv:2: delay 1.05 ms"},
+                                  {"header.csv", "header.csv:1: the header must be source,target,weight,delay"}, {"none.csv", "none.csv: cannot open"}}) {
+        try {
+            load(file);
+            ADD_FAILURE() << file << " accepted";
+        } catch (const user_error& e) {
+            EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("projections[0].file"), std::string::npos) << e.what();
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
+
+TEST(ProjectionValidation, BadProjectionsNameTheirKey) {
+    auto err = [](const std::string& pr) {
+        try {
+            test::model_from(two_populations(pr));
+        } catch (const user_error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    EXPECT_NE(err("source = \"A\"\ntarget = \"C\"\nweight = 1.0\n").find("projections[0].target = \"C\": no such population"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nrule = \"fixed_indgree\"\nk = 3\nweight = 1.0\n").find("did you mean fixed_indegree"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nrule = \"pairwise_bernoulli\"\np = 1.5\nweight = 1.0\n").find("projections[0].p = 1.5"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nrule = \"fixed_indegree\"\nk = 400\nallow_multapses = false\nweight = 1.0\n").find("at most 300 distinct"),
+              std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nrule = \"fixed_indegree\"\np = 0.1\nweight = 1.0\n").find("projections[0].p: not a parameter of rule fixed_indegree"),
+              std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nrule = \"one_to_one\"\nweight = 1.0\n").find("one_to_one needs populations of one size"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\ndelay = 0.05\n").find("projections[0].delay = 0.05: must be at least dt"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\ndelay = 1.25\n").find("projections[0].delay = 1.25: not a multiple of dt"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\ndelay = { distribution = \"normal\", mean = 1.0, std = 0.1 }\n").find("bounded distribution"),
+              std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\ndelay = { distribution = \"uniform\", low = 0.0, high = 1.0 }\n").find("at or above dt"),
+              std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nrule = \"fixed_total_number\"\nn = 10\nallow_multapses = false\nweight = 1.0\n").find("allow_multapses"),
+              std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\n").find("projections[0].weight: missing"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\nreceptor = \"ampa\"\n").find("projections[0].receptor = \"ampa\""), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\nallow_autapses = 1\n").find("expected true or false"), std::string::npos);
+}
+
+/// One neuron of A fires once at 1.0 ms (a 20 mV input into an iaf_psc_delta source); B receives it.
+std::string one_spike(const char* target_model, const std::string& projection) {
+    return fmt::format(R"(
+[simulation]
+duration = 6.0
+[populations.S]
+model = "iaf_psc_delta"
+n = 1
+[populations.T]
+model = "{}"
+n = 2
+[[stimuli]]
+type = "spike_times"
+target = "S"
+times = [1.0]
+weight = 20.0
+[[projections]]
+source = "S"
+target = "T"
+{}
+)",
+                       target_model, projection);
+}
+
+std::vector<population_state> trace(const model& m) {
+    auto b = make_cpu_backend(m, 2);
+    std::vector<population_state> out;
+    run_options opt;
+    opt.max_window = 1;
+    opt.on_window = [&](const std::vector<window_output>&, std::int64_t) { out.push_back(b->state(1)); };
+    simulate(m, *b, nullptr, opt);
+    return out;
+}
+
+TEST(SpikeDelivery, OnsetStepAndAmplitudeAreExact) {
+    // The source fires in step 9 (time 1.0 ms); with delay d the input is added at the end of step 9 + d/dt,
+    // i.e. at 1.0 ms + d: I_ex jumps there and V moves in the next step (iaf_psc_exp); V jumps there (iaf_psc_delta).
+    for (double delay : {0.1, 1.5}) {
+        const int d = static_cast<int>(std::lround(delay / 0.1));
+        const model e = test::model_from(one_spike("iaf_psc_exp", fmt::format("rule = \"all_to_all\"\nweight = 250.0\ndelay = {}\n", delay)));
+        const auto c = make_iaf_psc_exp_coeffs(e.populations[1].params, e.dt);
+        const auto t = trace(e);
+        for (int k = 0; k < 9 + d; ++k) ASSERT_EQ(t[k].I_ex[0], 0.0f) << "step " << k;
+        EXPECT_EQ(t[9 + d].I_ex[1], 250.0f);
+        EXPECT_EQ(t[9 + d].V[1], 0.0f);
+        EXPECT_EQ(t[10 + d].V[1], 250.0f * c.P21ex);
+        EXPECT_EQ(t[10 + d].I_ex[1], 250.0f * c.P11ex);
+        EXPECT_EQ(t[10 + d].I_in[1], 0.0f);
+
+        const model inh = test::model_from(one_spike("iaf_psc_exp", fmt::format("weight = -80.0\ndelay = {}\n", delay)));
+        const auto ti = trace(inh);
+        EXPECT_EQ(ti[9 + d].I_in[0], -80.0f) << "a negative weight goes to the inhibitory receptor";
+        EXPECT_EQ(ti[9 + d].I_ex[0], 0.0f);
+
+        const model del = test::model_from(one_spike("iaf_psc_delta", fmt::format("weight = 3.5\ndelay = {}\n", delay)));
+        const auto c2 = make_iaf_psc_delta_coeffs(del.populations[1].params, del.dt);
+        const auto td = trace(del);
+        EXPECT_EQ(td[8 + d].V[0], 0.0f);
+        EXPECT_EQ(td[9 + d].V[0], 3.5f);
+        EXPECT_EQ(td[10 + d].V[0], 3.5f * c2.P33);
+    }
+}
+
+TEST(SpikeDelivery, InputToARefractoryDeltaNeuronIsDropped) {
+    // T fires from a strong dc, then the input arrives during its refractory period
+    const model m = test::model_from(one_spike("iaf_psc_delta", "weight = 3.5\ndelay = 0.5\n") +
+                                     "[[stimuli]]\ntype = \"spike_times\"\ntarget = \"T\"\ntimes = [1.2]\nweight = 30.0\n");
+    const auto t = trace(m);
+    EXPECT_EQ(t[11].V[0], -0.0f + 0.0f) << "reset (V_reset - E_L = 0) after firing at 1.2 ms";
+    EXPECT_EQ(t[14].V[0], 0.0f) << "the 3.5 mV arriving at 1.5 ms is dropped";
+    EXPECT_EQ(t[14].V[1], 0.0f) << "T[1] fired too";
+}
+
+TEST(Networks, ResultsDoNotDependOnThreadsOrWindows) {
+    const model m = test::model_from(R"(
+[simulation]
+duration = 100.0
+seed = 4
+[populations.E]
+model = "iaf_psc_delta"
+n = 800
+params = { tau_m = 20.0, V_th = 20.0, V_reset = 10.0, E_L = 0.0, t_ref = 2.0 }
+V_init = { distribution = "uniform", low = 0.0, high = 20.0 }
+[populations.I]
+model = "iaf_psc_delta"
+n = 200
+params = { tau_m = 20.0, V_th = 20.0, V_reset = 10.0, E_L = 0.0, t_ref = 2.0 }
+[[stimuli]]
+type = "poisson"
+target = "E"
+rate = 20.0
+n_inputs = 1000
+weight = 0.1
+[[stimuli]]
+type = "poisson"
+target = "I"
+rate = 20.0
+n_inputs = 1000
+weight = 0.1
+[[projections]]
+source = "E"
+target = "E"
+rule = "fixed_indegree"
+k = 80
+weight = 0.1
+delay = 1.5
+[[projections]]
+source = "E"
+target = "I"
+rule = "fixed_indegree"
+k = 80
+weight = 0.1
+delay = 1.5
+[[projections]]
+source = "I"
+target = "E"
+rule = "fixed_indegree"
+k = 20
+weight = -0.5
+delay = { distribution = "uniform", low = 0.8, high = 2.0 }
+[[projections]]
+source = "I"
+target = "I"
+rule = "fixed_indegree"
+k = 20
+weight = -0.5
+delay = 1.5
+)");
+    const auto ref = test::run_cpu(m, 1, 1);
+    for (auto [threads, window] : {std::pair{2, 0}, {3, 5}}) {
+        const auto other = test::run_cpu(m, threads, window);
+        for (std::size_t p = 0; p < 2; ++p) {
+            EXPECT_EQ(ref.spikes[p], other.spikes[p]) << p << ", threads " << threads;
+            EXPECT_TRUE(test::same_state(ref.final_state[p], other.final_state[p]));
+        }
+    }
+    EXPECT_GT(ref.spikes[0].size(), 500u);
+}
+
+}  // namespace
+}  // namespace synfire
