@@ -126,6 +126,7 @@ row networked(std::uint32_t n, timer& t) {
     SYNFIRE_CUDA(cudaMemset(state.data(), 0, n * sizeof(exp_state)));
     SYNFIRE_CUDA(cudaMemset(input.data(), 0, n * sizeof(exp_input)));
     update_window w;
+    w.ring_slots = 1;  // one input slot, read and cleared every step
     w.I.I[0] = 300.0f;
     const auto c = coeffs();
     const double bytes = 64.0 * n + (n + 31) / 32 * 4.0;

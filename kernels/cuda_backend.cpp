@@ -14,6 +14,7 @@
 #include "cuda_check.hpp"
 #include "launchers.hpp"
 #include "synfire/cuda.hpp"
+#include "synfire/network.hpp"
 #include "synfire/stimuli.hpp"
 
 namespace synfire {
@@ -43,6 +44,8 @@ struct population_buffers {
     device_buffer<std::uint32_t> recorded_bits, recorded_ids;
     device_buffer<float> frames[slots];
     pinned_buffer<float> host_frames;
+    device_buffer<unsigned char> ring;  ///< synaptic input [ring slots][n] (exp_input or int64); empty: no synapses in
+    bool sends = false;                 ///< has outgoing synapses
 };
 
 class cuda_backend final : public backend {
@@ -55,7 +58,9 @@ public:
 
         const auto setup = make_setup(m);
         const stimulus_schedule schedule(m);
+        upload_synapses(build_synapses(m));
         totals_ = pinned_buffer<std::uint32_t>(slots * setup.size());
+        std::vector<ring_view> rings;
         for (std::size_t p = 0; p < setup.size(); ++p) {
             auto& b = pops_.emplace_back();
             b.setup = setup[p];
@@ -90,6 +95,15 @@ public:
                 for (auto& f : b.frames) f = device_buffer<float>(frame_floats);
                 b.host_frames = pinned_buffer<float>(frame_floats);
             }
+            if (!host_offsets_.empty()) {
+                b.sends = host_offsets_[base_[p + 1]] > host_offsets_[base_[p]];
+                if (receives_[p]) {
+                    const std::size_t bytes = static_cast<std::size_t>(ring_slots_) * n * (b.setup.model == neuron_model::iaf_psc_exp ? 16 : 8);
+                    b.ring = device_buffer<unsigned char>(bytes);
+                    SYNFIRE_CUDA(cudaMemsetAsync(b.ring.data(), 0, bytes, compute_));
+                }
+                rings.push_back(ring_view{b.ring.data(), static_cast<std::uint32_t>(n), b.setup.model == neuron_model::iaf_psc_exp ? 2u : 1u});
+            }
             b.program = schedule.inputs(p).program(m, [&](const auto& v) {
                 using T = typename std::decay_t<decltype(v)>::value_type;
                 auto& buf = b.input_data.emplace_back(v.size() * sizeof(T));
@@ -97,6 +111,13 @@ public:
                 return reinterpret_cast<const T*>(buf.data());
             });
         }
+        if (!rings.empty()) {
+            rings_ = device_buffer<ring_view>(rings.size());
+            SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
+            window_ = std::min(window_, min_delay_);  // a window's spikes land after it
+        }
+        host_offsets_.clear();
+        host_offsets_.shrink_to_fit();
         SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
     }
 
@@ -130,6 +151,7 @@ public:
             update_window w;
             w.steps = steps;
             w.first_step = first_step;
+            w.ring_slots = ring_slots_;
             std::copy(in[p].I_uniform, in[p].I_uniform + steps, w.I.I);
             w.I_neuron = b.I_neuron_active ? b.I_neuron.data() : nullptr;
             w.program = &b.program;
@@ -144,15 +166,20 @@ public:
                 w.sampled_variables = b.recorder->variables;
             }
             if (b.setup.model == neuron_model::iaf_psc_exp)
-                update_iaf_psc_exp(b.exp.data(), nullptr, b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
+                update_iaf_psc_exp(b.exp.data(), reinterpret_cast<exp_input*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
             else
-                update_iaf_psc_delta(b.delta.data(), nullptr, b.bitmap[slot].data(), n, w, b.setup.delta, compute_);
+                update_iaf_psc_delta(b.delta.data(), reinterpret_cast<std::int64_t*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.delta, compute_);
             count_spikes(b.bitmap[slot].data(), b.words, steps, b.chunk_counts[slot].data(), b.chunk_offsets[slot].data(),
                          b.scan_storage[slot].data(), b.scan_bytes, compute_);
             SYNFIRE_CUDA(cudaMemcpyAsync(&totals_[static_cast<std::size_t>(slot) * pops_.size() + p],
                                          b.chunk_offsets[slot].data() + compaction_chunks(b.words, steps), sizeof(std::uint32_t),
                                          cudaMemcpyDeviceToHost, compute_));
         }
+        // every population has stepped through the window: deliver its spikes into the rings
+        for (std::size_t p = 0; p < pops_.size(); ++p)
+            if (pops_[p].sends)
+                deliver_spikes(pops_[p].bitmap[slot].data(), pops_[p].words, steps, first_step, base_[p], offsets_.data(), synapses_.data(),
+                               rings_.data(), ring_slots_, compute_);
         counted_[slot].record(compute_);
         in_flight_.push_back({first_step, steps, slot});
     }
@@ -225,6 +252,20 @@ private:
         int slot;
     };
 
+    /// The synapse table, built on the host (the same as the CPU backend's) and copied to the device.
+    void upload_synapses(const synapse_table& t) {
+        base_ = t.base;
+        receives_ = t.receives;
+        if (t.empty()) return;
+        host_offsets_ = t.offsets;
+        offsets_ = device_buffer<std::uint64_t>(t.offsets.size());
+        synapses_ = device_buffer<synapse>(t.size());
+        SYNFIRE_CUDA(cudaMemcpy(offsets_.data(), t.offsets.data(), t.offsets.size() * 8, cudaMemcpyHostToDevice));
+        SYNFIRE_CUDA(cudaMemcpy(synapses_.data(), t.synapses.data(), t.size() * sizeof(synapse), cudaMemcpyHostToDevice));
+        ring_slots_ = ring_slots(t);
+        min_delay_ = t.min_delay;
+    }
+
     /// Initial potentials are drawn on the host (the same pure function as the CPU backend) and uploaded in
     /// pieces, so a billion neurons never need their whole state in host memory.
     void upload_initial_state(const model& m, std::size_t p, population_buffers& b) {
@@ -257,6 +298,13 @@ private:
     std::vector<population_buffers> pops_;
     std::deque<window> in_flight_;
     int next_slot_ = 0;
+    std::vector<std::uint64_t> base_;           ///< global id of each population's first neuron
+    std::vector<bool> receives_;
+    std::vector<std::uint64_t> host_offsets_;   ///< during construction only
+    device_buffer<std::uint64_t> offsets_;
+    device_buffer<synapse> synapses_;
+    device_buffer<ring_view> rings_;
+    int ring_slots_ = 0, min_delay_ = 0;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "synfire/cuda.hpp"
 #include "synfire/inputs.hpp"
 #include "synfire/lif.hpp"
+#include "synfire/network.hpp"
 
 namespace synfire::cuda {
 
@@ -19,7 +20,8 @@ struct step_currents {
 
 /// What one update launch needs besides the state.
 struct update_window {
-    int steps = 1;                        ///< steps of the window, <= gpu_limits::max_window (1 with input)
+    int steps = 1;                        ///< steps of the window, <= gpu_limits::max_window
+    int ring_slots = 0;                   ///< slots of the input ring; the slot of step s is s mod ring_slots
     std::int64_t first_step = 0;          ///< step of the window's first step
     step_currents I{};                    ///< I_e + uniform stimuli per step
     const float* I_neuron = nullptr;      ///< device [n] constant per-neuron current, or null
@@ -35,14 +37,27 @@ struct update_window {
 };
 
 /// Advances n iaf_psc_exp neurons by w.steps steps (one thread per neuron, state in registers across the
-/// steps). input (nullable): the ring-buffer slot of this step, read and cleared; only with one step.
+/// steps). ring (nullable): synaptic input [w.ring_slots][n]; each step reads and clears its slot.
 /// Spikes of step k go to bitmap[k·words + i/32] bit i%32, words = ceil(n/32).
-void update_iaf_psc_exp(exp_state* state, exp_input* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+void update_iaf_psc_exp(exp_state* state, exp_input* ring, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
                         const iaf_psc_exp_coeffs& c, cudaStream_t s);
 
-/// The same for iaf_psc_delta; input: summed jumps [mV·2^32].
-void update_iaf_psc_delta(delta_state* state, std::int64_t* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+/// The same for iaf_psc_delta; ring: summed jumps [mV·2^32].
+void update_iaf_psc_delta(delta_state* state, std::int64_t* ring, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
                           const iaf_psc_delta_coeffs& c, cudaStream_t s);
+
+/// A population's input ring, as the delivery kernel sees it.
+struct ring_view {
+    void* data;             ///< exp_input [slots][n] (2 receptors) or int64 [slots][n] (1)
+    std::uint32_t n;
+    std::uint32_t receptors;
+};
+
+/// Delivers the spikes of one population's window (its bitmap) through the synapse table: every synapse of a
+/// spiking neuron adds its weight to ring slot (step + delay) mod slots of its target, with int64 atomics. One
+/// warp per spiking neuron walks its synapses.
+void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, std::int64_t first_step, std::uint64_t source_base,
+                    const std::uint64_t* offsets, const synapse* synapses, const ring_view* rings, int slots, cudaStream_t s);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).
 /// Step 1 counts the spikes of each chunk of gpu_limits::chunk_words words and scans the counts:

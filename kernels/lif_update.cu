@@ -16,6 +16,8 @@ constexpr int max_window = gpu_limits::max_window;
 
 /// Kernel arguments shared by both models (passed by value: about 2.5 KB of the 4 KB parameter space).
 struct window_args {
+    int ring_slots;
+    int ring_first;  ///< slot of the window's first step
     const float* I_neuron;
     std::uint32_t* bitmap;
     std::uint32_t n;
@@ -37,14 +39,14 @@ struct window_args {
 
 struct exp_args {
     exp_state* state;
-    exp_input* input;
+    exp_input* ring;
     iaf_psc_exp_coeffs c;
     window_args w;
 };
 
 struct delta_args {
     delta_state* state;
-    std::int64_t* input;
+    std::int64_t* ring;
     iaf_psc_delta_coeffs c;
     window_args w;
 };
@@ -54,6 +56,12 @@ __device__ __forceinline__ void record_spikes(std::uint32_t* bitmap, std::uint32
     const std::uint32_t bits = __ballot_sync(0xFFFFFFFFu, spike);
     const std::uint32_t word = i >> 5;
     if ((threadIdx.x & 31u) == 0 && word < words) bitmap[static_cast<std::size_t>(k) * words + word] = bits;
+}
+
+/// Ring slot of window step k (a window is never longer than the ring: one wrap at most).
+__device__ __forceinline__ int ring_slot(const window_args& w, int k) {
+    const int slot = w.ring_first + k;
+    return slot >= w.ring_slots ? slot - w.ring_slots : slot;
 }
 
 /// Position of neuron i among the recorded ones, or -1 when it is not recorded.
@@ -97,22 +105,20 @@ __global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
     exp_state s{0.0f, 0.0f, 0.0f, 0};
     if (live) s = a.state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
-    std::int64_t slot_ex = 0, slot_in = 0;
-    if (a.input && live) {
-        const exp_input slot = a.input[i];
-        slot_ex = slot.ex;
-        slot_in = slot.in;
-        a.input[i] = exp_input{0, 0};
-    }
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
     const int rec = recorded_index(w, i, live);
     for (int k = 0; k < w.steps; ++k) {
-        std::int64_t ex = slot_ex, in = slot_in;
+        std::int64_t ex = 0, in = 0;
+        if (a.ring && live) {  // this step's synaptic input, read and cleared
+            exp_input& slot = a.ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
+            ex = slot.ex;
+            in = slot.in;
+            slot = exp_input{0, 0};
+        }
         const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
         const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
         if (rec >= 0) sample(w, k, rec, s.V, s.I_ex, s.I_in);
-        slot_ex = slot_in = 0;  // the slot belongs to the first step (a window with input has one step)
     }
     if (live) a.state[i] = s;
 }
@@ -124,30 +130,32 @@ __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
     delta_state s{0.0f, 0};
     if (live) s = a.state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
-    std::int64_t slot = 0;
-    if (a.input && live) {
-        slot = a.input[i];
-        a.input[i] = 0;
-    }
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
     const int rec = recorded_index(w, i, live);
     for (int k = 0; k < w.steps; ++k) {
-        std::int64_t ex = slot, in = 0;
+        std::int64_t ex = 0, in = 0;
+        if (a.ring && live) {
+            std::int64_t& slot = a.ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
+            ex = slot;
+            slot = 0;
+        }
         const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
         const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
         if (rec >= 0) sample(w, k, rec, s.V, 0.0f, 0.0f);
-        slot = 0;
     }
     if (live) a.state[i] = s;
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
 
-window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_window& u, const void* input) {
-    if (u.steps < 1 || u.steps > max_window || (input && u.steps != 1))
-        throw internal_error(fmt::format("cuda update: window of {} steps{}", u.steps, input ? " with synaptic input" : ""));
+window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_window& u, const void* ring) {
+    if (u.steps < 1 || u.steps > max_window || (ring && u.ring_slots < 1))
+        throw internal_error(fmt::format("cuda update: window of {} steps, ring of {} slots", u.steps, u.ring_slots));
     window_args w{};
+    w.ring_slots = u.ring_slots;
+    w.ring_first = u.ring_slots > 0 ? static_cast<int>(u.first_step % u.ring_slots) : 0;
+    if (ring && u.steps > u.ring_slots) throw internal_error("cuda update: a window longer than the input ring");
     w.I_neuron = u.I_neuron;
     w.bitmap = bitmap;
     w.n = n;
@@ -173,19 +181,19 @@ window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_windo
 
 }  // namespace
 
-void update_iaf_psc_exp(exp_state* state, exp_input* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+void update_iaf_psc_exp(exp_state* state, exp_input* ring, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
                         const iaf_psc_exp_coeffs& c, cudaStream_t s) {
-    const window_args args = make_args(bitmap, n, w, input);
+    const window_args args = make_args(bitmap, n, w, ring);
     if (n == 0) return;
-    exp_kernel<<<grid_for(n), block_size, 0, s>>>(exp_args{state, input, c, args});
+    exp_kernel<<<grid_for(n), block_size, 0, s>>>(exp_args{state, ring, c, args});
     SYNFIRE_CUDA_LAUNCHED("exp_kernel");
 }
 
-void update_iaf_psc_delta(delta_state* state, std::int64_t* input, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
+void update_iaf_psc_delta(delta_state* state, std::int64_t* ring, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
                           const iaf_psc_delta_coeffs& c, cudaStream_t s) {
-    const window_args args = make_args(bitmap, n, w, input);
+    const window_args args = make_args(bitmap, n, w, ring);
     if (n == 0) return;
-    delta_kernel<<<grid_for(n), block_size, 0, s>>>(delta_args{state, input, c, args});
+    delta_kernel<<<grid_for(n), block_size, 0, s>>>(delta_args{state, ring, c, args});
     SYNFIRE_CUDA_LAUNCHED("delta_kernel");
 }
 

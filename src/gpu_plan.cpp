@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "synfire/cuda.hpp"
+#include "synfire/network.hpp"
 #include "synfire/stimuli.hpp"
 
 namespace synfire {
@@ -14,7 +15,19 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
         w = std::min(w, std::max<std::uint64_t>(1, gpu_limits::bitmap_budget / (words * 4)));
         w = std::min(w, std::max<std::uint64_t>(1, 0xFFFFFFFFull / p.n));  // a window's spike count fits 32 bits
     }
+    const synapse_estimate syn = estimate_synapses(m);
+    if (syn.min_delay > 0) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(syn.min_delay));
     plan.window = static_cast<int>(w);
+    if (!m.projections.empty()) {
+        std::uint64_t neurons = 0;
+        for (const auto& p : m.populations) neurons += p.n;
+        plan.synapses = syn.synapses * 16 + (neurons + 1) * 8;
+        std::vector<bool> receives(m.populations.size(), false);
+        for (const auto& pr : m.projections) receives[pr.target] = true;
+        const auto slots = static_cast<std::uint64_t>(syn.min_delay + syn.max_delay);
+        for (std::size_t i = 0; i < m.populations.size(); ++i)
+            if (receives[i]) plan.synapses += slots * m.populations[i].n * (m.populations[i].model == neuron_model::iaf_psc_exp ? 16 : 8);
+    }
     const stimulus_schedule schedule(m);
     for (std::size_t i = 0; i < m.populations.size(); ++i) {
         const auto& p = m.populations[i];

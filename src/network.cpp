@@ -28,6 +28,41 @@ std::vector<std::uint64_t> population_bases(const model& m) {
 
 int ring_slots(const synapse_table& t) { return t.empty() ? 0 : t.max_delay + t.min_delay; }
 
+synapse_estimate estimate_synapses(const model& m) {
+    synapse_estimate e;
+    double total = 0;
+    int lo = 1 << 30, hi = 0;
+    for (const auto& pr : m.projections) {
+        const double ns = static_cast<double>(m.populations[pr.source].n), nt = static_cast<double>(m.populations[pr.target].n);
+        switch (pr.connection) {
+            case projection::rule::all_to_all: total += ns * nt; break;
+            case projection::rule::one_to_one: total += nt; break;
+            case projection::rule::pairwise_bernoulli: total += ns * nt * pr.p + 6 * std::sqrt(ns * nt * pr.p * (1 - pr.p)); break;
+            case projection::rule::fixed_indegree: total += nt * static_cast<double>(pr.count); break;
+            case projection::rule::fixed_outdegree: total += ns * static_cast<double>(pr.count); break;
+            case projection::rule::fixed_total_number: total += static_cast<double>(pr.count); break;
+            case projection::rule::explicit_list: total += static_cast<double>(pr.synapses.size()); break;
+        }
+        double dlo = 0, dhi = 0;  // [ms]
+        using kind = synapse_parameter::kind;
+        if (pr.connection == projection::rule::explicit_list) {
+            for (const auto& s : pr.synapses) {
+                lo = std::min<int>(lo, static_cast<int>(s.delay));
+                hi = std::max<int>(hi, static_cast<int>(s.delay));
+            }
+            continue;
+        }
+        if (pr.delay.type == kind::constant) dlo = dhi = pr.delay.value;
+        else if (pr.delay.type == kind::uniform) dlo = pr.delay.a, dhi = pr.delay.b;
+        else dlo = pr.delay.low, dhi = std::min(pr.delay.high, pr.delay.a + 10 * pr.delay.b);
+        lo = std::min<int>(lo, std::max<int>(1, static_cast<int>(std::llround(dlo / m.dt))));
+        hi = std::max<int>(hi, static_cast<int>(std::llround(dhi / m.dt)));
+    }
+    e.synapses = static_cast<std::uint64_t>(total);
+    if (hi > 0) e.min_delay = lo, e.max_delay = hi;
+    return e;
+}
+
 namespace {
 
 /// Philox words for (purpose, entity, index, projection, attempt); entity and index up to 2^40, attempt < 256.

@@ -43,8 +43,9 @@ struct gpu_memory_plan {
     std::uint64_t currents = 0;     ///< per-neuron stimulus current (4 B per neuron) and the inputs of inputs.hpp: masks, Poisson tables, events, traces
     std::uint64_t bitmaps = 0;      ///< spike bitmaps, one bit per neuron and step, two windows
     std::uint64_t spikes = 0;       ///< compacted spike ids of a window (initial capacity; grows on demand)
-    std::uint64_t scratch = 0;      ///< compaction counts, offsets and scan storage
-    std::uint64_t total() const { return state + currents + bitmaps + spikes + scratch; }
+    std::uint64_t scratch = 0;      ///< compaction counts, offsets and scan storage, state-recorder frames
+    std::uint64_t synapses = 0;     ///< the synapse table (16 B per synapse, 8 B per neuron) and input rings
+    std::uint64_t total() const { return state + currents + bitmaps + spikes + scratch + synapses; }
 };
 gpu_memory_plan cuda_memory_plan(const model& m);
 

@@ -36,6 +36,14 @@ struct synapse_table {
 /// Throws runtime_failure when a drawn weight does not fit the fixed-point range.
 synapse_table build_synapses(const model& m, int threads = 0);
 
+/// What a model's projections will make, before drawing them (memory plans): the expected synapse count
+/// plus six standard deviations for random rules, and the delay range in steps.
+struct synapse_estimate {
+    std::uint64_t synapses = 0;
+    int min_delay = 0, max_delay = 0;
+};
+synapse_estimate estimate_synapses(const model& m);
+
 /// Global neuron ids: population p owns [base[p], base[p + 1]).
 std::vector<std::uint64_t> population_bases(const model& m);
 

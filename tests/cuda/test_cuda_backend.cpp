@@ -12,6 +12,7 @@
 #include "cuda_check.hpp"
 #include "h5_read.hpp"
 #include "synfire/hdf5_output.hpp"
+#include "synfire/model_file.hpp"
 #include "launchers.hpp"
 #include "support.hpp"
 #include "synfire/cuda.hpp"
@@ -219,6 +220,82 @@ weight = 1.0
     EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
 }
 
+TEST(CudaBackend, BrunelNetworkMatchesTheCpu) {
+    // 10 000 neurons (8000 E, 2000 I, epsilon 0.1), state C, 200 ms: every spike and the final state
+    REQUIRE_DEVICE();
+    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
+                                    {"populations.E.n=8000", "populations.I.n=2000", "projections[0].k=800", "projections[1].k=800",
+                                     "projections[2].k=200", "projections[3].k=200", "stimuli[0].n_inputs=800", "stimuli[1].n_inputs=800",
+                                     "stimuli[0].rate=25", "stimuli[1].rate=25", "simulation.duration=200"});
+    const auto cpu = test::run_cpu(m, 2);
+    auto b = make_cuda_backend(m);
+    const auto gpu = test::run_on(m, *b);
+    EXPECT_TRUE(same_run(cpu, gpu));
+    EXPECT_GT(cpu.spikes[0].size(), 10000u);
+}
+
+TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {
+    REQUIRE_DEVICE();
+    const model m = test::model_from(R"(
+[simulation]
+duration = 60.0
+seed = 8
+[populations.A]
+model = "iaf_psc_exp"
+n = 700
+V_init = { distribution = "uniform", low = -70.0, high = -54.0 }
+[populations.B]
+model = "iaf_psc_delta"
+n = 333
+[[stimuli]]
+type = "poisson"
+target = "A"
+rate = 900.0
+weight = 60.0
+[[stimuli]]
+type = "dc"
+target = "A"
+amplitude = 330.0
+[[stimuli]]
+type = "dc"
+target = "B"
+amplitude = 380.0
+[[projections]]
+source = "A"
+target = "A"
+rule = "pairwise_bernoulli"
+p = 0.05
+weight = { distribution = "normal", mean = 40.0, std = 10.0 }
+delay = { distribution = "uniform", low = 0.1, high = 3.0 }
+[[projections]]
+source = "B"
+target = "A"
+rule = "fixed_outdegree"
+k = 25
+weight = -90.0
+delay = 0.4
+[[projections]]
+source = "A"
+target = "B"
+rule = "fixed_total_number"
+n = 20000
+weight = { distribution = "lognormal", mean = -1.0, std = 0.5 }
+delay = { distribution = "normal_clipped", mean = 1.0, std = 0.4, low = 0.2, high = 2.5 }
+[[projections]]
+source = "B"
+target = "B"
+rule = "all_to_all"
+allow_autapses = false
+weight = -0.05
+delay = 0.2
+)");
+    const auto cpu = test::run_cpu(m, 2);
+    auto b = make_cuda_backend(m);
+    EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
+    EXPECT_GT(cpu.spikes[0].size(), 500u);
+    EXPECT_GT(cpu.spikes[1].size(), 100u);
+}
+
 TEST(CudaBackend, WindowLengthDoesNotChangeResults) {
     REQUIRE_DEVICE();
     const model m = test::model_from(stimulated("iaf_psc_exp", 5000, 100.0));
@@ -263,6 +340,7 @@ TEST(CudaBackend, SynapticInputPathMatchesTheCpuStep) {
     SYNFIRE_CUDA(cudaMemcpy(d_state.data(), host.data(), n * sizeof(cuda::exp_state), cudaMemcpyHostToDevice));
     SYNFIRE_CUDA(cudaMemcpy(d_input.data(), input.data(), n * sizeof(cuda::exp_input), cudaMemcpyHostToDevice));
     cuda::update_window w;
+    w.ring_slots = 1;
     w.I.I[0] = 376.5f;
     cuda::update_iaf_psc_exp(d_state.data(), d_input.data(), d_bitmap.data(), n, w, c, nullptr);
     std::vector<cuda::exp_state> gpu(n);

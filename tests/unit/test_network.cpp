@@ -67,7 +67,9 @@ TEST(ConnectionRules, FixedIndegreeGivesEveryTargetExactlyK) {
         EXPECT_EQ(e.total, 300u * 50u);
         for (std::uint32_t j = 0; j < 300; ++j) ASSERT_EQ((e.in_degree[{0, j}]), 50u) << "target " << j;
         EXPECT_EQ(e.autapses, 0u);
-        if (std::string(multapses) == "false") EXPECT_EQ(e.distinct.size(), e.total) << "no multapses";
+        if (std::string(multapses) == "false") {
+            EXPECT_EQ(e.distinct.size(), e.total) << "no multapses";
+        }
     }
 }
 

@@ -1,0 +1,57 @@
+// Spike delivery: each warp reads 32 words of a window's spike bitmap; for every set bit, the whole warp walks
+// that neuron's synapses (CSR by source, grouped by delay, so neighbouring lanes mostly hit one slot) and adds
+// each weight to its target's ring slot with a 64-bit atomic. Integer addition is associative: the sums do not
+// depend on the order the warps reach them in.
+#include "cuda_check.hpp"
+#include "launchers.hpp"
+
+namespace synfire::cuda {
+namespace {
+
+constexpr unsigned block_size = 256;
+
+__global__ void __launch_bounds__(block_size) deliver_kernel(const std::uint32_t* bitmap, std::size_t words, std::size_t total_words,
+                                                             int first_slot, std::uint64_t source_base, const std::uint64_t* offsets,
+                                                             const synapse* synapses, const ring_view* rings, int slots) {
+    const unsigned lane = threadIdx.x & 31u;
+    const std::size_t first_word = (static_cast<std::size_t>(blockIdx.x) * block_size + threadIdx.x) & ~std::size_t{31};
+    const std::size_t my_word = first_word + lane;
+    const std::uint32_t mine = my_word < total_words ? bitmap[my_word] : 0u;
+    std::uint32_t pending = __ballot_sync(0xFFFFFFFFu, mine != 0);
+    while (pending) {
+        const int owner = __ffs(pending) - 1;
+        pending &= pending - 1;
+        std::uint32_t bits = __shfl_sync(0xFFFFFFFFu, mine, owner);
+        const std::size_t word = first_word + static_cast<std::size_t>(owner);
+        const int step_slot = first_slot + static_cast<int>(word / words);  // < 2·slots: window <= min delay
+        const std::uint64_t first_neuron = source_base + (word % words) * 32u;
+        while (bits) {
+            const std::uint64_t source = first_neuron + static_cast<std::uint64_t>(__ffs(bits) - 1);
+            bits &= bits - 1;
+            const std::uint64_t end = offsets[source + 1];
+            for (std::uint64_t e = offsets[source] + lane; e < end; e += 32) {
+                const synapse s = synapses[e];
+                const ring_view r = rings[s.population];
+                int slot = step_slot + s.delay;  // < 3·slots
+                while (slot >= slots) slot -= slots;
+                auto* acc = static_cast<unsigned long long*>(r.data) + (static_cast<std::size_t>(slot) * r.n + s.target) * r.receptors + s.receptor;
+                atomicAdd(acc, static_cast<unsigned long long>(s.weight));  // two's complement: a signed add
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, std::int64_t first_step, std::uint64_t source_base,
+                    const std::uint64_t* offsets, const synapse* synapses, const ring_view* rings, int slots, cudaStream_t s) {
+    const std::size_t total_words = words * static_cast<std::size_t>(steps);
+    if (total_words == 0) return;
+    const std::size_t threads = (total_words + 31) / 32 * 32;  // one lane per word, whole warps
+    const auto grid = static_cast<unsigned>((threads + block_size - 1) / block_size);
+    const int first_slot = static_cast<int>(first_step % slots);
+    deliver_kernel<<<grid, block_size, 0, s>>>(bitmap, words, total_words, first_slot, source_base, offsets, synapses, rings, slots);
+    SYNFIRE_CUDA_LAUNCHED("deliver_kernel");
+}
+
+}  // namespace synfire::cuda
