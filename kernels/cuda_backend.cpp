@@ -354,9 +354,9 @@ std::unique_ptr<backend> make_cuda_backend(const model& m, int device) {
     if (plan.total() > free)
         throw runtime_failure(fmt::format(
             "device memory: the model needs {:.2f} GiB, device {} has {:.2f} GiB free of {:.2f} GiB "
-            "(state {:.2f}, stimulus currents {:.2f}, spike bitmaps {:.2f}, spike ids {:.2f}, scratch {:.2f} GiB)",
-            cuda::gib(plan.total()), device, cuda::gib(free), cuda::gib(total), cuda::gib(plan.state), cuda::gib(plan.currents),
-            cuda::gib(plan.bitmaps), cuda::gib(plan.spikes), cuda::gib(plan.scratch)));
+            "(state {:.2f}, synapses {:.2f}, stimulus inputs {:.2f}, spike bitmaps {:.2f}, spike ids {:.2f}, scratch {:.2f} GiB)",
+            cuda::gib(plan.total()), device, cuda::gib(free), cuda::gib(total), cuda::gib(plan.state), cuda::gib(plan.synapses),
+            cuda::gib(plan.currents), cuda::gib(plan.bitmaps), cuda::gib(plan.spikes), cuda::gib(plan.scratch)));
     return std::make_unique<cuda::cuda_backend>(m, device, plan);
 }
 

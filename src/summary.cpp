@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "synfire/backend.hpp"
+#include "synfire/network.hpp"
 #include "synfire/theory.hpp"
 #include "synfire/version.hpp"
 
@@ -29,6 +30,12 @@ std::uint64_t cpu_memory_estimate(const model& m) {
         if (ramp) bytes += pop.n * 8;  // per-neuron current + per-neuron spike counts
         // worst-case spike buffers of one window (per thread and merged)
         bytes += 2 * std::min<std::uint64_t>(max_window_spikes, pop.n * 100) * sizeof(std::uint32_t);
+    }
+    if (!m.projections.empty()) {  // synapse table, offsets and input rings
+        const synapse_estimate e = estimate_synapses(m);
+        std::uint64_t neurons = 0;
+        for (const auto& p : m.populations) neurons += p.n;
+        bytes += e.synapses * 16 + (neurons + 1) * 8 + static_cast<std::uint64_t>(e.min_delay + e.max_delay) * neurons * 16;
     }
     return bytes + (std::uint64_t{64} << 20);  // writer queue at most
 }
@@ -95,9 +102,36 @@ std::string format_network(const model& m) {
                                        : fmt::format(", steps [{}, {})", s.start, s.stop == end_of_run ? m.steps : s.stop);
         out += fmt::format("  stimulus {} -> {}{}{}\n", what, target, reach, window);
     }
+    static const char* rules[] = {"all_to_all", "one_to_one", "pairwise_bernoulli", "fixed_indegree", "fixed_outdegree",
+                                  "fixed_total_number", "explicit"};
+    for (const auto& pr : m.projections) {
+        std::string param;
+        switch (pr.connection) {
+            case projection::rule::pairwise_bernoulli: param = fmt::format(" p={}", pr.p); break;
+            case projection::rule::fixed_indegree:
+            case projection::rule::fixed_outdegree: param = fmt::format(" k={}", pr.count); break;
+            case projection::rule::fixed_total_number: param = fmt::format(" n={}", pr.count); break;
+            case projection::rule::explicit_list: param = fmt::format(" ({} synapses)", pr.synapses.size()); break;
+            default: break;
+        }
+        out += fmt::format("  projection {} -> {}: {}{}, weight {:.4g}{}, delay {}\n", m.populations[pr.source].name,
+                           m.populations[pr.target].name, rules[static_cast<int>(pr.connection)], param, pr.weight.mean(),
+                           pr.weight.type == synapse_parameter::kind::constant ? "" : " (mean)",
+                           pr.connection == projection::rule::explicit_list ? std::string("from the file")
+                                                                           : fmt::format("{:.4g} ms{}", pr.delay.mean(),
+                                                                                         pr.delay.type == synapse_parameter::kind::constant ? "" : " (mean)"));
+    }
+    if (!m.projections.empty()) {
+        const synapse_estimate e = estimate_synapses(m);
+        out += fmt::format("  about {} synapses, delays {}..{} steps\n", e.synapses, e.min_delay, e.max_delay);
+    }
     for (const auto& r : m.spike_recorders)
         out += fmt::format("  recorder spikes <- {} ({})\n", m.populations[r.population].name,
                            r.ids.empty() ? std::string("all neurons") : fmt::format("{} neurons", r.ids.size()));
+    for (const auto& r : m.state_recorders)
+        out += fmt::format("  recorder state <- {} ({} neurons every {} steps)\n", m.populations[r.population].name, r.ids.size(), r.interval);
+    for (const auto& r : m.rate_recorders)
+        out += fmt::format("  recorder rate <- {} (bins of {} steps)\n", m.populations[r.population].name, r.bin);
     out += fmt::format("  memory estimate (cpu backend): {}\n", format_bytes(cpu_memory_estimate(m)));
     return out;
 }

@@ -102,9 +102,9 @@ int check(const model_options& o) {
     const synfire::model m = load(o);
     const synfire::gpu_memory_plan plan = synfire::cuda_memory_plan(m);
     std::cout << synfire::format_network(m)
-              << fmt::format("  memory estimate (cuda backend): {} (state {}, stimulus currents {}, spike bitmaps {}, "
-                             "spike ids {}, scratch {}; windows of {} steps)\n",
-                             synfire::format_bytes(plan.total()), synfire::format_bytes(plan.state),
+              << fmt::format("  memory estimate (cuda backend): {} (state {}, synapses and input rings {}, stimulus inputs {}, "
+                             "spike bitmaps {}, spike ids {}, scratch {}; windows of {} steps)\n",
+                             synfire::format_bytes(plan.total()), synfire::format_bytes(plan.state), synfire::format_bytes(plan.synapses),
                              synfire::format_bytes(plan.currents), synfire::format_bytes(plan.bitmaps),
                              synfire::format_bytes(plan.spikes), synfire::format_bytes(plan.scratch), plan.window)
               << "ok\n";
