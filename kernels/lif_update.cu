@@ -88,12 +88,12 @@ __device__ __forceinline__ void sample(const window_args& w, int k, int rec, flo
 
 /// Current and synaptic input (fixed point, added to ex/in) of live neuron i in the k-th step of the window.
 __device__ __forceinline__ float window_current(const window_args& w, float I_neuron, std::uint32_t i, int k, std::uint32_t& cursor,
-                                                std::int64_t& ex, std::int64_t& in) {
+                                                poisson_cache& cache, std::int64_t& ex, std::int64_t& in) {
     float I = w.I_neuron ? w.I.I[k] + I_neuron : w.I.I[k];
     if (w.varying) {
         const std::int64_t s = w.first_step + k;
         I = add_varying_current(I, w.program, &w.courses[0][0], max_window, k, i, s);
-        add_input_events(w.program, i, s, cursor, ex, in);
+        add_input_events(w.program, i, s, cursor, cache, ex, in);
     }
     return I;
 }
@@ -107,6 +107,8 @@ __global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
     const int rec = recorded_index(w, i, live);
+    poisson_cache cache;
+    cache.reset();
     for (int k = 0; k < w.steps; ++k) {
         std::int64_t ex = 0, in = 0;
         if (a.ring && live) {  // this step's synaptic input, read and cleared
@@ -115,7 +117,7 @@ __global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
             in = slot.in;
             slot = exp_input{0, 0};
         }
-        const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
+        const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
         const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
         if (rec >= 0) sample(w, k, rec, s.V, s.I_ex, s.I_in);
@@ -132,6 +134,8 @@ __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
     const int rec = recorded_index(w, i, live);
+    poisson_cache cache;
+    cache.reset();
     for (int k = 0; k < w.steps; ++k) {
         std::int64_t ex = 0, in = 0;
         if (a.ring && live) {
@@ -139,7 +143,7 @@ __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
             ex = slot;
             slot = 0;
         }
-        const float I = live ? window_current(w, I_neuron, i, k, cursor, ex, in) : 0.0f;
+        const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
         const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), a.c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
         if (rec >= 0) sample(w, k, rec, s.V, 0.0f, 0.0f);

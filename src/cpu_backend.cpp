@@ -89,7 +89,7 @@ void delta_block(float* __restrict V, std::int32_t* __restrict r, const float* _
 /// One step of a block of neurons with varying inputs (inputs.hpp) or synaptic input (the ring's slot of this
 /// step, read and cleared), scalar; cursor[j]: neuron b + j's next event.
 void generic_block(cpu_population& pop, std::size_t b, std::size_t len, const window_input& in, int steps, int k,
-                   std::int64_t s, int slots, std::uint32_t* cursor, std::uint8_t* flags) {
+                   std::int64_t s, int slots, std::uint32_t* cursor, poisson_cache* caches, std::uint8_t* flags) {
     const input_program& prog = pop.program;
     std::int64_t* slot = pop.ring.size() ? pop.ring.data() + static_cast<std::size_t>(s % slots) * pop.setup.n * pop.receptors : nullptr;
     for (std::size_t j = 0; j < len; ++j) {
@@ -104,7 +104,7 @@ void generic_block(cpu_population& pop, std::size_t b, std::size_t len, const wi
             if (pop.receptors == 2) inh = mine[1], mine[1] = 0;
         }
         I = add_varying_current(I, prog, in.courses, steps, k, i, s);
-        add_input_events(prog, i, s, cursor[j], ex, inh);
+        add_input_events(prog, i, s, cursor[j], caches[j], ex, inh);
         if (pop.setup.model == neuron_model::iaf_psc_exp)
             flags[j] = iaf_psc_exp_step(pop.V[i], pop.I_ex[i], pop.I_in[i], pop.r[i], I, fixed_to_float(ex), fixed_to_float(inh), pop.setup.exp);
         else
@@ -193,8 +193,10 @@ private:
         std::vector<std::vector<std::uint32_t>> by_step;
     };
 
-    /// Adds every spike's synaptic input to the target rings, slot (step + delay) mod slots; int64 atomics, so
-    /// the sums do not depend on the order the threads reach them in.
+    /// Adds every spike's synaptic input to the target rings, slot (step + delay) mod slots. Each thread owns a
+    /// range of target neurons and, within each delay group of a source's synapses (sorted by target), finds its
+    /// range by binary search: no two threads write one slot, so no atomics, and the sums are the same for any
+    /// thread count.
     void deliver(const std::vector<window_output>& windows) {
         struct spike {
             std::int64_t step;
@@ -207,17 +209,34 @@ private:
                 for (std::uint32_t j = w.offsets[k]; j < w.offsets[k + 1]; ++j)
                     spikes.push_back({w.first_step + static_cast<std::int64_t>(k), synapses_.base[p] + w.ids[j]});
         }
-        const auto count = static_cast<std::int64_t>(spikes.size());
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 16)
-        for (std::int64_t x = 0; x < count; ++x) {
-            const spike sp = spikes[static_cast<std::size_t>(x)];
-            for (std::uint64_t e = synapses_.offsets[sp.source]; e < synapses_.offsets[sp.source + 1]; ++e) {
-                const synapse& syn = synapses_.synapses[e];
-                cpu_population& tgt = pops_[syn.population];
-                const auto slot = static_cast<std::size_t>((sp.step + syn.delay) % slots_);
-                std::int64_t& acc = tgt.ring[(slot * tgt.setup.n + syn.target) * static_cast<std::size_t>(tgt.receptors) + syn.receptor];
-#pragma omp atomic
-                acc += syn.weight;
+        if (spikes.empty()) return;
+        const std::uint64_t neurons = synapses_.base.back();
+        const synapse* syn = synapses_.synapses.data();
+        const auto global = [&](const synapse& s) { return synapses_.base[s.population] + s.target; };
+#pragma omp parallel num_threads(threads_)
+        {
+#ifdef _OPENMP
+            const auto me = static_cast<std::uint64_t>(omp_get_thread_num());
+            const auto team = static_cast<std::uint64_t>(omp_get_num_threads());
+#else
+            const std::uint64_t me = 0, team = 1;
+#endif
+            const std::uint64_t lo = neurons * me / team, hi = neurons * (me + 1) / team;
+            for (const spike& sp : spikes) {
+                std::uint64_t e = synapses_.offsets[sp.source];
+                const std::uint64_t end = synapses_.offsets[sp.source + 1];
+                while (e < end) {
+                    const std::uint16_t d = syn[e].delay;
+                    const synapse* group_end = std::partition_point(syn + e, syn + end, [d](const synapse& s) { return s.delay == d; });
+                    const synapse* first = std::partition_point(syn + e, group_end, [&](const synapse& s) { return global(s) < lo; });
+                    const synapse* last = std::partition_point(first, group_end, [&](const synapse& s) { return global(s) < hi; });
+                    const auto slot = static_cast<std::size_t>((sp.step + d) % slots_);
+                    for (const synapse* x = first; x != last; ++x) {
+                        cpu_population& tgt = pops_[x->population];
+                        tgt.ring[(slot * tgt.setup.n + x->target) * static_cast<std::size_t>(tgt.receptors) + x->receptor] += x->weight;
+                    }
+                    e = static_cast<std::uint64_t>(group_end - syn);
+                }
             }
         }
     }
@@ -273,15 +292,18 @@ private:
             thread_spikes& mine = per_thread_[t];
             alignas(64) std::uint8_t flags[block_size];
             std::uint32_t cursor[block_size];
+            std::vector<poisson_cache> caches(pop.program.poissons ? block_size : 0);
             const bool generic = !pop.program.empty() || pop.ring.size();
             for (std::size_t b = begin; b < end; b += block_size) {
                 const std::size_t len = std::min(block_size, end - b);
                 const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
                 if (pop.program.events.offsets)
                     for (std::size_t j = 0; j < len; ++j) cursor[j] = first_event(pop.program.events, static_cast<std::uint32_t>(b + j), first_step);
+                if (pop.program.poissons)
+                    for (std::size_t j = 0; j < len; ++j) caches[j].reset();
                 for (int k = 0; k < steps; ++k) {
                     if (generic)
-                        generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, flags);
+                        generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, caches.data(), flags);
                     else if (pop.setup.model == neuron_model::iaf_psc_exp)
                         exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron,
                                   in.I_uniform[k], flags, len, pop.setup.exp);

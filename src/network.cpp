@@ -160,8 +160,12 @@ void entity_synapses(const projection& pr, std::uint32_t pi, const philox_key& k
                 if (in) emit(partner(x), e, e, q);
                 else emit(e, partner(x), e, q);
             };
-            if (pr.allow_multapses) {
-                for (std::uint64_t q = 0; q < pr.count; ++q) put(uniform_below(draw(key, rng_purpose::connect, e, q, pi), pool), q);
+            if (pr.allow_multapses) {  // one Philox block serves two draws
+                philox_counter w{};
+                for (std::uint64_t q = 0; q < pr.count; ++q) {
+                    if (q % 2 == 0) w = draw(key, rng_purpose::connect, e, q / 2, pi);
+                    put(uniform_below(q % 2 == 0 ? w : philox_counter{{w.v[2], w.v[3], 0, 0}}, pool), q);
+                }
             } else {  // Floyd's sampling of count distinct pool indices
                 std::unordered_set<std::uint64_t> chosen;
                 std::vector<std::uint64_t> order;
@@ -217,54 +221,80 @@ synapse_table build_synapses(const model& m, int threads) {
     threads = 1;
 #endif
     const philox_key key = make_key(m.seed);
-    std::vector<std::uint64_t>& counts = t.offsets;  // counts[g + 1], then the prefix sum
+    const std::uint64_t neurons = t.base.back();
+    // Each thread counts, then fills, the synapses of a fixed share of each projection's entities into its own
+    // part of every source's row: no atomics, and the rows are sorted afterwards, so the share does not matter.
+    // Per-thread rows cost threads x neurons x 8 bytes; past 1 GiB the threads share rows through atomics.
+    const bool private_rows = static_cast<std::uint64_t>(threads) * neurons <= (std::uint64_t{1} << 27);
+    std::vector<std::uint64_t> rows(private_rows ? static_cast<std::size_t>(threads) * neurons : neurons, 0);  // counts, then cursors
 
-    for (int pass = 0; pass < 2; ++pass) {
-        std::vector<std::uint64_t> cursor;
-        if (pass == 1) {
-            for (std::size_t g = 0; g + 1 < counts.size(); ++g) counts[g + 1] += counts[g];
-            t.synapses.resize(counts.back());
-            cursor.assign(counts.begin(), counts.end() - 1);
-        }
+    auto sweep = [&](int pass) {
         for (std::size_t pi = 0; pi < m.projections.size(); ++pi) {
             const projection& pr = m.projections[pi];
             t.receives[pr.target] = true;
             const std::uint64_t n_src = m.populations[pr.source].n, n_tgt = m.populations[pr.target].n;
             const std::uint64_t src_base = t.base[pr.source];
-            const auto n_entities = static_cast<std::int64_t>(entities(pr, n_src, n_tgt));
+            const std::uint64_t n_entities = entities(pr, n_src, n_tgt);
             const bool explicit_list = pr.connection == projection::rule::explicit_list;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 256)
-            for (std::int64_t e = 0; e < n_entities; ++e) {
-                entity_synapses(pr, static_cast<std::uint32_t>(pi), key, n_src, n_tgt, static_cast<std::uint64_t>(e),
-                                [&](std::uint64_t i, std::uint64_t j, std::uint64_t entity, std::uint64_t q) {
-                                    const std::uint64_t g = src_base + i;
-                                    if (pass == 0) {
-#pragma omp atomic
-                                        ++counts[g + 1];
-                                        return;
-                                    }
-                                    std::uint64_t slot;
+#pragma omp parallel num_threads(threads)
+            {
+#ifdef _OPENMP
+                const auto me = static_cast<std::uint64_t>(omp_get_thread_num());
+                const auto team = static_cast<std::uint64_t>(omp_get_num_threads());
+#else
+                const std::uint64_t me = 0, team = 1;
+#endif
+                std::uint64_t* row = rows.data() + (private_rows ? me * neurons : 0);
+                const std::uint64_t lo = n_entities * me / team, hi = n_entities * (me + 1) / team;
+                for (std::uint64_t e = lo; e < hi; ++e) {
+                    entity_synapses(pr, static_cast<std::uint32_t>(pi), key, n_src, n_tgt, e,
+                                    [&](std::uint64_t i, std::uint64_t j, std::uint64_t entity, std::uint64_t q) {
+                                        const std::uint64_t g = src_base + i;
+                                        std::uint64_t slot;
+                                        if (private_rows) {
+                                            slot = row[g]++;
+                                        } else {
 #pragma omp atomic capture
-                                    slot = cursor[g]++;
-                                    synapse& s = t.synapses[slot];
-                                    const double w = explicit_list ? pr.synapses[entity].weight
-                                                                   : parameter_value(pr.weight, key, rng_purpose::weight, entity, q,
-                                                                                     static_cast<std::uint32_t>(pi));
-                                    const std::int64_t d = explicit_list
-                                                               ? pr.synapses[entity].delay
-                                                               : std::max<std::int64_t>(1, std::llround(parameter_value(pr.delay, key, rng_purpose::delay,
-                                                                                                                        entity, q, static_cast<std::uint32_t>(pi)) /
-                                                                                                        m.dt));
-                                    s.target = static_cast<std::uint32_t>(j);
-                                    s.delay = static_cast<std::uint16_t>(std::min<std::int64_t>(d, 65535));
-                                    s.population = static_cast<std::uint8_t>(pr.target);
-                                    s.receptor = pr.inhibitory ? 1 : 0;
-                                    s.weight = std::fabs(w) < 1e9 ? to_fixed(w) : 0;
-                                    if (!(std::fabs(w) < 1e9) || d > 32767) s.delay = 0;  // flagged, reported below
-                                });
+                                            slot = row[g]++;
+                                        }
+                                        if (pass == 0) return;
+                                        synapse& s = t.synapses[slot];
+                                        const double w = explicit_list ? pr.synapses[entity].weight
+                                                                       : parameter_value(pr.weight, key, rng_purpose::weight, entity, q,
+                                                                                         static_cast<std::uint32_t>(pi));
+                                        const std::int64_t d =
+                                            explicit_list ? pr.synapses[entity].delay
+                                                          : std::max<std::int64_t>(1, std::llround(parameter_value(pr.delay, key, rng_purpose::delay, entity,
+                                                                                                                   q, static_cast<std::uint32_t>(pi)) /
+                                                                                                   m.dt));
+                                        s.target = static_cast<std::uint32_t>(j);
+                                        s.delay = static_cast<std::uint16_t>(std::min<std::int64_t>(d, 65535));
+                                        s.population = static_cast<std::uint8_t>(pr.target);
+                                        s.receptor = pr.inhibitory ? 1 : 0;
+                                        s.weight = std::fabs(w) < 1e9 ? to_fixed(w) : 0;
+                                        if (!(std::fabs(w) < 1e9) || d > 32767) s.delay = 0;  // flagged, reported below
+                                    });
+                }
             }
         }
+    };
+
+    sweep(0);
+    // offsets from the counts; each (thread, source) part starts where the thread before it ends
+    const std::size_t parts = private_rows ? static_cast<std::size_t>(threads) : 1;
+    std::uint64_t total = 0;
+    for (std::uint64_t g = 0; g < neurons; ++g) {
+        t.offsets[g] = total;
+        for (std::size_t p = 0; p < parts; ++p) {
+            const std::uint64_t c = rows[p * neurons + g];
+            rows[p * neurons + g] = total;
+            total += c;
+        }
     }
+    t.offsets[neurons] = total;
+    t.synapses.resize(total);
+    sweep(1);
+    rows = {};
 
     // canonical order within each source, and the delay range
     int lo = 1 << 30, hi = 0;
@@ -274,9 +304,10 @@ synapse_table build_synapses(const model& m, int threads) {
     for (std::int64_t g = 0; g < n; ++g) {
         auto first = t.synapses.begin() + static_cast<std::ptrdiff_t>(t.offsets[static_cast<std::size_t>(g)]);
         auto last = t.synapses.begin() + static_cast<std::ptrdiff_t>(t.offsets[static_cast<std::size_t>(g) + 1]);
-        std::sort(first, last, [](const synapse& a, const synapse& b) {
+        const auto order = [](const synapse& a, const synapse& b) {
             return std::tie(a.delay, a.population, a.target, a.receptor, a.weight) < std::tie(b.delay, b.population, b.target, b.receptor, b.weight);
-        });
+        };
+        if (!std::is_sorted(first, last, order)) std::sort(first, last, order);
         for (auto it = first; it != last; ++it) {
             if (it->delay == 0) bad = true;
             lo = std::min<int>(lo, it->delay);

@@ -79,13 +79,25 @@ SYNFIRE_HD float noise_current(const noise_source& src, const philox_key& key, s
     return static_cast<float>(src.mean + src.std * standard_normal(w.v[0], w.v[1]));
 }
 
+/// The Philox block of neuron i for steps 4q .. 4q + 3 of a Poisson source.
+SYNFIRE_HD philox_counter poisson_block(const poisson_source& src, const philox_key& key, std::uint32_t i, std::uint64_t q) {
+    return philox4x32_10(make_counter(rng_purpose::poisson, i, static_cast<std::uint32_t>(q), src.stream, static_cast<std::uint32_t>(q >> 32)), key);
+}
+
 /// Poisson count of neuron i in step s.
 SYNFIRE_HD int poisson_events(const poisson_source& src, const philox_key& key, std::uint32_t i, std::int64_t s) {
-    const std::uint64_t quad = static_cast<std::uint64_t>(s) >> 2;  // one Philox block serves four steps
-    const philox_counter w = philox4x32_10(
-        make_counter(rng_purpose::poisson, i, static_cast<std::uint32_t>(quad), src.stream, static_cast<std::uint32_t>(quad >> 32)), key);
+    const philox_counter w = poisson_block(src, key, i, static_cast<std::uint64_t>(s) >> 2);  // one block serves four steps
     return poisson_count(w.v[s & 3], src.cdf, src.size);
 }
+
+/// A neuron's last Philox block of each Poisson source, so that consecutive steps draw it once per four.
+struct poisson_cache {
+    std::uint64_t block[max_poisson];
+    philox_counter words[max_poisson];
+    SYNFIRE_HD void reset() {
+        for (int j = 0; j < max_poisson; ++j) block[j] = ~std::uint64_t{0};
+    }
+};
 
 /// I plus the varying parts of neuron i's current in step s, the k-th of its window; course_values[c·stride + k]
 /// is masked course c's current in that step.
@@ -118,13 +130,16 @@ SYNFIRE_HD std::uint32_t first_event(const event_source& e, std::uint32_t i, std
 }
 
 /// Neuron i's synaptic input in step s in fixed point: Poisson counts x weights, then its explicit events
-/// (advancing its cursor).
-SYNFIRE_HD void add_input_events(const input_program& p, std::uint32_t i, std::int64_t s, std::uint32_t& cursor,
+/// (advancing its cursor). cache: the neuron's Poisson blocks (the counts equal poisson_events()).
+SYNFIRE_HD void add_input_events(const input_program& p, std::uint32_t i, std::int64_t s, std::uint32_t& cursor, poisson_cache& cache,
                                  std::int64_t& ex, std::int64_t& in) {
     for (int j = 0; j < p.poissons; ++j) {
         const poisson_source& src = p.poisson[j];
         if (s < src.start || s >= src.stop || (src.mask && !src.mask[i])) continue;
-        const std::int64_t x = static_cast<std::int64_t>(poisson_events(src, p.key, i, s)) * src.weight;
+        const std::uint64_t q = static_cast<std::uint64_t>(s) >> 2;
+        if (cache.block[j] != q) cache.words[j] = poisson_block(src, p.key, i, q), cache.block[j] = q;
+        const int count = poisson_count(cache.words[j].v[s & 3], src.cdf, src.size);
+        const std::int64_t x = static_cast<std::int64_t>(count) * src.weight;
         if (src.inhibitory) in += x;
         else ex += x;
     }
