@@ -23,6 +23,13 @@ namespace {
 
 constexpr int slots = 2;  // windows in flight
 
+/// Milliseconds between two completed events, as seconds.
+double elapsed(cudaEvent_t a, cudaEvent_t b) {
+    float ms = 0;
+    SYNFIRE_CUDA(cudaEventElapsedTime(&ms, a, b));
+    return ms * 1e-3;
+}
+
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
 
 struct population_buffers {
@@ -116,8 +123,6 @@ public:
             SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
             window_ = std::min(window_, min_delay_);  // a window's spikes land after it
         }
-        host_offsets_.clear();
-        host_offsets_.shrink_to_fit();
         SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
     }
 
@@ -132,12 +137,21 @@ public:
     int max_window() const override { return window_; }
     int max_in_flight() const override { return slots; }
 
+    std::vector<std::pair<std::string, double>> phase_times() const override {
+        std::vector<std::pair<std::string, double>> out = {{"update", phase_s_[0]}};
+        if (offsets_.size()) out.emplace_back("delivery", phase_s_[1]);
+        out.emplace_back("compaction", phase_s_[2]);
+        return out;
+    }
+    std::uint64_t delivered_events() const override { return events_; }
+
     void launch(std::int64_t first_step, int steps, const std::vector<window_input>& in) override {
         if (steps < 1 || steps > window_)
             throw internal_error(fmt::format("cuda backend: window of {} steps (limit {})", steps, window_));
         if (in_flight_.size() >= static_cast<std::size_t>(slots)) throw internal_error("cuda backend: too many windows in flight");
         const int slot = next_slot_;
         next_slot_ = (next_slot_ + 1) % slots;
+        marks_[slot][0].record(compute_);
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
             const std::uint32_t n = b.setup.n;
@@ -169,17 +183,24 @@ public:
                 update_iaf_psc_exp(b.exp.data(), reinterpret_cast<exp_input*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
             else
                 update_iaf_psc_delta(b.delta.data(), reinterpret_cast<std::int64_t*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.delta, compute_);
+        }
+        marks_[slot][1].record(compute_);
+        // every population has stepped through the window: deliver its spikes into the rings
+        for (std::size_t p = 0; p < pops_.size(); ++p)
+            if (pops_[p].sends)
+                deliver_spikes(pops_[p].bitmap[slot].data(), pops_[p].words, steps, first_step, base_[p], offsets_.data(), synapses_.data(),
+                               rings_.data(), ring_slots_, compute_);
+        marks_[slot][2].record(compute_);
+        // count the window's spikes; the host reads the totals when it collects the window
+        for (std::size_t p = 0; p < pops_.size(); ++p) {
+            auto& b = pops_[p];
             count_spikes(b.bitmap[slot].data(), b.words, steps, b.chunk_counts[slot].data(), b.chunk_offsets[slot].data(),
                          b.scan_storage[slot].data(), b.scan_bytes, compute_);
             SYNFIRE_CUDA(cudaMemcpyAsync(&totals_[static_cast<std::size_t>(slot) * pops_.size() + p],
                                          b.chunk_offsets[slot].data() + compaction_chunks(b.words, steps), sizeof(std::uint32_t),
                                          cudaMemcpyDeviceToHost, compute_));
         }
-        // every population has stepped through the window: deliver its spikes into the rings
-        for (std::size_t p = 0; p < pops_.size(); ++p)
-            if (pops_[p].sends)
-                deliver_spikes(pops_[p].bitmap[slot].data(), pops_[p].words, steps, first_step, base_[p], offsets_.data(), synapses_.data(),
-                               rings_.data(), ring_slots_, compute_);
+        marks_[slot][3].record(compute_);
         counted_[slot].record(compute_);
         in_flight_.push_back({first_step, steps, slot});
     }
@@ -188,6 +209,9 @@ public:
         if (in_flight_.empty()) throw internal_error("cuda backend: collect without a launched window");
         const window w = in_flight_.front();
         counted_[w.slot].synchronize();
+        phase_s_[0] += elapsed(marks_[w.slot][0], marks_[w.slot][1]);
+        phase_s_[1] += elapsed(marks_[w.slot][1], marks_[w.slot][2]);
+        phase_s_[2] += elapsed(marks_[w.slot][2], marks_[w.slot][3]);
         out.resize(pops_.size());
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
@@ -220,6 +244,8 @@ public:
             sw.offsets.assign(b.host_offsets.data(), b.host_offsets.data() + w.steps + 1);
             sw.ids.assign(b.host_ids.data(), b.host_ids.data() + total);
             if (sw.offsets.back() != total) throw internal_error("cuda backend: spike compaction lost count");
+            if (!host_offsets_.empty())
+                for (std::uint32_t id : sw.ids) events_ += host_offsets_[base_[p] + id + 1] - host_offsets_[base_[p] + id];
         }
         in_flight_.pop_front();
     }
@@ -294,13 +320,16 @@ private:
     std::string description_;
     stream compute_, copy_;
     event counted_[slots];
+    timed_event marks_[slots][4];    ///< window start, updated, delivered, counted
+    double phase_s_[3] = {0, 0, 0};  ///< update, delivery, compaction (count and scan) [s]
+    std::uint64_t events_ = 0;
     pinned_buffer<std::uint32_t> totals_;  // [slot][population]
     std::vector<population_buffers> pops_;
     std::deque<window> in_flight_;
     int next_slot_ = 0;
     std::vector<std::uint64_t> base_;           ///< global id of each population's first neuron
     std::vector<bool> receives_;
-    std::vector<std::uint64_t> host_offsets_;   ///< during construction only
+    std::vector<std::uint64_t> host_offsets_;   ///< synapses per source, for the event count
     device_buffer<std::uint64_t> offsets_;
     device_buffer<synapse> synapses_;
     device_buffer<ring_view> rings_;

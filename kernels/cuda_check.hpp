@@ -95,6 +95,20 @@ private:
     cudaStream_t s_ = nullptr;
 };
 
+/// An event that records time, for the phase split.
+class timed_event {
+public:
+    timed_event() { SYNFIRE_CUDA(cudaEventCreate(&e_)); }
+    timed_event(const timed_event&) = delete;
+    timed_event& operator=(const timed_event&) = delete;
+    ~timed_event() { cudaEventDestroy(e_); }
+    operator cudaEvent_t() const { return e_; }  // NOLINT
+    void record(cudaStream_t s) { SYNFIRE_CUDA(cudaEventRecord(e_, s)); }
+
+private:
+    cudaEvent_t e_ = nullptr;
+};
+
 class event {
 public:
     event() { SYNFIRE_CUDA(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming)); }

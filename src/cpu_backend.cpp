@@ -5,6 +5,7 @@
 // the memory bus once per window instead of once per step. Spikes are collected per thread and step
 // and concatenated in thread order, which is id order: the result does not depend on thread count.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -167,8 +168,12 @@ public:
             throw internal_error(fmt::format("cpu backend: window of {} steps (limit {})", steps, max_window_));
         if (pending_) throw internal_error("cpu backend: launch before the previous window was collected");
         result_.resize(pops_.size());
+        const auto t0 = std::chrono::steady_clock::now();
         for (std::size_t p = 0; p < pops_.size(); ++p) advance_population(pops_[p], first_step, steps, in[p], result_[p]);
+        const auto t1 = std::chrono::steady_clock::now();
         if (!synapses_.empty()) deliver(result_);
+        update_s_ += std::chrono::duration<double>(t1 - t0).count();
+        delivery_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
         pending_ = true;
     }
 
@@ -177,6 +182,12 @@ public:
         std::swap(out, result_);
         pending_ = false;
     }
+
+    std::vector<std::pair<std::string, double>> phase_times() const override {
+        if (synapses_.empty()) return {{"update", update_s_}};
+        return {{"update", update_s_}, {"delivery", delivery_s_}};
+    }
+    std::uint64_t delivered_events() const override { return events_; }
 
     population_state state(std::size_t p) const override {
         const cpu_population& pop = pops_.at(p);
@@ -210,6 +221,7 @@ private:
                     spikes.push_back({w.first_step + static_cast<std::int64_t>(k), synapses_.base[p] + w.ids[j]});
         }
         if (spikes.empty()) return;
+        for (const spike& sp : spikes) events_ += synapses_.offsets[sp.source + 1] - synapses_.offsets[sp.source];
         const std::uint64_t neurons = synapses_.base.back();
         const synapse* syn = synapses_.synapses.data();
         const auto global = [&](const synapse& s) { return synapses_.base[s.population] + s.target; };
@@ -328,6 +340,8 @@ private:
     stimulus_schedule schedule_;  ///< owns the host memory the input programs point into
     synapse_table synapses_;
     int slots_ = 0;               ///< ring-buffer slots
+    double update_s_ = 0, delivery_s_ = 0;
+    std::uint64_t events_ = 0;
     int max_window_ = 1;
     std::vector<cpu_population> pops_;
     std::vector<thread_spikes> per_thread_;

@@ -239,6 +239,8 @@ public:
         write_attr(f, "wall_time", totals.wall_time_s);
         write_attr(f, "real_time_factor", totals.real_time_factor);
         write_attr(f, "writer_wait", totals.writer_wait_s);
+        write_attr(f, "synaptic_events", totals.synaptic_events);
+        for (const auto& [phase, seconds] : totals.phases) write_attr(f, ("time_" + phase).c_str(), seconds);
         write_attr(f, "completed", std::int64_t{totals.completed ? 1 : 0});
     }
 

@@ -276,6 +276,8 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
             for (auto& r : recorders) r->hand_over(*out);
         });
     result.totals.writer_wait_s = writer_wait;
+    result.totals.synaptic_events = b.delivered_events();
+    result.totals.phases = b.phase_times();
     return result;
 }
 

@@ -150,6 +150,14 @@ std::string format_summary(const model& m, const run_result& r, const std::strin
                            r.populations[p].spikes, rate);
     }
     if (!output_path.empty()) out += fmt::format("output: {}\n", output_path);
+    if (r.totals.synaptic_events)
+        out += fmt::format("synaptic events: {} ({:.3g} per second of wall time)\n", r.totals.synaptic_events,
+                           static_cast<double>(r.totals.synaptic_events) / std::max(r.totals.wall_time_s, 1e-9));
+    if (!r.totals.phases.empty()) {
+        out += "time per phase:";
+        for (const auto& [phase, seconds] : r.totals.phases) out += fmt::format(" {} {:.3f} s", phase, seconds);
+        out += "\n";
+    }
     if (r.totals.writer_wait_s > 0.05 * r.totals.wall_time_s)
         out += fmt::format("the run waited {:.3f} s for the output writer (the disk or compression is the bottleneck)\n", r.totals.writer_wait_s);
 

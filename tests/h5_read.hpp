@@ -139,16 +139,32 @@ inline std::string compare_files(const std::string& a, const std::string& b, con
         H5Sclose(space);
         H5Tclose(native);
     };
+    // a skip entry ending in '*' is a prefix
+    auto skipped = [](const std::vector<std::string>& skip, const std::string& name) {
+        for (const auto& s : skip)
+            if (s == name || (!s.empty() && s.back() == '*' && name.compare(0, s.size() - 1, s, 0, s.size() - 1) == 0)) return true;
+        return false;
+    };
+    auto names_of = [&](hid_t obj, const std::vector<std::string>& skip) {
+        std::vector<std::string> names;
+        const int n = H5Aget_num_attrs(obj);
+        for (int i = 0; i < n; ++i) {
+            const hid_t a = H5Aopen_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, static_cast<hsize_t>(i), H5P_DEFAULT, H5P_DEFAULT);
+            char name[256] = {};
+            H5Aget_name(a, sizeof name, name);
+            H5Aclose(a);
+            if (!skipped(skip, name)) names.push_back(name);
+        }
+        return names;
+    };
     auto compare_attrs = [&](hid_t obj_a, hid_t obj_b, const std::string& path, ctx& c) {
+        if (names_of(obj_a, *c.skip) != names_of(obj_b, *c.skip)) c.diff += path + ": attribute names differ\n";
         const int na = H5Aget_num_attrs(obj_a);
-        if (na != H5Aget_num_attrs(obj_b)) c.diff += path + ": attribute count differs\n";
         for (int i = 0; i < na; ++i) {
             const hid_t aa = H5Aopen_by_idx(obj_a, ".", H5_INDEX_NAME, H5_ITER_INC, static_cast<hsize_t>(i), H5P_DEFAULT, H5P_DEFAULT);
             char name[256] = {};
             H5Aget_name(aa, sizeof name, name);
-            bool skipped = false;
-            for (const auto& s : *c.skip) skipped |= s == name;
-            if (!skipped) {
+            if (!skipped(*c.skip, name)) {
                 const hid_t ab = H5Aopen(obj_b, name, H5P_DEFAULT);
                 if (ab < 0) {
                     c.diff += path + "@" + name + ": missing\n";

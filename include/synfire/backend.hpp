@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "synfire/lif.hpp"
@@ -89,6 +90,10 @@ public:
         launch(first_step, steps, in);
         collect(out);
     }
+    /// Seconds spent so far in each phase of a step ("update", "delivery", ...), as the backend measures them.
+    virtual std::vector<std::pair<std::string, double>> phase_times() const { return {}; }
+    /// Synaptic events delivered so far (spikes x their synapses).
+    virtual std::uint64_t delivered_events() const { return 0; }
     /// Copies population p's state out, after every launched window.
     virtual population_state state(std::size_t p) const = 0;
 };

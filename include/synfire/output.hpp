@@ -2,6 +2,7 @@
 // Where recorded data goes: the HDF5 writer, or memory (tests).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace synfire {
@@ -33,6 +34,8 @@ struct run_totals {
     double wall_time_s = 0.0;       ///< time in the simulation loop [s]
     double real_time_factor = 0.0;  ///< wall time / simulated time
     double writer_wait_s = 0.0;     ///< time the run waited for the writer (its queue full) [s]
+    std::uint64_t synaptic_events = 0;  ///< spikes x synapses delivered
+    std::vector<std::pair<std::string, double>> phases;  ///< seconds per phase of the step, as the backend measured them
     bool completed = false;
 };
 
