@@ -48,6 +48,9 @@ for c in deflate none; do
   python3 bench/recording_overhead.py "$build/synfire" --backend cuda --out "$OUT" --repeat 3 --compression "$c" | tee -a "$OUT/recording.txt"
 done
 
+log "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)"
+python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$OUT" | tee "$OUT/network.txt"
+
 log "1e9 neurons through the CLI"
 start=$(date +%s%N)
 "$build/synfire" run bench/models/billion.toml --backend cuda -o "$OUT/billion.h5" --force >"$OUT/billion.txt" 2>&1

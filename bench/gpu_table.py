@@ -67,6 +67,12 @@ for c in ("deflate", "none"):
         check(f"recording overhead ({c}), 1e6 neurons at {rec['mean_rate_hz']:.1f} Hz + {rec['traces']} traces",
               f"{rec['ratio']:.3f}x, writer wait {rec['writer_wait_s']:.3f} s", "<= 1.10x, no wait",
               rec["ratio"] <= 1.10 and rec["writer_wait_s"] < 0.01)
+net = load("network_bench_cuda.json") or []
+for r in net:
+    delivery = r["phases"].get("delivery", 0.0)
+    rate = r["synaptic_events"] / delivery if delivery > 0 else 0.0
+    check(f"Brunel N={r['n']:.0e}: delivery events/s (RTF {r['real_time_factor']:.3f})", f"{rate:.3g}", ">= 3e10 at 1e6",
+          r["n"] < 10**6 or rate >= 3e10)
 check("1e9 neurons, 10 ms through the CLI", f"rc {billion_rc}, {billion_s:.1f} s", "rc 0", billion_rc == 0)
 refusal = "needs" in text("too_big.txt") and "GiB free" in text("too_big.txt")
 check("preflight refuses 12e9 neurons", f"rc {too_big_rc}, file written: {too_big_written}, message names sizes: {refusal}",
