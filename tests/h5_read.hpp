@@ -187,7 +187,10 @@ inline std::string compare_files(const std::string& a, const std::string& b, con
     const hid_t fb = H5Fopen(b.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (fa < 0 || fb < 0) return "cannot open both files";
     ctx c{fb, &skip, {}};
-    compare_attrs(fa, fb, "/", c);
+    const hid_t ra = H5Gopen2(fa, "/", H5P_DEFAULT), rb = H5Gopen2(fb, "/", H5P_DEFAULT);  // the root group's attributes
+    compare_attrs(ra, rb, "/", c);
+    H5Gclose(ra);
+    H5Gclose(rb);
     struct visit_ctx {
         ctx* c;
         decltype(compare_attrs)* attrs;
