@@ -14,6 +14,7 @@
 #include "synfire/hdf5_output.hpp"
 #include "synfire/model_file.hpp"
 #include "launchers.hpp"
+#include "models.hpp"
 #include "support.hpp"
 #include "synfire/cuda.hpp"
 #include "synfire/errors.hpp"
@@ -129,67 +130,7 @@ params = {{ t_ref = 0.0, I_e = 1.0e6 }}
 TEST(CudaBackend, EveryInputKindMatchesTheCpu) {
     // poisson (with and without ids), noise, ac with ids, ramp, spike_times, step_current with ids
     REQUIRE_DEVICE();
-    const model m = test::model_from(R"(
-[simulation]
-duration = 80.0
-seed = 21
-[populations.X]
-model = "iaf_psc_exp"
-n = 1500
-params = { tau_syn_ex = 0.5, tau_syn_in = 5.0 }
-V_init = { distribution = "normal", mean = -62.0, std = 3.0 }
-[populations.Y]
-model = "iaf_psc_delta"
-n = 301
-[[stimuli]]
-type = "poisson"
-target = "X"
-rate = 20.0
-n_inputs = 800
-weight = 25.0
-[[stimuli]]
-type = "poisson"
-target = "X"
-rate = 10.0
-n_inputs = 200
-weight = -40.0
-ids = [1, 5, 9, 100, 1499]
-[[stimuli]]
-type = "noise"
-target = "X"
-mean = 100.0
-std = 80.0
-dt_noise = 0.5
-start = 10.0
-[[stimuli]]
-type = "ac"
-target = "X"
-amplitude = 120.0
-frequency = 7.0
-ids = [0, 1, 2, 3, 700, 1400]
-[[stimuli]]
-type = "ramp"
-target = "X"
-from = 0.0
-to = 200.0
-stop = 40.0
-[[stimuli]]
-type = "spike_times"
-target = "Y"
-times = [1.0, 5.0, 5.0, 33.3]
-weight = 16.0
-[[stimuli]]
-type = "noise"
-target = "Y"
-mean = 300.0
-std = 500.0
-[[stimuli]]
-type = "step_current"
-target = "Y"
-times = [0.0, 50.0]
-amplitudes = [100.0, 0.0]
-ids = [0, 300]
-)");
+    const model m = test::model_from(test::all_inputs_model);
     const auto cpu = test::run_cpu(m, 2);
     auto b = make_cuda_backend(m);
     const auto gpu = test::run_on(m, *b);
@@ -200,21 +141,7 @@ ids = [0, 300]
 TEST(CudaBackend, PoissonCountsAreIdenticalToTheCpu) {
     // the engine-level Poisson check of test_inputs.cpp, on the GPU: every neuron's total count equal
     REQUIRE_DEVICE();
-    const model m = test::model_from(R"(
-[simulation]
-duration = 50.0
-seed = 9
-[populations.P]
-model = "iaf_psc_delta"
-n = 4000
-params = { tau_m = 1.0e9, V_th = 1.0e6, E_L = 0.0, V_reset = 0.0 }
-[[stimuli]]
-type = "poisson"
-target = "P"
-rate = 8.0
-n_inputs = 100
-weight = 1.0
-)");
+    const model m = test::model_from(test::poisson_counting_model);
     const auto cpu = test::run_cpu(m, 2);
     auto b = make_cuda_backend(m);
     EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "models.hpp"
 #include "support.hpp"
 #include "synfire/backend.hpp"
 
@@ -77,72 +78,10 @@ TEST(CpuBackend, ResultsDoNotDependOnWindowLength) {
     }
 }
 
-// Every kind of input at once, some restricted to ids: the generic (scalar) path of the update.
-const char* all_inputs = R"(
-[simulation]
-dt = 0.1
-duration = 80.0
-seed = 21
-[populations.X]
-model = "iaf_psc_exp"
-n = 1500
-params = { tau_syn_ex = 0.5, tau_syn_in = 5.0 }
-V_init = { distribution = "normal", mean = -62.0, std = 3.0 }
-[populations.Y]
-model = "iaf_psc_delta"
-n = 301
-[[stimuli]]
-type = "poisson"
-target = "X"
-rate = 20.0
-n_inputs = 800
-weight = 25.0
-[[stimuli]]
-type = "poisson"
-target = "X"
-rate = 10.0
-n_inputs = 200
-weight = -40.0
-ids = [1, 5, 9, 100, 1499]
-[[stimuli]]
-type = "noise"
-target = "X"
-mean = 100.0
-std = 80.0
-dt_noise = 0.5
-start = 10.0
-[[stimuli]]
-type = "ac"
-target = "X"
-amplitude = 120.0
-frequency = 7.0
-ids = [0, 1, 2, 3, 700, 1400]
-[[stimuli]]
-type = "ramp"
-target = "X"
-from = 0.0
-to = 200.0
-stop = 40.0
-[[stimuli]]
-type = "spike_times"
-target = "Y"
-times = [1.0, 5.0, 5.0, 33.3]
-weight = 16.0
-[[stimuli]]
-type = "noise"
-target = "Y"
-mean = 300.0
-std = 500.0
-[[stimuli]]
-type = "step_current"
-target = "Y"
-times = [0.0, 50.0]
-amplitudes = [100.0, 0.0]
-ids = [0, 300]
-)";
+
 
 TEST(CpuBackend, EveryInputKindIsIndependentOfThreadsAndWindows) {
-    const model m = test::model_from(all_inputs);
+    const model m = test::model_from(test::all_inputs_model);
     const auto ref = test::run_cpu(m, 1, 1);
     for (auto [threads, window] : {std::pair{2, 0}, {3, 13}}) {
         const auto other = test::run_cpu(m, threads, window);

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "models.hpp"
 #include "support.hpp"
 #include "synfire/errors.hpp"
 #include "synfire/inputs.hpp"
@@ -119,21 +120,7 @@ TEST(PoissonInput, ChiSquareCatchesTheWrongRate) {
 
 TEST(PoissonInput, EngineTotalsPerNeuronFollowThePoissonDistribution) {
     // No leak (P33 rounds to 1), no threshold in reach, 1 mV per event: V counts every input exactly.
-    const model m = test::model_from(R"(
-[simulation]
-duration = 50.0
-seed = 9
-[populations.P]
-model = "iaf_psc_delta"
-n = 4000
-params = { tau_m = 1.0e9, V_th = 1.0e6, E_L = 0.0, V_reset = 0.0 }
-[[stimuli]]
-type = "poisson"
-target = "P"
-rate = 8.0
-n_inputs = 100
-weight = 1.0
-)");
+    const model m = test::model_from(test::poisson_counting_model);
     ASSERT_EQ(make_iaf_psc_delta_coeffs(m.populations[0].params, m.dt).P33, 1.0f);
     const auto out = test::run_cpu(m, 2);
     const double lambda = 8.0 * 100 * 0.1e-3 * 500;  // 40 events per neuron over the run
