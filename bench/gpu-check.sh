@@ -1,67 +1,95 @@
 #!/usr/bin/env bash
 # The GPU check, one call on a machine with an NVIDIA GPU (H100/H200: sm 90):
-#   build for the card -> cuda tests (+ compute-sanitizer memcheck/racecheck on the small cases) ->
-#   the rest of the suite -> GPU benchmarks -> PyTorch peer -> 1e9-neuron run -> preflight refusal ->
-#   a short table last. JSON and logs go to $OUT (default ./gpu-results).
+#   build for the card -> cuda tests -> networks (Brunel 1e4..1e6, full-scale microcircuit, CPU = GPU at full
+#   scale) -> GPU benchmarks -> compute-sanitizer on the small cases -> PyTorch peer -> 1e9-neuron run ->
+#   recording overhead -> preflight refusal -> a short table last.
+# Every step runs under a share of one time budget (GPU_CHECK_BUDGET seconds, default 540) and is skipped when
+# too little is left, so the table and the results always come back. Logs and JSON are gathered in RESULTS
+# (default ./gpu-results) and packed into $OUT/gpu-check.tar.gz; the table and its JSON also go to $OUT.
 # toml++ is header-only; where it is not installed, copy /usr/include/toml++ into .deps/include/ first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+begin=$(date +%s)
+budget=${GPU_CHECK_BUDGET:-540}
 OUT=${OUT:-gpu-results}
-mkdir -p "$OUT"
+R=${RESULTS:-gpu-results}
+mkdir -p "$OUT" "$R"
 build=${BUILD_DIR:-build-gpu}
 jobs=$(nproc)
-log() { echo "== $*" | tee -a "$OUT/check.log"; }
+scratch=$(mktemp -d)
+log() { echo "== [$(( $(date +%s) - begin ))s] $*" | tee -a "$R/check.log"; }
+left() { echo $(( budget - ($(date +%s) - begin) )); }
+# step NAME LIMIT_S CMD...: runs CMD under min(LIMIT, time left - 25 s); rc 200 when skipped
+step() {
+  local name=$1 limit=$2; shift 2
+  local l; l=$(( $(left) - 25 ))
+  (( l < limit )) && limit=$l
+  if (( limit < 10 )); then log "$name: skipped (budget spent)"; return 200; fi
+  log "$name (limit ${limit}s)"
+  timeout --kill-after=5 "$limit" "$@"
+}
+pack() {
+  python3 bench/gpu_table.py "$R" "${cuda_rc:-200}" "${san_rc:-200}" "${billion_rc:-200}" "${billion_ms:-0}" \
+    "${too_big_rc:-200}" "${too_big_written:-no}" | tee "$R/table.txt"
+  cp "$R/table.txt" "$R/gpu-check.json" "$OUT/" 2>/dev/null
+  tar -czf "$OUT/gpu-check.tar.gz" -C "$R" --exclude='*.h5' . 2>/dev/null
+  rm -rf "$scratch"
+}
+trap pack EXIT
 
-log "configure and build ($build, sm 90)"
+log "configure and build ($build, sm 90, $jobs jobs)"
 toml_hint=()
 [ -d .deps/include/toml++ ] && toml_hint=(-DSYNFIRE_TOMLPP_INCLUDE_DIR="$PWD/.deps/include")
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${toml_hint[@]}" >"$OUT/configure.log" 2>&1 \
-  || { tail -30 "$OUT/configure.log"; exit 1; }
-cmake --build "$build" -j "$jobs" >"$OUT/build.log" 2>&1 || { grep -E "error" -A3 "$OUT/build.log" | head -40; exit 1; }
-"$build/synfire" info | tee "$OUT/info.txt"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${toml_hint[@]}" >"$R/configure.log" 2>&1 \
+  || { tail -30 "$R/configure.log"; exit 1; }
+cmake --build "$build" -j "$jobs" --target synfire test_cuda bench_gpu >"$R/build.log" 2>&1 \
+  || { grep -E "error" -A3 "$R/build.log" | head -40; exit 1; }
+"$build/synfire" info | tee "$R/info.txt"
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.max.mem --format=csv >>"$R/info.txt" 2>&1
 
-log "cuda tests"
-ctest --test-dir "$build" -L cuda --output-on-failure -j 4 >"$OUT/ctest-cuda.log" 2>&1
+step "cuda tests" 150 "$build/tests/test_cuda" --gtest_output=json:"$R/test_cuda.json" >"$R/test-cuda.log" 2>&1
 cuda_rc=$?
-tail -5 "$OUT/ctest-cuda.log"
+grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$R/test-cuda.log" | head -20; grep -B5 "^\[  FAILED  \]" "$R/test-cuda.log" | grep -v "^\[" | head -30
 
-log "compute-sanitizer on the small cases"
-small='Sizes/CpuVsGpu.*_1:Sizes/CpuVsGpu.*_33:Sizes/CpuVsGpu.*_257:CudaBackend.SynapticInputPathMatchesTheCpuStep:CudaBackend.WindowLengthDoesNotChangeResults'
+step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
+
+python3 data/models/potjans_diesmann.py --scale 1 --duration 1000 >"$scratch/pd.toml"
+step "full-scale microcircuit, 1 s, cuda" 90 "$build/synfire" run "$scratch/pd.toml" --backend cuda -o "$R/pd_cuda.h5" --force \
+  >"$R/pd_cuda.txt" 2>&1
+cat "$R/pd_cuda.txt"
+step "full-scale microcircuit, 1 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
+  -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
+python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
+
+step "GPU benchmarks" 100 "$build/bench/bench_gpu" --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
+
+small='Sizes/CpuVsGpu.*_1:Sizes/CpuVsGpu.*_33:Sizes/CpuVsGpu.*_257:CudaBackend.SynapticInputPathMatchesTheCpuStep:CudaBackend.WindowLengthDoesNotChangeResults:CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor'
 san_rc=0
 for tool in memcheck racecheck; do
-  compute-sanitizer --tool "$tool" --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter="$small" >"$OUT/sanitizer-$tool.log" 2>&1 || san_rc=$?
-  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED" "$OUT/sanitizer-$tool.log" | tail -3
+  step "compute-sanitizer $tool" 60 compute-sanitizer --tool "$tool" --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter="$small" \
+    >"$R/sanitizer-$tool.log" 2>&1
+  rc=$?; (( rc != 0 )) && san_rc=$rc
+  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED" "$R/sanitizer-$tool.log" | tail -3
 done
 
-log "unit and validation tests"
-ctest --test-dir "$build" -L 'unit|validation' -j "$jobs" >"$OUT/ctest-cpu.log" 2>&1
-cpu_rc=$?
-tail -3 "$OUT/ctest-cpu.log"
+step "PyTorch peer" 60 env PYTHONUNBUFFERED=1 python3 bench/torch_lif.py --json "$R/torch_lif.json" --sizes 1e6,1e7,1e8 2>&1 | tee "$R/torch_lif.txt"
 
-log "GPU benchmarks"
-"$build/bench/bench_gpu" --json "$OUT/bench_gpu.json" | tee "$OUT/bench_gpu.txt"
-log "PyTorch peer"
-PYTHONUNBUFFERED=1 python3 bench/torch_lif.py --json "$OUT/torch_lif.json" --sizes 1e6,1e7,1e8 | tee "$OUT/torch_lif.txt"
-
-log "recording overhead (1e6 neurons at ~10 Hz, 1000 V_m traces)"
-for c in deflate none; do
-  python3 bench/recording_overhead.py "$build/synfire" --backend cuda --out "$OUT" --repeat 3 --compression "$c" | tee -a "$OUT/recording.txt"
-done
-
-log "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)"
-python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$OUT" | tee "$OUT/network.txt"
-
-log "1e9 neurons through the CLI"
 start=$(date +%s%N)
-"$build/synfire" run bench/models/billion.toml --backend cuda -o "$OUT/billion.h5" --force >"$OUT/billion.txt" 2>&1
+step "1e9 neurons through the CLI" 60 "$build/synfire" run bench/models/billion.toml --backend cuda -o "$scratch/billion.h5" --force \
+  >"$R/billion.txt" 2>&1
 billion_rc=$?
 billion_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-cat "$OUT/billion.txt"
+cat "$R/billion.txt"; rm -f "$scratch/billion.h5"
 
-log "preflight refuses 12e9 neurons"
-"$build/synfire" run bench/models/too_big.toml --backend cuda -o "$OUT/too_big.h5" >"$OUT/too_big.txt" 2>&1
+for c in none deflate; do
+  step "recording overhead ($c): 1e6 neurons at ~10 Hz, 1000 V_m traces" 40 \
+    python3 bench/recording_overhead.py "$build/synfire" --backend cuda --out "$R" --repeat 2 --compression "$c" 2>&1 | tee -a "$R/recording.txt"
+done
+
+step "preflight refuses 12e9 neurons" 20 "$build/synfire" run bench/models/too_big.toml --backend cuda -o "$scratch/too_big.h5" \
+  >"$R/too_big.txt" 2>&1
 too_big_rc=$?
-cat "$OUT/too_big.txt"
-[ -e "$OUT/too_big.h5" ] && too_big_written=yes || too_big_written=no
-
-python3 bench/gpu_table.py "$OUT" "$cuda_rc" "$san_rc" "$cpu_rc" "$billion_rc" "$billion_ms" "$too_big_rc" "$too_big_written"
+cat "$R/too_big.txt"
+[ -e "$scratch/too_big.h5" ] && too_big_written=yes || too_big_written=no
+log "done"

@@ -7,6 +7,7 @@
 //                             offsets to pinned host -> hand over
 // The host never waits inside a window; it waits once per window for the total of the window before.
 #include <algorithm>
+#include <chrono>
 #include <deque>
 
 #include <fmt/format.h>
@@ -141,6 +142,7 @@ public:
         std::vector<std::pair<std::string, double>> out = {{"update", phase_s_[0]}};
         if (offsets_.size()) out.emplace_back("delivery", phase_s_[1]);
         out.emplace_back("compaction", phase_s_[2]);
+        if (offsets_.size()) out.emplace_back("construction", construction_s_);
         return out;
     }
     std::uint64_t delivered_events() const override { return events_; }
@@ -280,6 +282,7 @@ private:
 
     /// The synapse table, built on the host (the same as the CPU backend's) and copied to the device.
     void upload_synapses(const synapse_table& t) {
+        const auto t0 = std::chrono::steady_clock::now();
         base_ = t.base;
         receives_ = t.receives;
         if (t.empty()) return;
@@ -290,6 +293,7 @@ private:
         SYNFIRE_CUDA(cudaMemcpy(synapses_.data(), t.synapses.data(), t.size() * sizeof(synapse), cudaMemcpyHostToDevice));
         ring_slots_ = ring_slots(t);
         min_delay_ = t.min_delay;
+        construction_s_ = t.build_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
 
     /// Initial potentials are drawn on the host (the same pure function as the CPU backend) and uploaded in
@@ -322,6 +326,7 @@ private:
     event counted_[slots];
     timed_event marks_[slots][4];    ///< window start, updated, delivered, counted
     double phase_s_[3] = {0, 0, 0};  ///< update, delivery, compaction (count and scan) [s]
+    double construction_s_ = 0.0;    ///< synapse table built and uploaded [s]
     std::uint64_t events_ = 0;
     pinned_buffer<std::uint32_t> totals_;  // [slot][population]
     std::vector<population_buffers> pops_;

@@ -185,7 +185,7 @@ public:
 
     std::vector<std::pair<std::string, double>> phase_times() const override {
         if (synapses_.empty()) return {{"update", update_s_}};
-        return {{"update", update_s_}, {"delivery", delivery_s_}};
+        return {{"update", update_s_}, {"delivery", delivery_s_}, {"construction", synapses_.build_seconds}};
     }
     std::uint64_t delivered_events() const override { return events_; }
 

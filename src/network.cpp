@@ -4,6 +4,7 @@
 #include "synfire/network.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <unordered_set>
 
@@ -210,6 +211,7 @@ std::uint64_t entities(const projection& pr, std::uint64_t n_src, std::uint64_t 
 }  // namespace
 
 synapse_table build_synapses(const model& m, int threads) {
+    const auto t0 = std::chrono::steady_clock::now();
     synapse_table t;
     t.base = population_bases(m);
     t.receives.assign(m.populations.size(), false);
@@ -316,6 +318,7 @@ synapse_table build_synapses(const model& m, int threads) {
     }
     if (bad) throw runtime_failure("a drawn weight exceeds 1e9 or a drawn delay exceeds 32767 steps: check the weight and delay distributions");
     if (!t.synapses.empty()) t.min_delay = lo, t.max_delay = hi;
+    t.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return t;
 }
 

@@ -27,6 +27,7 @@ struct synapse_table {
     int min_delay = 0;                   ///< [steps]; 0 without synapses
     int max_delay = 0;                   ///< [steps]
     std::vector<bool> receives;          ///< per population: whether any synapse targets it
+    double build_seconds = 0.0;          ///< wall time spent building the table [s]
 
     std::uint64_t size() const { return synapses.size(); }
     bool empty() const { return synapses.empty(); }
