@@ -58,6 +58,24 @@ __global__ void naive_soa_step(soa a, std::uint32_t n, float I, iaf_psc_exp_coef
     if (live) a.V[i] = V, a.I_ex[i] = ie, a.I_in[i] = ii, a.r[i] = r;
 }
 
+/// The engine's networked step written out by hand with nothing but the step: the floor the engine's general
+/// kernel (window arguments, inputs, sampling) is measured against.
+__global__ void lean_packed_step(exp_state* state, exp_input* input, std::uint32_t* bitmap, std::uint32_t n, float I, iaf_psc_exp_coeffs c) {
+    const std::uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+    const bool live = i < n;
+    exp_state s{0.0f, 0.0f, 0.0f, 0};
+    exp_input x{0, 0};
+    if (live) {
+        s = state[i];
+        x = input[i];
+        input[i] = exp_input{0, 0};
+    }
+    const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(x.ex), fixed_to_float(x.in), c) && live;
+    const std::uint32_t bits = __ballot_sync(0xFFFFFFFFu, spike);
+    if ((threadIdx.x & 31u) == 0 && (i >> 5) < (n + 31) / 32) bitmap[i >> 5] = bits;
+    if (live) state[i] = s;
+}
+
 // ---------------------------------------------------------------- timing
 
 class timer {
@@ -135,6 +153,21 @@ row networked(std::uint32_t n, timer& t) {
         ++w.first_step;
     });
     return {"networked step (packed)", n, 1, s, bytes, 0.0, n / s};
+}
+
+row lean(std::uint32_t n, timer& t) {
+    device_buffer<exp_state> state(n);
+    device_buffer<exp_input> input(n);
+    device_buffer<std::uint32_t> bitmap((n + 31) / 32);
+    SYNFIRE_CUDA(cudaMemset(state.data(), 0, n * sizeof(exp_state)));
+    SYNFIRE_CUDA(cudaMemset(input.data(), 0, n * sizeof(exp_input)));
+    const auto c = coeffs();
+    const double bytes = 64.0 * n + (n + 31) / 32 * 4.0;
+    const double s = t.seconds(reps_for(static_cast<std::uint64_t>(bytes)), [&] {
+        lean_packed_step<<<(n + 255) / 256, 256>>>(state.data(), input.data(), bitmap.data(), n, 300.0f, c);
+        SYNFIRE_CUDA_LAUNCHED("lean_packed_step");
+    });
+    return {"networked step (lean packed, by hand)", n, 1, s, bytes, 0.0, n / s};
 }
 
 row naive(std::uint32_t n, timer& t) {
@@ -220,9 +253,10 @@ int main(int argc, char** argv) {
             continue;
         }
         const double copy = copy_bandwidth(n * 64, t);
-        row a = networked(N, t), b = naive(N, t);
-        a.copy_gbs = b.copy_gbs = copy;
+        row a = networked(N, t), l = lean(N, t), b = naive(N, t);
+        a.copy_gbs = l.copy_gbs = b.copy_gbs = copy;
         rows.push_back(a);
+        rows.push_back(l);
         rows.push_back(b);
         for (int k : {64}) {
             // state 16 B + ramp 4 B per neuron, k bits of bitmap, ids for 1 spike per 16 updates (t_ref = 21 steps)

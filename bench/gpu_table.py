@@ -56,10 +56,10 @@ check("cuda tests", f"{len(cases)} run, {len(failed)} failed, {skipped} skipped 
       + (f": {', '.join(failed[:4])}" if failed else ""), "pass, 0 skipped", cuda_rc == 0 and skipped == 0 and cases)
 check("compute-sanitizer (memcheck, racecheck)", "clean" if san_rc == 0 else f"rc {san_rc}", "clean", san_rc == 0)
 for n in (10**7, 10**8, 10**9):
-    p, v = pick("networked step (packed)", n), pick("networked step (naive", n)
+    p, v, l = pick("networked step (packed)", n), pick("networked step (naive", n), pick("networked step (lean", n)
     if p:
-        check(f"networked step N={n:.0e}, % of D2D copy", f"{100 * p['fraction_of_copy']:.1f}% "
-              f"(naive SoA {100 * v['fraction_of_copy']:.1f}%)" if v else f"{100 * p['fraction_of_copy']:.1f}%",
+        extra = ", ".join(f"{name} {100 * r['fraction_of_copy']:.1f}%" for name, r in (("hand-written floor", l), ("naive SoA", v)) if r)
+        check(f"networked step N={n:.0e}, % of D2D copy", f"{100 * p['fraction_of_copy']:.1f}%" + (f" ({extra})" if extra else ""),
               ">= 90%", p["fraction_of_copy"] >= 0.90)
 fused = pick("fused window (k=64)", 10**8)
 peer = next((r for r in torch_["rows"] if r["n"] == 10**8), None)

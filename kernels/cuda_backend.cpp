@@ -8,6 +8,8 @@
 // The host never waits inside a window; it waits once per window for the total of the window before.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 
 #include <fmt/format.h>
@@ -122,7 +124,9 @@ public:
         if (!rings.empty()) {
             rings_ = device_buffer<ring_view>(rings.size());
             SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
-            window_ = std::min(window_, min_delay_);  // a window's spikes land after it
+            step_mode_ = min_delay_ < gpu_limits::step_mode_below;
+            if (step_mode_) prepare_step_mode(prop.multiProcessorCount);
+            else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
         }
         SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
     }
@@ -139,6 +143,8 @@ public:
     int max_in_flight() const override { return slots; }
 
     std::vector<std::pair<std::string, double>> phase_times() const override {
+        if (step_mode_)  // update and delivery alternate every step: timed together
+            return {{"update+delivery", phase_s_[0]}, {"compaction", phase_s_[2]}, {"construction", construction_s_}};
         std::vector<std::pair<std::string, double>> out = {{"update", phase_s_[0]}};
         if (offsets_.size()) out.emplace_back("delivery", phase_s_[1]);
         out.emplace_back("compaction", phase_s_[2]);
@@ -181,14 +187,51 @@ public:
                 w.frames = b.frames[slot].data();
                 w.sampled_variables = b.recorder->variables;
             }
-            if (b.setup.model == neuron_model::iaf_psc_exp)
+            if (step_mode_) {
+                population_step ps;
+                ps.model = b.setup.model;
+                ps.n = n;
+                ps.state = b.setup.model == neuron_model::iaf_psc_exp ? static_cast<void*>(b.exp.data()) : static_cast<void*>(b.delta.data());
+                ps.ring = b.ring.size() ? b.ring.data() : nullptr;
+                ps.bitmap = b.bitmap[slot].data();
+                ps.exp = b.setup.exp;
+                ps.delta = b.setup.delta;
+                ps.sends = b.sends;
+                ps.source_base = static_cast<std::uint32_t>(base_[p]);
+                make_step_args(ps, w, step_args_host_[slot].data() + p * step_args_bytes());
+            } else if (b.setup.model == neuron_model::iaf_psc_exp)
                 update_iaf_psc_exp(b.exp.data(), reinterpret_cast<exp_input*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
             else
                 update_iaf_psc_delta(b.delta.data(), reinterpret_cast<std::int64_t*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.delta, compute_);
         }
+        if (step_mode_) {  // step by step: every population, then the step's spikes into the rings
+            const std::size_t bytes = pops_.size() * step_args_bytes();
+            std::memcpy(step_args_host_[slot].data() + bytes, &first_step, sizeof first_step);
+            // a full window is captured once per slot and replayed: one launch instead of 2 x steps + 2
+            const bool replay = use_graphs_ && steps == window_;
+            if (replay && step_graph_[slot]) {
+                step_graph_[slot].launch(compute_);
+            } else {
+                if (replay) SYNFIRE_CUDA(cudaStreamBeginCapture(compute_, cudaStreamCaptureModeThreadLocal));
+                SYNFIRE_CUDA(cudaMemcpyAsync(step_args_[slot].data(), step_args_host_[slot].data(), bytes + sizeof(std::int64_t),
+                                             cudaMemcpyHostToDevice, compute_));
+                SYNFIRE_CUDA(cudaMemsetAsync(spike_counts_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
+                const auto* first = reinterpret_cast<const std::int64_t*>(step_args_[slot].data() + bytes);
+                for (int k = 0; k < steps; ++k) {
+                    update_step(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, k, spike_list_.data(),
+                                spike_counts_.data() + k, compute_);
+                    deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, offsets_.data(), synapses_.data(), rings_.data(),
+                                 ring_slots_, deliver_grid_, compute_);
+                }
+                if (replay) {
+                    step_graph_[slot].end_capture(compute_);
+                    step_graph_[slot].launch(compute_);
+                }
+            }
+        }
         marks_[slot][1].record(compute_);
         // every population has stepped through the window: deliver its spikes into the rings
-        for (std::size_t p = 0; p < pops_.size(); ++p)
+        for (std::size_t p = 0; p < pops_.size() && !step_mode_; ++p)
             if (pops_[p].sends)
                 deliver_spikes(pops_[p].bitmap[slot].data(), pops_[p].words, steps, first_step, base_[p], offsets_.data(), synapses_.data(),
                                rings_.data(), ring_slots_, compute_);
@@ -280,6 +323,29 @@ private:
         int slot;
     };
 
+    /// Buffers of step mode: launch arguments per window slot, the blocks of each population, one step's
+    /// spike list (every sending neuron at most once) and a count per step of the window.
+    void prepare_step_mode(int multiprocessors) {
+        if (base_.back() > 0xFFFFFFFFull) throw runtime_failure("cuda backend: networks of more than 2^32 neurons are not supported");
+        std::vector<std::uint32_t> first{0};
+        for (const auto& b : pops_) first.push_back(first.back() + step_blocks(b.setup.n));
+        step_grid_ = first.back();
+        first_blocks_ = device_buffer<std::uint32_t>(first.size());
+        SYNFIRE_CUDA(cudaMemcpy(first_blocks_.data(), first.data(), first.size() * 4, cudaMemcpyHostToDevice));
+        for (int s = 0; s < slots; ++s) {  // the populations' arguments, then the window's first step (int64)
+            step_args_[s] = device_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
+            step_args_host_[s] = pinned_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
+        }
+        const char* graphs = std::getenv("SYNFIRE_CUDA_GRAPHS");  // 0: launch every step's kernels (for comparison)
+        use_graphs_ = !(graphs && std::string(graphs) == "0");
+#ifndef NDEBUG
+        use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
+#endif
+        spike_list_ = device_buffer<std::uint32_t>(std::max<std::uint64_t>(base_.back(), 1));
+        spike_counts_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
+        deliver_grid_ = static_cast<unsigned>(multiprocessors) * 4;
+    }
+
     /// The synapse table, built on the host (the same as the CPU backend's) and copied to the device.
     void upload_synapses(const synapse_table& t) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -339,6 +405,13 @@ private:
     device_buffer<synapse> synapses_;
     device_buffer<ring_view> rings_;
     int ring_slots_ = 0, min_delay_ = 0;
+    bool step_mode_ = false;
+    device_buffer<unsigned char> step_args_[slots];
+    pinned_buffer<unsigned char> step_args_host_[slots];
+    device_buffer<std::uint32_t> first_blocks_, spike_list_, spike_counts_;
+    unsigned step_grid_ = 0, deliver_grid_ = 0;
+    bool use_graphs_ = true;
+    graph_exec step_graph_[slots];  ///< a full step-mode window per slot, captured at its first use
 };
 
 }  // namespace

@@ -95,6 +95,33 @@ private:
     cudaStream_t s_ = nullptr;
 };
 
+/// An instantiated CUDA graph (replayed with launch()).
+class graph_exec {
+public:
+    graph_exec() = default;
+    graph_exec(const graph_exec&) = delete;
+    graph_exec& operator=(const graph_exec&) = delete;
+    ~graph_exec() { reset(); }
+    /// Ends the capture running on s and instantiates what it recorded.
+    void end_capture(cudaStream_t s) {
+        reset();
+        cudaGraph_t g = nullptr;
+        SYNFIRE_CUDA(cudaStreamEndCapture(s, &g));
+        const cudaError_t e = cudaGraphInstantiate(&exec_, g, 0);
+        cudaGraphDestroy(g);
+        SYNFIRE_CUDA(e);
+    }
+    void launch(cudaStream_t s) const { SYNFIRE_CUDA(cudaGraphLaunch(exec_, s)); }
+    explicit operator bool() const { return exec_ != nullptr; }
+    void reset() {
+        if (exec_) cudaGraphExecDestroy(exec_);
+        exec_ = nullptr;
+    }
+
+private:
+    cudaGraphExec_t exec_ = nullptr;
+};
+
 /// An event that records time, for the phase split.
 class timed_event {
 public:

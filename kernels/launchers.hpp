@@ -46,6 +46,32 @@ void update_iaf_psc_exp(exp_state* state, exp_input* ring, std::uint32_t* bitmap
 void update_iaf_psc_delta(delta_state* state, std::int64_t* ring, std::uint32_t* bitmap, std::uint32_t n, const update_window& w,
                           const iaf_psc_delta_coeffs& c, cudaStream_t s);
 
+/// Step mode (networks whose shortest delay is shorter than a window): one launch per step updates every
+/// population and appends the global ids of spiking neurons of sending populations to a list, then one
+/// launch delivers that list. A population's part of such a launch:
+struct population_step {
+    neuron_model model = neuron_model::iaf_psc_exp;
+    std::uint32_t n = 0;
+    void* state = nullptr;           ///< exp_state or delta_state [n]
+    void* ring = nullptr;            ///< exp_input or int64 [ring slots][n], or null
+    std::uint32_t* bitmap = nullptr; ///< the window's bitmap [steps][words]
+    iaf_psc_exp_coeffs exp{};
+    iaf_psc_delta_coeffs delta{};
+    bool sends = false;
+    std::uint32_t source_base = 0;
+};
+
+/// Bytes of one population's device-side arguments, and its blocks in a step launch.
+std::size_t step_args_bytes();
+unsigned step_blocks(std::uint32_t n);
+/// Writes population p's arguments for window w to out (step_args_bytes() bytes, host memory).
+void make_step_args(const population_step& p, const update_window& w, void* out);
+/// Step k of the window for every population: args = device copy of the populations' arguments,
+/// first_blocks = device [pops + 1] prefix of step_blocks(n), blocks = first_blocks[pops]; spikes of
+/// sending populations are appended to list (global ids) and counted in *count.
+void update_step(const void* args, const std::uint32_t* first_blocks, int pops, unsigned blocks, int k, std::uint32_t* list,
+                 std::uint32_t* count, cudaStream_t s);
+
 /// A population's input ring, as the delivery kernel sees it.
 struct ring_view {
     void* data;             ///< exp_input [slots][n] (2 receptors) or int64 [slots][n] (1)
@@ -58,6 +84,13 @@ struct ring_view {
 /// warp per spiking neuron walks its synapses.
 void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, std::int64_t first_step, std::uint64_t source_base,
                     const std::uint64_t* offsets, const synapse* synapses, const ring_view* rings, int slots, cudaStream_t s);
+
+/// Delivers one step's spike list (global source ids, *count of them, in any order): every synapse adds its
+/// weight to ring slot (step + delay) mod slots of its target. `blocks` blocks share the list: with few
+/// spikes each spike's synapses are split between blocks, with many each block walks whole spikes.
+/// The step is *first_step + k, read on the device, so a captured window replays for any first step.
+void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
+                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).
 /// Step 1 counts the spikes of each chunk of gpu_limits::chunk_words words and scans the counts:

@@ -1,6 +1,8 @@
 // Neuron update kernels: one thread per neuron, the shared per-neuron step of lif.hpp and input functions of
 // inputs.hpp, spikes recorded with one warp ballot per step into a bitmap (no atomics; compacted in order
 // by spike_compaction.cu).
+#include <cstring>
+
 #include "cuda_check.hpp"
 #include "launchers.hpp"
 #include "synfire/fixed_point.hpp"
@@ -58,10 +60,28 @@ __device__ __forceinline__ void record_spikes(std::uint32_t* bitmap, std::uint32
     if ((threadIdx.x & 31u) == 0 && word < words) bitmap[static_cast<std::size_t>(k) * words + word] = bits;
 }
 
-/// Ring slot of window step k (a window is never longer than the ring: one wrap at most).
+/// Ring slot of window step k.
 __device__ __forceinline__ int ring_slot(const window_args& w, int k) {
-    const int slot = w.ring_first + k;
-    return slot >= w.ring_slots ? slot - w.ring_slots : slot;
+    return (w.ring_first + k) % w.ring_slots;
+}
+
+/// Where a step-mode launch appends the global ids of its spiking neurons (order arbitrary: delivery sums
+/// are integer, so the order the synapses are walked in does not matter).
+struct spike_sink {
+    std::uint32_t* ids = nullptr;    ///< null: no list
+    std::uint32_t* count = nullptr;
+    std::uint32_t base = 0;          ///< global id of the population's first neuron
+};
+
+/// Appends the warp's spiking neurons to the sink, one atomic per warp. Every lane must call this.
+__device__ __forceinline__ void append_spikes(const spike_sink& out, std::uint32_t i, bool spike) {
+    const std::uint32_t bits = __ballot_sync(0xFFFFFFFFu, spike);
+    if (bits == 0 || !out.ids) return;  // uniform across the warp
+    const unsigned lane = threadIdx.x & 31u;
+    std::uint32_t first = 0;
+    if (lane == 0) first = atomicAdd(out.count, static_cast<std::uint32_t>(__popc(bits)));
+    first = __shfl_sync(0xFFFFFFFFu, first, 0);
+    if (spike) out.ids[first + static_cast<std::uint32_t>(__popc(bits & ((1u << lane) - 1u)))] = out.base + i;
 }
 
 /// Position of neuron i among the recorded ones, or -1 when it is not recorded.
@@ -98,68 +118,110 @@ __device__ __forceinline__ float window_current(const window_args& w, float I_ne
     return I;
 }
 
-__global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
-    const window_args& w = a.w;
-    const std::uint32_t i = blockIdx.x * block_size + threadIdx.x;
+/// Neuron i (of w.n; lanes past it take part in the ballots only) of an iaf_psc_exp population through
+/// steps [k0, k1) of the window, state in registers.
+__device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, const iaf_psc_exp_coeffs& c, const window_args& w,
+                                          std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
     exp_state s{0.0f, 0.0f, 0.0f, 0};
-    if (live) s = a.state[i];
+    if (live) s = state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
-    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
+    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step + k0) : 0;
     const int rec = recorded_index(w, i, live);
     poisson_cache cache;
-    cache.reset();
-    for (int k = 0; k < w.steps; ++k) {
+    if (w.varying) cache.reset();
+    for (int k = k0; k < k1; ++k) {
         std::int64_t ex = 0, in = 0;
-        if (a.ring && live) {  // this step's synaptic input, read and cleared
-            exp_input& slot = a.ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
+        if (ring && live) {  // this step's synaptic input, read and cleared
+            exp_input& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
             ex = slot.ex;
             in = slot.in;
             slot = exp_input{0, 0};
         }
         const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
-        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), a.c) && live;
+        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
+        append_spikes(out, i, spike);
         if (rec >= 0) sample(w, k, rec, s.V, s.I_ex, s.I_in);
     }
-    if (live) a.state[i] = s;
+    if (live) state[i] = s;
 }
 
-__global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
-    const window_args& w = a.w;
-    const std::uint32_t i = blockIdx.x * block_size + threadIdx.x;
+/// The same for iaf_psc_delta.
+__device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ring, const iaf_psc_delta_coeffs& c, const window_args& w,
+                                            std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
     delta_state s{0.0f, 0};
-    if (live) s = a.state[i];
+    if (live) s = state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
-    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
+    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step + k0) : 0;
     const int rec = recorded_index(w, i, live);
     poisson_cache cache;
-    cache.reset();
-    for (int k = 0; k < w.steps; ++k) {
+    if (w.varying) cache.reset();
+    for (int k = k0; k < k1; ++k) {
         std::int64_t ex = 0, in = 0;
-        if (a.ring && live) {
-            std::int64_t& slot = a.ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
+        if (ring && live) {
+            std::int64_t& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
             ex = slot;
             slot = 0;
         }
         const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
-        const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), a.c) && live;
+        const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
+        append_spikes(out, i, spike);
         if (rec >= 0) sample(w, k, rec, s.V, 0.0f, 0.0f);
     }
-    if (live) a.state[i] = s;
+    if (live) state[i] = s;
+}
+
+__global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
+    exp_steps(a.state, a.ring, a.c, a.w, blockIdx.x * block_size + threadIdx.x, 0, a.w.steps, spike_sink{});
+}
+
+__global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
+    delta_steps(a.state, a.ring, a.c, a.w, blockIdx.x * block_size + threadIdx.x, 0, a.w.steps, spike_sink{});
+}
+
+/// One population's part of a step-mode launch, in device memory.
+struct population_args {
+    neuron_model model;
+    bool sends;                 ///< append its spikes to the step's list
+    std::uint32_t source_base;  ///< global id of its first neuron
+    void* state;
+    void* ring;
+    iaf_psc_exp_coeffs exp;
+    iaf_psc_delta_coeffs delta;
+    window_args w;
+};
+
+/// Step k of the window for every population at once: first_blocks[p] is population p's first block
+/// (first_blocks[pops] = grid), so each block belongs to one population.
+__global__ void __launch_bounds__(block_size) step_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops, int k,
+                                                          std::uint32_t* list, std::uint32_t* count) {
+    int lo = 0, hi = pops;  // the last p with first_blocks[p] <= blockIdx.x
+    while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        if (first_blocks[mid] <= blockIdx.x) lo = mid;
+        else hi = mid;
+    }
+    const population_args& a = args[lo];
+    const std::uint32_t i = (blockIdx.x - first_blocks[lo]) * block_size + threadIdx.x;
+    const spike_sink out{a.sends ? list : nullptr, count, a.source_base};
+    if (a.model == neuron_model::iaf_psc_exp)
+        exp_steps(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
+    else
+        delta_steps(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
 
-window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_window& u, const void* ring) {
+window_args make_args(std::uint32_t* bitmap, std::uint32_t n, const update_window& u, const void* ring, bool step_mode = false) {
     if (u.steps < 1 || u.steps > max_window || (ring && u.ring_slots < 1))
         throw internal_error(fmt::format("cuda update: window of {} steps, ring of {} slots", u.steps, u.ring_slots));
     window_args w{};
     w.ring_slots = u.ring_slots;
     w.ring_first = u.ring_slots > 0 ? static_cast<int>(u.first_step % u.ring_slots) : 0;
-    if (ring && u.steps > u.ring_slots) throw internal_error("cuda update: a window longer than the input ring");
+    if (ring && !step_mode && u.steps > u.ring_slots) throw internal_error("cuda update: a window longer than the input ring");
     w.I_neuron = u.I_neuron;
     w.bitmap = bitmap;
     w.n = n;
@@ -199,6 +261,30 @@ void update_iaf_psc_delta(delta_state* state, std::int64_t* ring, std::uint32_t*
     if (n == 0) return;
     delta_kernel<<<grid_for(n), block_size, 0, s>>>(delta_args{state, ring, c, args});
     SYNFIRE_CUDA_LAUNCHED("delta_kernel");
+}
+
+std::size_t step_args_bytes() { return sizeof(population_args); }
+
+unsigned step_blocks(std::uint32_t n) { return grid_for(n); }
+
+void make_step_args(const population_step& p, const update_window& w, void* out) {
+    population_args a{};
+    a.model = p.model;
+    a.sends = p.sends;
+    a.source_base = p.source_base;
+    a.state = p.state;
+    a.ring = p.ring;
+    a.exp = p.exp;
+    a.delta = p.delta;
+    a.w = make_args(p.bitmap, p.n, w, p.ring, true);
+    std::memcpy(out, &a, sizeof a);
+}
+
+void update_step(const void* args, const std::uint32_t* first_blocks, int pops, unsigned blocks, int k, std::uint32_t* list,
+                 std::uint32_t* count, cudaStream_t s) {
+    if (blocks == 0) return;
+    step_kernel<<<blocks, block_size, 0, s>>>(static_cast<const population_args*>(args), first_blocks, pops, k, list, count);
+    SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
 }  // namespace synfire::cuda

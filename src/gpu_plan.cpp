@@ -16,12 +16,14 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
         w = std::min(w, std::max<std::uint64_t>(1, 0xFFFFFFFFull / p.n));  // a window's spike count fits 32 bits
     }
     const synapse_estimate syn = estimate_synapses(m);
-    if (syn.min_delay > 0) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(syn.min_delay));
+    const bool step_mode = syn.min_delay > 0 && syn.min_delay < gpu_limits::step_mode_below;
+    if (syn.min_delay > 0 && !step_mode) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(syn.min_delay));
     plan.window = static_cast<int>(w);
     if (!m.projections.empty()) {
         std::uint64_t neurons = 0;
         for (const auto& p : m.populations) neurons += p.n;
         plan.synapses = syn.synapses * 16 + (neurons + 1) * 8;
+        if (step_mode) plan.scratch += neurons * 4 + w * 4 + 2 * m.populations.size() * 4096;  // spike list, counts, launch arguments
         std::vector<bool> receives(m.populations.size(), false);
         for (const auto& pr : m.projections) receives[pr.target] = true;
         const auto slots = static_cast<std::uint64_t>(syn.min_delay + syn.max_delay);

@@ -161,6 +161,27 @@ TEST(CudaBackend, BrunelNetworkMatchesTheCpu) {
     EXPECT_GT(cpu.spikes[0].size(), 10000u);
 }
 
+TEST(CudaBackend, BrunelNetworkInStepModeMatchesTheCpu) {
+    // the same network with delays of 0.3 ms (3 steps < gpu_limits::step_mode_below): one update and one
+    // delivery launch per step, windows of up to 64 steps; every spike and the final state
+    REQUIRE_DEVICE();
+    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
+                                    {"populations.E.n=8000", "populations.I.n=2000", "projections[0].k=800", "projections[1].k=800",
+                                     "projections[2].k=200", "projections[3].k=200", "stimuli[0].n_inputs=800", "stimuli[1].n_inputs=800",
+                                     "stimuli[0].rate=25", "stimuli[1].rate=25", "simulation.duration=100", "projections[0].delay=0.3",
+                                     "projections[1].delay=0.3", "projections[2].delay=0.3", "projections[3].delay=0.3"});
+    const auto cpu = test::run_cpu(m, 2);
+    auto b = make_cuda_backend(m);
+    EXPECT_EQ(b->max_window(), gpu_limits::max_window);
+    const auto gpu = test::run_on(m, *b);
+    EXPECT_TRUE(same_run(cpu, gpu));
+    EXPECT_GT(cpu.spikes[0].size(), 5000u);
+    for (int window : {1, 7}) {
+        auto c = make_cuda_backend(m);
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *c, window))) << "window " << window;
+    }
+}
+
 TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {
     REQUIRE_DEVICE();
     const model m = test::model_from(R"(

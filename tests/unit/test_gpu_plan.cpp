@@ -5,6 +5,7 @@
 
 #include "support.hpp"
 #include "synfire/cuda.hpp"
+#include "synfire/model_file.hpp"
 
 namespace synfire {
 namespace {
@@ -48,6 +49,19 @@ TEST(GpuPlan, BitmapBudgetBoundsTheWindow) {
     const gpu_memory_plan plan = cuda_memory_plan(fi_model(100'000'000));
     EXPECT_EQ(plan.window, 42);
     EXPECT_LE(plan.bitmaps, 2 * gpu_limits::bitmap_budget);
+}
+
+TEST(GpuPlan, NetworkWindowsFollowTheShortestDelayOrStepMode) {
+    const std::string base = SYNFIRE_SOURCE_DIR "/data/models/brunel.toml";
+    // delays of 1.5 ms = 15 steps: fused windows of 15 steps, delivered once per window
+    EXPECT_EQ(cuda_memory_plan(load_model_file(base, {})).window, 15);
+    // 0.3 ms = 3 steps, below gpu_limits::step_mode_below: step mode, full windows, a spike list of all neurons
+    std::vector<std::string> sets;
+    for (int i = 0; i < 4; ++i) sets.push_back(fmt::format("projections[{}].delay=0.3", i));
+    const gpu_memory_plan fused = cuda_memory_plan(load_model_file(base, {}));
+    const gpu_memory_plan step = cuda_memory_plan(load_model_file(base, sets));
+    EXPECT_EQ(step.window, gpu_limits::max_window);
+    EXPECT_GE(step.scratch, fused.scratch + 12'500u * 4u);
 }
 
 }  // namespace
