@@ -87,8 +87,11 @@ try:
     check("microcircuit full scale: network construction", f"{float(a.get('time_construction', -1)):.2f} s", "<= 2 s",
           0 <= float(a.get("time_construction", -1)) <= 2.0)
     ev = int(a["synaptic_events"])
-    d = float(a.get("time_delivery", 0))
-    check("microcircuit full scale: synaptic events, delivery events/s", f"{ev:.3g}, {ev / d if d else 0:.3g}/s", "-", True)
+    d = float(a.get("time_delivery", a.get("time_update+delivery", 0)))
+    split = ", ".join(f"{k[5:]} {float(v):.3f} s" for k, v in a.items() if k.startswith("time_"))
+    check("microcircuit full scale: synaptic events, events/s of delivery (or update+delivery)", f"{ev:.3g}, {ev / d if d else 0:.3g}/s",
+          "-", True)
+    check("microcircuit full scale: phases", split, "-", True)
 except (OSError, KeyError) as e:
     check("microcircuit full scale", f"no result ({e})", "RTF <= 0.1", False)
 cmp_ = load("pd_compare.json")
