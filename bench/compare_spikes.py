@@ -35,7 +35,10 @@ for pop in fa["spikes"]:
     same &= equal
     rec = [r for r in model.get("recorders", []) if r.get("type") == "spikes" and r.get("population") == pop]
     n = len(rec[0]["ids"]) if rec and "ids" in rec[0] else model["populations"][pop]["n"]  # the recorded neurons
-    rate = len(ta) / (n * duration_s)
+    # the recorder's window (start, stop]: data/models/potjans_diesmann.py records after a 500 ms pre-simulation
+    start_s = float(rec[0].get("start", 0.0)) * 1e-3 if rec else 0.0
+    stop_s = min(float(rec[0].get("stop", float("inf"))) * 1e-3, duration_s) if rec else duration_s
+    rate = len(ta) / (n * (stop_s - start_s)) if stop_s > start_s else 0.0
     rows.append({"population": pop, "spikes_a": int(len(ta)), "spikes_b": int(len(b["timestamps"])) if b is not None else None,
                  "rate_hz": rate, "identical": bool(equal)})
     print(f"{pop:>8} {len(ta):>10} spikes  {rate:7.3f} Hz  {'identical' if equal else 'DIFFERENT'}")
