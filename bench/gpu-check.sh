@@ -54,13 +54,16 @@ grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$R/test-cuda.log" | head -20; grep -B5 
 step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
 
-python3 data/models/potjans_diesmann.py --scale 1 --duration 1000 >"$scratch/pd.toml"
-step "full-scale microcircuit, 1 s, cuda" 90 "$build/synfire" run "$scratch/pd.toml" --backend cuda -o "$R/pd_cuda.h5" --force \
+step "Brunel 1e5, 1e6 in step mode (A/B: one delivery launch per step, block per spike)" 60 env SYNFIRE_CUDA_STEP_MODE=1 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e5,1e6 --duration 200 --out "$R" --label step_mode 2>&1 | tee -a "$R/network.txt"
+
+cp data/models/potjans_diesmann.toml "$scratch/pd.toml"  # full scale, 1.5 s: 0.5 s pre-simulation + 1 s recorded
+step "full-scale microcircuit, 1.5 s, cuda" 90 "$build/synfire" run "$scratch/pd.toml" --backend cuda -o "$R/pd_cuda.h5" --force \
   >"$R/pd_cuda.txt" 2>&1
 cat "$R/pd_cuda.txt"
-step "full-scale microcircuit, 1 s, cuda, without CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_GRAPHS=0 "$build/synfire" run "$scratch/pd.toml" \
+step "full-scale microcircuit, 1.5 s, cuda, without CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_GRAPHS=0 "$build/synfire" run "$scratch/pd.toml" \
   --backend cuda -o "$scratch/pd_nographs.h5" --force >"$R/pd_cuda_nographs.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_nographs.txt"
-step "full-scale microcircuit, 1 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
+step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
 python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
 

@@ -82,7 +82,7 @@ for r in net:
 try:
     with h5py.File(os.path.join(out, "pd_cuda.h5"), "r") as f:
         a = dict(f.attrs)
-    check("microcircuit full scale, 1 s, spikes to HDF5: real-time factor", f"{float(a['real_time_factor']):.3f}", "<= 0.1",
+    check("microcircuit full scale, 1.5 s, spikes to HDF5: real-time factor", f"{float(a['real_time_factor']):.3f}", "<= 0.1",
           float(a["real_time_factor"]) <= 0.1)
     check("microcircuit full scale: network construction", f"{float(a.get('time_construction', -1)):.2f} s", "<= 2 s",
           0 <= float(a.get("time_construction", -1)) <= 2.0)

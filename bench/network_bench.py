@@ -20,6 +20,7 @@ ap.add_argument("--backend", default="cpu")
 ap.add_argument("--sizes", default="1e4,3e4")
 ap.add_argument("--duration", type=float, default=200.0)
 ap.add_argument("--out", default=os.environ.get("OUT", "bench-results"))
+ap.add_argument("--label", default="", help="suffix of the JSON file name (e.g. a variant run under an environment switch)")
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 model = os.path.join(here, "..", "data", "models", "brunel.toml")
@@ -38,9 +39,9 @@ with tempfile.TemporaryDirectory() as d:
                "synaptic_events": int(a["synaptic_events"]), "events_per_s": int(a["synaptic_events"]) / wall, "device": a["device"],
                "phases": {k[5:]: float(v) for k, v in a.items() if k.startswith("time_")}}
         rows.append(row)
-with open(os.path.join(args.out, f"network_bench_{args.backend}.json"), "w") as f:
+with open(os.path.join(args.out, f"network_bench_{args.backend}{'_' + args.label if args.label else ''}.json"), "w") as f:
     json.dump(rows, f, indent=2)
-print(f"\nBrunel state C on {rows[0]['device'] if rows else args.backend}, {args.duration:g} ms")
+print(f"\nBrunel state C on {rows[0]['device'] if rows else args.backend}, {args.duration:g} ms {args.label}")
 print(f"{'N':>10} {'synapses':>12} {'events':>12} {'events/s':>10} {'RTF':>8}  phases [s]")
 for r in rows:
     phases = "  ".join(f"{k} {v:.3f}" for k, v in r["phases"].items())

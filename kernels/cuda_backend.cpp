@@ -16,6 +16,7 @@
 
 #include "cuda_check.hpp"
 #include "launchers.hpp"
+#include "synapse_build.hpp"
 #include "synfire/cuda.hpp"
 #include "synfire/network.hpp"
 #include "synfire/stimuli.hpp"
@@ -68,7 +69,7 @@ public:
 
         const auto setup = make_setup(m);
         const stimulus_schedule schedule(m);
-        upload_synapses(build_synapses(m));
+        take_synapses(build_synapses_on_device(m, compute_));
         totals_ = pinned_buffer<std::uint32_t>(slots * setup.size());
         std::vector<ring_view> rings;
         for (std::size_t p = 0; p < setup.size(); ++p) {
@@ -124,7 +125,8 @@ public:
         if (!rings.empty()) {
             rings_ = device_buffer<ring_view>(rings.size());
             SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
-            step_mode_ = min_delay_ < gpu_limits::step_mode_below;
+            const char* force = std::getenv("SYNFIRE_CUDA_STEP_MODE");  // 1: step mode at any delay (for comparison)
+            step_mode_ = min_delay_ < gpu_limits::step_mode_below || (force && std::string(force) == "1");
             if (step_mode_) prepare_step_mode(prop.multiProcessorCount);
             else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
         }
@@ -258,6 +260,7 @@ public:
         phase_s_[1] += elapsed(marks_[w.slot][1], marks_[w.slot][2]);
         phase_s_[2] += elapsed(marks_[w.slot][2], marks_[w.slot][3]);
         out.resize(pops_.size());
+        // every population's compaction and copies first, then one wait for all of them
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
             const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
@@ -283,7 +286,14 @@ public:
                 b.recorder ? sw.frame_steps.size() * static_cast<std::size_t>(gathered_variables(*b.recorder)) * b.recorder->ids.size() : 0;
             if (frame_floats)
                 SYNFIRE_CUDA(cudaMemcpyAsync(b.host_frames.data(), b.frames[w.slot].data(), frame_floats * sizeof(float), cudaMemcpyDeviceToHost, copy_));
-            SYNFIRE_CUDA(cudaStreamSynchronize(copy_));
+        }
+        SYNFIRE_CUDA(cudaStreamSynchronize(copy_));
+        for (std::size_t p = 0; p < pops_.size(); ++p) {
+            auto& b = pops_[p];
+            const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
+            window_output& sw = out[p];
+            const std::size_t frame_floats =
+                b.recorder ? sw.frame_steps.size() * static_cast<std::size_t>(gathered_variables(*b.recorder)) * b.recorder->ids.size() : 0;
             sw.frames.assign(b.host_frames.data(), b.host_frames.data() + frame_floats);
             sw.first_step = w.first_step;
             sw.offsets.assign(b.host_offsets.data(), b.host_offsets.data() + w.steps + 1);
@@ -346,20 +356,17 @@ private:
         deliver_grid_ = static_cast<unsigned>(multiprocessors) * 4;
     }
 
-    /// The synapse table, built on the host (the same as the CPU backend's) and copied to the device.
-    void upload_synapses(const synapse_table& t) {
-        const auto t0 = std::chrono::steady_clock::now();
+    /// The synapse table, built on the device (synapse_build.cu: the host build's table bit for bit).
+    void take_synapses(device_synapse_table t) {
         base_ = t.base;
         receives_ = t.receives;
+        construction_s_ = t.build_seconds;
         if (t.empty()) return;
-        host_offsets_ = t.offsets;
-        offsets_ = device_buffer<std::uint64_t>(t.offsets.size());
-        synapses_ = device_buffer<synapse>(t.size());
-        SYNFIRE_CUDA(cudaMemcpy(offsets_.data(), t.offsets.data(), t.offsets.size() * 8, cudaMemcpyHostToDevice));
-        SYNFIRE_CUDA(cudaMemcpy(synapses_.data(), t.synapses.data(), t.size() * sizeof(synapse), cudaMemcpyHostToDevice));
-        ring_slots_ = ring_slots(t);
+        host_offsets_ = std::move(t.host_offsets);
+        offsets_ = std::move(t.offsets);
+        synapses_ = std::move(t.synapses);
+        ring_slots_ = t.ring_slots();
         min_delay_ = t.min_delay;
-        construction_s_ = t.build_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
 
     /// Initial potentials are drawn on the host (the same pure function as the CPU backend) and uploaded in
@@ -458,12 +465,13 @@ std::unique_ptr<backend> make_cuda_backend(const model& m, int device) {
     std::size_t free = 0, total = 0;
     SYNFIRE_CUDA(cudaMemGetInfo(&free, &total));
     const gpu_memory_plan plan = cuda_memory_plan(m);
-    if (plan.total() > free)
+    if (plan.peak() > free)
         throw runtime_failure(fmt::format(
             "device memory: the model needs {:.2f} GiB, device {} has {:.2f} GiB free of {:.2f} GiB "
-            "(state {:.2f}, synapses {:.2f}, stimulus inputs {:.2f}, spike bitmaps {:.2f}, spike ids {:.2f}, scratch {:.2f} GiB)",
-            cuda::gib(plan.total()), device, cuda::gib(free), cuda::gib(total), cuda::gib(plan.state), cuda::gib(plan.synapses),
-            cuda::gib(plan.currents), cuda::gib(plan.bitmaps), cuda::gib(plan.spikes), cuda::gib(plan.scratch)));
+            "(state {:.2f}, synapses {:.2f}, stimulus inputs {:.2f}, spike bitmaps {:.2f}, spike ids {:.2f}, scratch {:.2f} GiB; "
+            "building the synapses holds {:.2f} GiB more while it runs)",
+            cuda::gib(plan.peak()), device, cuda::gib(free), cuda::gib(total), cuda::gib(plan.state), cuda::gib(plan.synapses),
+            cuda::gib(plan.currents), cuda::gib(plan.bitmaps), cuda::gib(plan.spikes), cuda::gib(plan.scratch), cuda::gib(plan.construction)));
     return std::make_unique<cuda::cuda_backend>(m, device, plan);
 }
 

@@ -7,6 +7,12 @@
 
 namespace synfire {
 
+std::uint64_t synapse_build_transient(std::uint64_t synapses, std::uint64_t neurons, std::uint64_t floyd_bytes, std::uint64_t list_bytes) {
+    const std::uint64_t drawing = (neurons + 1) * 9 + (std::uint64_t{1} << 20) + floyd_bytes + list_bytes;  // cursors, the scan's storage
+    const std::uint64_t sorting = synapses * 16 + (neurons + 1) * 16 + (std::uint64_t{1} << 20);
+    return std::max(drawing, sorting);
+}
+
 gpu_memory_plan cuda_memory_plan(const model& m) {
     gpu_memory_plan plan;
     std::uint64_t w = gpu_limits::max_window;
@@ -23,6 +29,19 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
         std::uint64_t neurons = 0;
         for (const auto& p : m.populations) neurons += p.n;
         plan.synapses = syn.synapses * 16 + (neurons + 1) * 8;
+        std::uint64_t floyd = 0, lists = 0;
+        for (const auto& pr : m.projections) {
+            const bool distinct = (pr.connection == projection::rule::fixed_indegree || pr.connection == projection::rule::fixed_outdegree) &&
+                                  !pr.allow_multapses;
+            if (distinct) {  // as synapse_build.cu: 2^b >= 2k slots of 8 B per thread (at least 16), threads in blocks of 256
+                std::uint64_t slot_bytes = 16 * 8;
+                while (slot_bytes < 2 * pr.count * 8) slot_bytes *= 2;
+                const std::uint64_t entities = m.populations[pr.connection == projection::rule::fixed_indegree ? pr.target : pr.source].n;
+                floyd = std::max(floyd, std::max(slot_bytes, std::min(gpu_limits::floyd_scratch, (entities + 255) / 256 * 256 * slot_bytes)));
+            }
+            lists += pr.synapses.size() * sizeof(explicit_synapse);
+        }
+        plan.construction = synapse_build_transient(syn.synapses, neurons, floyd, lists);
         if (step_mode) plan.scratch += neurons * 4 + w * 4 + 2 * m.populations.size() * 4096;  // spike list, counts, launch arguments
         std::vector<bool> receives(m.populations.size(), false);
         for (const auto& pr : m.projections) receives[pr.target] = true;

@@ -1,12 +1,11 @@
-// Connectivity generation with NEST's rules and parameter distributions. Two passes over the same pure draws:
-// the first counts each source's synapses, the second writes them into their CSR rows; each row is then
-// sorted, so the table depends on nothing but the model and seed.
+// Connectivity generation with NEST's rules and parameter distributions (connect.hpp, shared with the device
+// build). Two passes over the same pure draws: the first counts each source's synapses, the second writes them
+// into their CSR rows; each row is then sorted, so the table depends on nothing but the model and seed.
 #include "synfire/network.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -14,10 +13,8 @@
 #include <omp.h>
 #endif
 
+#include "synfire/connect.hpp"
 #include "synfire/errors.hpp"
-#include "synfire/fixed_point.hpp"
-#include "synfire/philox.hpp"
-#include "synfire/random.hpp"
 
 namespace synfire {
 
@@ -64,152 +61,6 @@ synapse_estimate estimate_synapses(const model& m) {
     return e;
 }
 
-namespace {
-
-/// Philox words for (purpose, entity, index, projection, attempt); entity and index up to 2^40, attempt < 256.
-philox_counter draw(const philox_key& key, rng_purpose purpose, std::uint64_t entity, std::uint64_t index, std::uint32_t projection,
-                    std::uint32_t attempt = 0) {
-    const std::uint32_t high = (attempt & 0xFFu) | static_cast<std::uint32_t>((entity >> 32) & 0xFFu) << 8 |
-                               static_cast<std::uint32_t>((index >> 32) & 0xFFu) << 16;
-    return philox4x32_10(make_counter(purpose, static_cast<std::uint32_t>(entity), static_cast<std::uint32_t>(index), projection, high), key);
-}
-
-/// Uniform integer in [0, m) from 64 random bits (Lemire's multiply; bias below m / 2^64).
-std::uint64_t uniform_below(const philox_counter& w, std::uint64_t m) {
-    const std::uint64_t x = (static_cast<std::uint64_t>(w.v[0]) << 32) | w.v[1];
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(x) * m) >> 64);
-}
-
-/// Uniform double in (0, 1).
-double open_unit(std::uint32_t hi, std::uint32_t lo) {
-    const std::uint64_t k = (static_cast<std::uint64_t>(hi) << 21) | (lo >> 11);
-    return (static_cast<double>(k) + 0.5) * 0x1p-53;
-}
-
-/// A synapse parameter's value for synapse `index` of `entity`.
-double parameter_value(const synapse_parameter& sp, const philox_key& key, rng_purpose purpose, std::uint64_t entity,
-                       std::uint64_t index, std::uint32_t projection) {
-    using kind = synapse_parameter::kind;
-    switch (sp.type) {
-        case kind::constant: return sp.value;
-        case kind::uniform: {
-            const philox_counter w = draw(key, purpose, entity, index, projection);
-            return sp.a + (sp.b - sp.a) * uniform_double(w.v[0], w.v[1]);
-        }
-        case kind::normal: {
-            const philox_counter w = draw(key, purpose, entity, index, projection);
-            return sp.a + sp.b * standard_normal(w.v[0], w.v[1]);
-        }
-        case kind::lognormal: {
-            const philox_counter w = draw(key, purpose, entity, index, projection);
-            return std::exp(sp.a + sp.b * standard_normal(w.v[0], w.v[1]));
-        }
-        case kind::normal_clipped:
-            for (std::uint32_t attempt = 0; attempt < 256; ++attempt) {  // redrawn until inside (NEST's redraw)
-                const philox_counter w = draw(key, purpose, entity, index, projection, attempt);
-                for (double z : {standard_normal(w.v[0], w.v[1]), standard_normal(w.v[2], w.v[3])}) {
-                    const double x = sp.a + sp.b * z;
-                    if (x >= sp.low && x <= sp.high) return x;
-                }
-            }
-            return std::clamp(sp.a, sp.low, sp.high);  // 512 draws outside: the bounds exclude nearly all mass
-    }
-    return sp.value;
-}
-
-/// Calls emit(source, target, entity, index) for every synapse of one entity of the projection: a target
-/// neuron for target-driven rules, a source neuron for fixed_outdegree, a synapse number for fixed_total_number.
-template <class Emit>
-void entity_synapses(const projection& pr, std::uint32_t pi, const philox_key& key, std::uint64_t n_src, std::uint64_t n_tgt,
-                     std::uint64_t e, Emit&& emit) {
-    const bool same = pr.source == pr.target;
-    const bool skip_self = same && !pr.allow_autapses;
-    using rule = projection::rule;
-    switch (pr.connection) {
-        case rule::all_to_all: {
-            std::uint64_t q = 0;
-            for (std::uint64_t i = 0; i < n_src; ++i)
-                if (!(skip_self && i == e)) emit(i, e, e, q++);
-            break;
-        }
-        case rule::one_to_one:
-            if (!skip_self) emit(e, e, e, 0);
-            break;
-        case rule::pairwise_bernoulli: {
-            if (pr.p <= 0) break;
-            const double log_q = pr.p >= 1 ? 0.0 : det_log(1.0 - pr.p);
-            std::uint64_t q = 0, drawn = 0;
-            for (std::uint64_t i = 0;; ++i) {
-                if (log_q < 0) {  // skip a geometric number of sources
-                    const philox_counter w = draw(key, rng_purpose::connect, e, drawn++, pi);
-                    const double gap = std::floor(det_log(open_unit(w.v[0], w.v[1])) / log_q);
-                    if (gap >= static_cast<double>(n_src - i)) break;
-                    i += static_cast<std::uint64_t>(gap);
-                }
-                if (i >= n_src) break;
-                if (!(skip_self && i == e)) emit(i, e, e, q++);
-            }
-            break;
-        }
-        case rule::fixed_indegree:
-        case rule::fixed_outdegree: {
-            const bool in = pr.connection == rule::fixed_indegree;
-            const std::uint64_t n_pool = in ? n_src : n_tgt;
-            const std::uint64_t pool = n_pool - (skip_self ? 1 : 0);
-            auto partner = [&](std::uint64_t x) { return skip_self && x >= e ? x + 1 : x; };  // pool index -> neuron
-            auto put = [&](std::uint64_t x, std::uint64_t q) {
-                if (in) emit(partner(x), e, e, q);
-                else emit(e, partner(x), e, q);
-            };
-            if (pr.allow_multapses) {  // one Philox block serves two draws
-                philox_counter w{};
-                for (std::uint64_t q = 0; q < pr.count; ++q) {
-                    if (q % 2 == 0) w = draw(key, rng_purpose::connect, e, q / 2, pi);
-                    put(uniform_below(q % 2 == 0 ? w : philox_counter{{w.v[2], w.v[3], 0, 0}}, pool), q);
-                }
-            } else {  // Floyd's sampling of count distinct pool indices
-                std::unordered_set<std::uint64_t> chosen;
-                std::vector<std::uint64_t> order;
-                for (std::uint64_t j = pool - pr.count, q = 0; j < pool; ++j, ++q) {
-                    const std::uint64_t t = uniform_below(draw(key, rng_purpose::connect, e, q, pi), j + 1);
-                    const std::uint64_t x = chosen.count(t) ? j : t;
-                    chosen.insert(x);
-                    order.push_back(x);
-                }
-                for (std::uint64_t q = 0; q < order.size(); ++q) put(order[q], q);
-            }
-            break;
-        }
-        case rule::fixed_total_number:
-            for (std::uint32_t attempt = 0;; ++attempt) {  // redrawn when it would be a forbidden autapse
-                const philox_counter w = draw(key, rng_purpose::connect, e, 0, pi, attempt);
-                const std::uint64_t i = uniform_below(w, n_src);
-                const std::uint64_t j = uniform_below(philox_counter{{w.v[2], w.v[3], w.v[0], w.v[1]}}, n_tgt);
-                if (!(skip_self && i == j) || attempt == 255) {
-                    if (!(skip_self && i == j)) emit(i, j, e, 0);
-                    break;
-                }
-            }
-            break;
-        case rule::explicit_list: {
-            const auto& s = pr.synapses[e];
-            emit(s.source, s.target, e, 0);
-            break;
-        }
-    }
-}
-
-std::uint64_t entities(const projection& pr, std::uint64_t n_src, std::uint64_t n_tgt) {
-    switch (pr.connection) {
-        case projection::rule::fixed_outdegree: return n_src;
-        case projection::rule::fixed_total_number: return pr.count;
-        case projection::rule::explicit_list: return pr.synapses.size();
-        default: return n_tgt;
-    }
-}
-
-}  // namespace
-
 synapse_table build_synapses(const model& m, int threads) {
     const auto t0 = std::chrono::steady_clock::now();
     synapse_table t;
@@ -234,10 +85,10 @@ synapse_table build_synapses(const model& m, int threads) {
         for (std::size_t pi = 0; pi < m.projections.size(); ++pi) {
             const projection& pr = m.projections[pi];
             t.receives[pr.target] = true;
-            const std::uint64_t n_src = m.populations[pr.source].n, n_tgt = m.populations[pr.target].n;
+            const connect::projection_view v = connect::view_of(m, pi, pr.synapses.data());
             const std::uint64_t src_base = t.base[pr.source];
-            const std::uint64_t n_entities = entities(pr, n_src, n_tgt);
-            const bool explicit_list = pr.connection == projection::rule::explicit_list;
+            const std::uint64_t n_entities = connect::entities(v, pr.synapses.size());
+            const std::uint32_t log2_slots = connect::floyd_log2_slots(connect::uses_floyd(v) ? v.count : 0);
 #pragma omp parallel num_threads(threads)
             {
 #ifdef _OPENMP
@@ -247,35 +98,21 @@ synapse_table build_synapses(const model& m, int threads) {
                 const std::uint64_t me = 0, team = 1;
 #endif
                 std::uint64_t* row = rows.data() + (private_rows ? me * neurons : 0);
+                std::vector<std::uint64_t> slots(connect::uses_floyd(v) ? std::size_t{1} << log2_slots : 0, 0);
+                connect::floyd_set chosen{slots.data(), log2_slots, 0};
                 const std::uint64_t lo = n_entities * me / team, hi = n_entities * (me + 1) / team;
                 for (std::uint64_t e = lo; e < hi; ++e) {
-                    entity_synapses(pr, static_cast<std::uint32_t>(pi), key, n_src, n_tgt, e,
-                                    [&](std::uint64_t i, std::uint64_t j, std::uint64_t entity, std::uint64_t q) {
-                                        const std::uint64_t g = src_base + i;
-                                        std::uint64_t slot;
-                                        if (private_rows) {
-                                            slot = row[g]++;
-                                        } else {
+                    connect::entity_synapses(v, key, e, chosen, [&](std::uint64_t i, std::uint64_t j, std::uint64_t entity, std::uint64_t q) {
+                        const std::uint64_t g = src_base + i;
+                        std::uint64_t slot;
+                        if (private_rows) {
+                            slot = row[g]++;
+                        } else {
 #pragma omp atomic capture
-                                            slot = row[g]++;
-                                        }
-                                        if (pass == 0) return;
-                                        synapse& s = t.synapses[slot];
-                                        const double w = explicit_list ? pr.synapses[entity].weight
-                                                                       : parameter_value(pr.weight, key, rng_purpose::weight, entity, q,
-                                                                                         static_cast<std::uint32_t>(pi));
-                                        const std::int64_t d =
-                                            explicit_list ? pr.synapses[entity].delay
-                                                          : std::max<std::int64_t>(1, std::llround(parameter_value(pr.delay, key, rng_purpose::delay, entity,
-                                                                                                                   q, static_cast<std::uint32_t>(pi)) /
-                                                                                                   m.dt));
-                                        s.target = static_cast<std::uint32_t>(j);
-                                        s.delay = static_cast<std::uint16_t>(std::min<std::int64_t>(d, 65535));
-                                        s.population = static_cast<std::uint8_t>(pr.target);
-                                        s.receptor = pr.inhibitory ? 1 : 0;
-                                        s.weight = std::fabs(w) < 1e9 ? to_fixed(w) : 0;
-                                        if (!(std::fabs(w) < 1e9) || d > 32767) s.delay = 0;  // flagged, reported below
-                                    });
+                            slot = row[g]++;
+                        }
+                        if (pass == 1) t.synapses[slot] = connect::make_synapse(v, key, j, entity, q);
+                    });
                 }
             }
         }
@@ -316,7 +153,7 @@ synapse_table build_synapses(const model& m, int threads) {
             hi = std::max<int>(hi, it->delay);
         }
     }
-    if (bad) throw runtime_failure("a drawn weight exceeds 1e9 or a drawn delay exceeds 32767 steps: check the weight and delay distributions");
+    if (bad) throw runtime_failure(connect::out_of_range_message);
     if (!t.synapses.empty()) t.min_delay = lo, t.max_delay = hi;
     t.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return t;

@@ -19,7 +19,15 @@ inline constexpr std::uint64_t chunk_words = 256;                         ///< b
 /// steps, each step one update launch for all populations and one delivery launch. Longer shortest delays
 /// run fused windows of that many steps, delivered once per window.
 inline constexpr int step_mode_below = 8;
+inline constexpr std::uint64_t floyd_scratch = std::uint64_t{256} << 20;  ///< device synapse build: Floyd's sets of all threads (one thread's set at least)
 }  // namespace gpu_limits
+
+/// Device memory the on-device synapse build holds on top of the finished table while it runs [bytes]: the
+/// larger of its drawing phase (a cursor per source, Floyd's sets, explicit lists, the offset scan's temporary
+/// storage, bounded by 1 B per source plus 1 MiB) and its sorting phase (a second copy of the synapses, 16 B
+/// each, and the segmented sort's temporary storage, bounded by 16 B per source plus 1 MiB). All of it is
+/// freed before the build returns.
+std::uint64_t synapse_build_transient(std::uint64_t synapses, std::uint64_t neurons, std::uint64_t floyd_bytes, std::uint64_t list_bytes);
 
 struct cuda_device_info {
     int index = 0;
@@ -49,7 +57,11 @@ struct gpu_memory_plan {
     std::uint64_t spikes = 0;       ///< compacted spike ids of a window (initial capacity; grows on demand)
     std::uint64_t scratch = 0;      ///< compaction counts, offsets and scan storage, state-recorder frames
     std::uint64_t synapses = 0;     ///< the synapse table (16 B per synapse, 8 B per neuron) and input rings
+    std::uint64_t construction = 0; ///< held only while the table is built on the device (synapse_build_transient)
+    /// What stays allocated while the simulation runs.
     std::uint64_t total() const { return state + currents + bitmaps + spikes + scratch + synapses; }
+    /// The most the backend holds at once, whenever during setup the table is built.
+    std::uint64_t peak() const { return total() + construction; }
 };
 gpu_memory_plan cuda_memory_plan(const model& m);
 

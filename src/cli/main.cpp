@@ -103,10 +103,13 @@ int check(const model_options& o) {
     const synfire::gpu_memory_plan plan = synfire::cuda_memory_plan(m);
     std::cout << synfire::format_network(m)
               << fmt::format("  memory estimate (cuda backend): {} (state {}, synapses and input rings {}, stimulus inputs {}, "
-                             "spike bitmaps {}, spike ids {}, scratch {}; windows of {} steps)\n",
+                             "spike bitmaps {}, spike ids {}, scratch {}; windows of {} steps){}\n",
                              synfire::format_bytes(plan.total()), synfire::format_bytes(plan.state), synfire::format_bytes(plan.synapses),
                              synfire::format_bytes(plan.currents), synfire::format_bytes(plan.bitmaps),
-                             synfire::format_bytes(plan.spikes), synfire::format_bytes(plan.scratch), plan.window)
+                             synfire::format_bytes(plan.spikes), synfire::format_bytes(plan.scratch), plan.window,
+                             plan.construction ? fmt::format("; {} at the peak of building the synapses on the device",
+                                                             synfire::format_bytes(plan.peak()))
+                                               : std::string())
               << "ok\n";
     return 0;
 }

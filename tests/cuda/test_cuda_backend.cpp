@@ -182,6 +182,17 @@ TEST(CudaBackend, BrunelNetworkInStepModeMatchesTheCpu) {
     }
 }
 
+TEST(CudaBackend, VogelsAbbottCubaMatchesTheCpu) {
+    // data/models/vogels_abbott_cuba.toml as shipped (delay = dt: step mode, two receptors with different
+    // time constants), 300 ms
+    REQUIRE_DEVICE();
+    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/vogels_abbott_cuba.toml", {"simulation.duration=300"});
+    const auto cpu = test::run_cpu(m, 2);
+    auto b = make_cuda_backend(m);
+    EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
+    EXPECT_GT(cpu.spikes[0].size(), 3000u);
+}
+
 TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {
     REQUIRE_DEVICE();
     const model m = test::model_from(R"(

@@ -64,5 +64,24 @@ TEST(GpuPlan, NetworkWindowsFollowTheShortestDelayOrStepMode) {
     EXPECT_GE(step.scratch, fused.scratch + 12'500u * 4u);
 }
 
+TEST(GpuPlan, DeviceSynapseBuildHoldsASecondCopyOrFloydSets) {
+    auto two = [](const char* projection) {
+        return cuda_memory_plan(test::model_from(fmt::format(
+            "[simulation]\nduration = 10.0\n[populations.A]\nmodel = \"iaf_psc_exp\"\nn = 3000\n[populations.B]\nmodel = \"iaf_psc_exp\"\nn = 10\n"
+            "[[projections]]\nsource = \"A\"\ntarget = \"B\"\nweight = 1.0\n{}\n",
+            projection)));
+    };
+    constexpr std::uint64_t MiB = std::uint64_t{1} << 20;
+    // multapses: the sort's second copy (16 B per synapse) and its storage bound (16 B per source + 1 MiB)
+    const gpu_memory_plan multapses = two("rule = \"fixed_indegree\"\nk = 2000");
+    EXPECT_EQ(multapses.synapses, 20'000u * 16 + 3011u * 8 + 20u * 10u * 16u);  // table, offsets, rings of 10 + 10 steps
+    EXPECT_EQ(multapses.construction, 20'000u * 16 + 3011u * 16 + MiB);
+    EXPECT_EQ(multapses.peak(), multapses.total() + multapses.construction);
+    // distinct partners: 10 targets, one block of 256 threads with 4096 slots of 8 B each
+    const gpu_memory_plan distinct = two("rule = \"fixed_indegree\"\nk = 2000\nallow_multapses = false");
+    EXPECT_EQ(distinct.construction, 3011u * 9 + MiB + 256u * 4096u * 8u);
+    EXPECT_EQ(cuda_memory_plan(fi_model(1000)).construction, 0u) << "no projections, no build";
+}
+
 }  // namespace
 }  // namespace synfire

@@ -11,10 +11,12 @@
 #include <fmt/format.h>
 
 #include "support.hpp"
+#include "synfire/connect.hpp"
 #include "synfire/errors.hpp"
 #include "synfire/fixed_point.hpp"
 #include "synfire/network.hpp"
 #include "synfire/propagators.hpp"
+#include "synfire/random.hpp"
 
 namespace synfire {
 namespace {
@@ -180,6 +182,38 @@ delay = 0.7)", 300, 300));
     const double mu = sum_log / n_log, sd = std::sqrt(sum_log2 / n_log - mu * mu);
     EXPECT_NEAR(mu, 1.0, 0.01);
     EXPECT_NEAR(sd, 0.5, 0.01);
+}
+
+TEST(SynapseParameters, DeterministicExpIsWithinOneUlpOfLibm) {
+    // lognormal weights use det_exp (the same bits on the device); libm's exp may differ from it by 1 ulp
+    philox_key key = make_key(5);
+    for (std::uint32_t i = 0; i < 200000; ++i) {
+        const philox_counter w = philox4x32_10(make_counter(rng_purpose::weight, i, 0, 0), key);
+        const double x = -745.0 + 1454.0 * uniform_double(w.v[0], w.v[1]);
+        const double a = det_exp(x), b = std::exp(x);
+        ASSERT_LE(std::fabs(a - b), std::nextafter(b, HUGE_VAL) - b) << x;
+    }
+    EXPECT_EQ(det_exp(0.0), 1.0);
+    EXPECT_EQ(det_exp(1e-300), 1.0);
+    EXPECT_EQ(det_exp(710.0), HUGE_VAL);
+    EXPECT_EQ(det_exp(-746.0), 0.0);
+    EXPECT_GT(det_exp(-740.0), 0.0) << "subnormal results";
+}
+
+TEST(ConnectionRules, FloydSetsForgetTheLastEntityAndSurviveTheirStampWrapping) {
+    std::vector<std::uint64_t> slots(16, 0);
+    connect::floyd_set set{slots.data(), 4, (1u << 24) - 2};
+    set.next();
+    for (std::uint64_t x = 0; x < 8; ++x) EXPECT_TRUE(set.insert(x * 16 + 3));  // half full: some probing
+    for (std::uint64_t x = 0; x < 8; ++x) EXPECT_FALSE(set.insert(x * 16 + 3));
+    set.next();  // wraps: slots cleared, stamp 1
+    EXPECT_EQ(set.stamp, 1u);
+    EXPECT_TRUE(set.insert(19));
+    EXPECT_FALSE(set.insert(19));
+    set.next();
+    EXPECT_TRUE(set.insert(19)) << "a new entity starts empty";
+    for (std::uint64_t x = 100; x < 107; ++x) EXPECT_TRUE(set.insert(x));
+    EXPECT_FALSE(set.insert(104));
 }
 
 TEST(ExplicitProjection, ReadsTheFileExactlyAndNamesTheBadLine) {
