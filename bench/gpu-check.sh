@@ -42,7 +42,7 @@ toml_hint=()
 [ -d .deps/include/toml++ ] && toml_hint=(-DSYNFIRE_TOMLPP_INCLUDE_DIR="$PWD/.deps/include")
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${toml_hint[@]}" >"$R/configure.log" 2>&1 \
   || { tail -30 "$R/configure.log"; exit 1; }
-cmake --build "$build" -j "$jobs" --target synfire test_cuda bench_gpu >"$R/build.log" 2>&1 \
+cmake --build "$build" -j "$jobs" --target synfire test_cuda test_synapse_build bench_gpu >"$R/build.log" 2>&1 \
   || { grep -E "error" -A3 "$R/build.log" | head -40; exit 1; }
 "$build/synfire" info | tee "$R/info.txt"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.max.mem --format=csv >>"$R/info.txt" 2>&1
@@ -51,13 +51,13 @@ step "cuda tests" 150 "$build/tests/test_cuda" --gtest_output=json:"$R/test_cuda
 cuda_rc=$?
 grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$R/test-cuda.log" | head -20; grep -B5 "^\[  FAILED  \]" "$R/test-cuda.log" | grep -v "^\[" | head -30
 
-step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
-
-step "Brunel 1e5, 1e6 in step mode (A/B: one delivery launch per step, block per spike)" 60 env SYNFIRE_CUDA_STEP_MODE=1 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e5,1e6 --duration 200 --out "$R" --label step_mode 2>&1 | tee -a "$R/network.txt"
-
 cp data/models/potjans_diesmann.toml "$scratch/pd.toml"  # full scale, 1.5 s: 0.5 s pre-simulation + 1 s recorded
+step "synapse table built on the device = host build (every rule; full-scale microcircuit)" 90 env SYNFIRE_SYNAPSE_BUILD_MODEL="$scratch/pd.toml" \
+  "$build/tests/test_synapse_build" --gtest_output=json:"$R/test_synapse_build.json" >"$R/test-synapse-build.log" 2>&1
+build_rc=$?
+grep -E "^\[  (PASSED|FAILED|SKIPPED) |synapse build:" "$R/test-synapse-build.log" | head -20
+(( build_rc != 0 )) && cuda_rc=$build_rc
+
 step "full-scale microcircuit, 1.5 s, cuda" 90 "$build/synfire" run "$scratch/pd.toml" --backend cuda -o "$R/pd_cuda.h5" --force \
   >"$R/pd_cuda.txt" 2>&1
 cat "$R/pd_cuda.txt"
@@ -66,6 +66,12 @@ step "full-scale microcircuit, 1.5 s, cuda, without CUDA graphs (A/B)" 60 env SY
 step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
 python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
+
+step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
+
+step "Brunel 1e5, 1e6 in step mode (A/B: one delivery launch per step, block per spike)" 60 env SYNFIRE_CUDA_STEP_MODE=1 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e5,1e6 --duration 200 --out "$R" --label step_mode 2>&1 | tee -a "$R/network.txt"
 
 step "GPU benchmarks" 100 "$build/bench/bench_gpu" --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
 
