@@ -15,6 +15,8 @@ OUT=${OUT:-gpu-results}
 R=${RESULTS:-gpu-results}
 mkdir -p "$OUT" "$R"
 build=${BUILD_DIR:-build-gpu}
+part=${GPU_CHECK_PART:-all}  # networks: only the network paths (build, microcircuit, network tests, Brunel)
+full() { [ "$part" = all ]; }
 jobs=$(nproc)
 scratch=$(mktemp -d)
 log() { echo "== [$(( $(date +%s) - begin ))s] $*" | tee -a "$R/check.log"; }
@@ -42,36 +44,49 @@ toml_hint=()
 [ -d .deps/include/toml++ ] && toml_hint=(-DSYNFIRE_TOMLPP_INCLUDE_DIR="$PWD/.deps/include")
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${toml_hint[@]}" >"$R/configure.log" 2>&1 \
   || { tail -30 "$R/configure.log"; exit 1; }
-cmake --build "$build" -j "$jobs" --target synfire test_cuda test_synapse_build bench_gpu >"$R/build.log" 2>&1 \
+targets=(synfire test_cuda test_synapse_build bench_gpu); full || targets=(synfire test_cuda)
+cmake --build "$build" -j "$jobs" --target "${targets[@]}" >"$R/build.log" 2>&1 \
   || { grep -E "error" -A3 "$R/build.log" | head -40; exit 1; }
 "$build/synfire" info | tee "$R/info.txt"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.max.mem --format=csv >>"$R/info.txt" 2>&1
 
-step "cuda tests" 150 "$build/tests/test_cuda" --gtest_output=json:"$R/test_cuda.json" >"$R/test-cuda.log" 2>&1
+cp data/models/potjans_diesmann.toml "$scratch/pd.toml"  # full scale, 1.5 s: 0.5 s pre-simulation + 1 s recorded
+if ! full; then  # the microcircuit first: the figure that matters most when time is short
+  step "full-scale microcircuit, 1.5 s, cuda" 40 "$build/synfire" run "$scratch/pd.toml" --backend cuda -o "$R/pd_cuda.h5" --force \
+    >"$R/pd_cuda.txt" 2>&1
+  cat "$R/pd_cuda.txt"
+  python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$scratch/no_cpu_run.h5" --json "$R/pd_compare.json" >/dev/null 2>&1  # rates only
+fi
+filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.OutputFiles*'
+step "cuda tests ($filter)" 150 "$build/tests/test_cuda" --gtest_filter="$filter" --gtest_output=json:"$R/test_cuda.json" >"$R/test-cuda.log" 2>&1
 cuda_rc=$?
 grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$R/test-cuda.log" | head -20; grep -B5 "^\[  FAILED  \]" "$R/test-cuda.log" | grep -v "^\[" | head -30
 
-cp data/models/potjans_diesmann.toml "$scratch/pd.toml"  # full scale, 1.5 s: 0.5 s pre-simulation + 1 s recorded
-step "synapse table built on the device = host build (every rule; full-scale microcircuit)" 90 env SYNFIRE_SYNAPSE_BUILD_MODEL="$scratch/pd.toml" \
+full && step "synapse table built on the device = host build (every rule; full-scale microcircuit)" 90 env SYNFIRE_SYNAPSE_BUILD_MODEL="$scratch/pd.toml" \
   "$build/tests/test_synapse_build" --gtest_output=json:"$R/test_synapse_build.json" >"$R/test-synapse-build.log" 2>&1
 build_rc=$?
-grep -E "^\[  (PASSED|FAILED|SKIPPED) |synapse build:" "$R/test-synapse-build.log" | head -20
-(( build_rc != 0 )) && cuda_rc=$build_rc
+full && { grep -E "^\[  (PASSED|FAILED|SKIPPED) |synapse build:" "$R/test-synapse-build.log" | head -20; (( build_rc != 0 )) && cuda_rc=$build_rc; }
 
-step "full-scale microcircuit, 1.5 s, cuda" 90 "$build/synfire" run "$scratch/pd.toml" --backend cuda -o "$R/pd_cuda.h5" --force \
-  >"$R/pd_cuda.txt" 2>&1
-cat "$R/pd_cuda.txt"
-step "full-scale microcircuit, 1.5 s, cuda, without CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_GRAPHS=0 "$build/synfire" run "$scratch/pd.toml" \
-  --backend cuda -o "$scratch/pd_nographs.h5" --force >"$R/pd_cuda_nographs.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_nographs.txt"
-step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
+if full; then
+  step "full-scale microcircuit, 1.5 s, cuda" 90 "$build/synfire" run "$scratch/pd.toml" --backend cuda -o "$R/pd_cuda.h5" --force \
+    >"$R/pd_cuda.txt" 2>&1
+  cat "$R/pd_cuda.txt"
+fi
+for variant in "SYNFIRE_CUDA_PERSISTENT=0" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_GRAPHS=0"; do
+  step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
+    --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_variant.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_variant.txt"
+  cat "$R/pd_cuda_variant.txt" >>"$R/pd_cuda_variants.txt"
+done
+full && step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
-python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
+full && python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
 
 step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
 
-step "Brunel 1e5, 1e6 in step mode (A/B: one delivery launch per step, block per spike)" 60 env SYNFIRE_CUDA_STEP_MODE=1 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e5,1e6 --duration 200 --out "$R" --label step_mode 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 in fused windows of min-delay steps (A/B)" 60 env SYNFIRE_CUDA_STEP_MODE=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label fused 2>&1 | tee -a "$R/network.txt"
+full || exit 0
 
 step "GPU benchmarks" 100 "$build/bench/bench_gpu" --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
 

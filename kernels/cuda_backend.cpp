@@ -125,8 +125,8 @@ public:
         if (!rings.empty()) {
             rings_ = device_buffer<ring_view>(rings.size());
             SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
-            const char* force = std::getenv("SYNFIRE_CUDA_STEP_MODE");  // 1: step mode at any delay (for comparison)
-            step_mode_ = min_delay_ < gpu_limits::step_mode_below || (force && std::string(force) == "1");
+            const char* mode = std::getenv("SYNFIRE_CUDA_STEP_MODE");  // 0: fused windows of min-delay steps (for comparison)
+            step_mode_ = !(mode && std::string(mode) == "0");
             if (step_mode_) prepare_step_mode(prop.multiProcessorCount);
             else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
         }
@@ -211,7 +211,15 @@ public:
             std::memcpy(step_args_host_[slot].data() + bytes, &first_step, sizeof first_step);
             // a full window is captured once per slot and replayed: one launch instead of 2 x steps + 2
             const bool replay = use_graphs_ && steps == window_;
-            if (replay && step_graph_[slot]) {
+            if (persistent_grid_) {  // one cooperative launch for the whole window
+                SYNFIRE_CUDA(cudaMemcpyAsync(step_args_[slot].data(), step_args_host_[slot].data(), bytes + sizeof(std::int64_t),
+                                             cudaMemcpyHostToDevice, compute_));
+                SYNFIRE_CUDA(cudaMemsetAsync(spike_counts_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
+                update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
+                                         spike_list_.data(), spike_counts_.data(),
+                                         reinterpret_cast<const std::int64_t*>(step_args_[slot].data() + bytes), offsets_.data(),
+                                         synapses_.data(), rings_.data(), ring_slots_, barrier_.data(), persistent_grid_, compute_);
+            } else if (replay && step_graph_[slot]) {
                 step_graph_[slot].launch(compute_);
             } else {
                 if (replay) SYNFIRE_CUDA(cudaStreamBeginCapture(compute_, cudaStreamCaptureModeThreadLocal));
@@ -348,6 +356,9 @@ private:
         }
         const char* graphs = std::getenv("SYNFIRE_CUDA_GRAPHS");  // 0: launch every step's kernels (for comparison)
         use_graphs_ = !(graphs && std::string(graphs) == "0");
+        const char* persistent = std::getenv("SYNFIRE_CUDA_PERSISTENT");  // 0: a launch per step (graphs) instead
+        if (!(persistent && std::string(persistent) == "0")) persistent_grid_ = window_grid(multiprocessors);
+        barrier_ = device_buffer<unsigned>(1);
 #ifndef NDEBUG
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
 #endif
@@ -418,6 +429,8 @@ private:
     device_buffer<std::uint32_t> first_blocks_, spike_list_, spike_counts_;
     unsigned step_grid_ = 0, deliver_grid_ = 0;
     bool use_graphs_ = true;
+    unsigned persistent_grid_ = 0;  ///< blocks of the persistent window kernel; 0: per-step launches
+    device_buffer<unsigned> barrier_;
     graph_exec step_graph_[slots];  ///< a full step-mode window per slot, captured at its first use
 };
 

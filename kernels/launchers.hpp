@@ -72,6 +72,17 @@ void make_step_args(const population_step& p, const update_window& w, void* out)
 void update_step(const void* args, const std::uint32_t* first_blocks, int pops, unsigned blocks, int k, std::uint32_t* list,
                  std::uint32_t* count, cudaStream_t s);
 
+/// Blocks of a cooperative launch of the persistent window kernel on this device (0: cooperative launches
+/// unsupported), at most two per multiprocessor.
+unsigned window_grid(int multiprocessors);
+/// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
+/// barrier, the step's delivery, a grid barrier. counts[0, steps) must be zero; barrier is a device word
+/// (zeroed here). Arguments as update_step and deliver_step; ring_view is declared below.
+struct ring_view;
+void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
+                              std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
+                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s);
+
 /// A population's input ring, as the delivery kernel sees it.
 struct ring_view {
     void* data;             ///< exp_input [slots][n] (2 receptors) or int64 [slots][n] (1)

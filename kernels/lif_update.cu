@@ -1,10 +1,12 @@
 // Neuron update kernels: one thread per neuron, the shared per-neuron step of lif.hpp and input functions of
 // inputs.hpp, spikes recorded with one warp ballot per step into a bitmap (no atomics; compacted in order
 // by spike_compaction.cu).
+#include <algorithm>
 #include <cstring>
 
 #include "cuda_check.hpp"
 #include "launchers.hpp"
+#include "step_delivery.cuh"
 #include "synfire/fixed_point.hpp"
 #include "synfire/inputs.hpp"
 #include "synfire/lif.hpp"
@@ -120,6 +122,7 @@ __device__ __forceinline__ float window_current(const window_args& w, float I_ne
 
 /// Neuron i (of w.n; lanes past it take part in the ballots only) of an iaf_psc_exp population through
 /// steps [k0, k1) of the window, state in registers.
+template <bool Coherent = false>
 __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, const iaf_psc_exp_coeffs& c, const window_args& w,
                                           std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
@@ -134,8 +137,14 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
         std::int64_t ex = 0, in = 0;
         if (ring && live) {  // this step's synaptic input, read and cleared
             exp_input& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
-            ex = slot.ex;
-            in = slot.in;
+            if constexpr (Coherent) {  // other blocks of this launch added to it: read past L1
+                const longlong2 v = __ldcg(reinterpret_cast<const longlong2*>(&slot));
+                ex = v.x;
+                in = v.y;
+            } else {
+                ex = slot.ex;
+                in = slot.in;
+            }
             slot = exp_input{0, 0};
         }
         const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
@@ -148,6 +157,7 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
 }
 
 /// The same for iaf_psc_delta.
+template <bool Coherent = false>
 __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ring, const iaf_psc_delta_coeffs& c, const window_args& w,
                                             std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
@@ -162,7 +172,8 @@ __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ri
         std::int64_t ex = 0, in = 0;
         if (ring && live) {
             std::int64_t& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
-            ex = slot;
+            if constexpr (Coherent) ex = __ldcg(reinterpret_cast<const long long*>(&slot));
+            else ex = slot;
             slot = 0;
         }
         const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
@@ -211,6 +222,53 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
         exp_steps(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
     else
         delta_steps(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
+}
+
+/// Waits until every block of the launch has arrived at barrier number `generation` (0, 1, ...): counter is
+/// zeroed before the launch and grows by one per block and barrier. All blocks are resident (cooperative
+/// launch), so spinning is safe.
+__device__ __forceinline__ void grid_barrier(unsigned* counter, unsigned generation) {
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        __threadfence();  // this block's writes before the arrival
+        atomicAdd(counter, 1u);
+        const unsigned target = (generation + 1) * gridDim.x;
+        while (atomicAdd(counter, 0u) < target) __nanosleep(64);
+        __threadfence();
+    }
+    __syncthreads();
+}
+
+/// A whole step-mode window in one cooperative launch: for each step, every population (virtual blocks of
+/// step_kernel handed out round-robin, so each neuron stays with one thread block), a grid barrier, the
+/// step's delivery by the whole grid, a grid barrier. Reads of what other blocks wrote in this launch (ring
+/// slots, the spike list and its count) bypass L1.
+__global__ void __launch_bounds__(block_size) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
+                                                            unsigned virtual_blocks, int steps, std::uint32_t* list, std::uint32_t* counts,
+                                                            const std::int64_t* first_step, const std::uint64_t* offsets, const synapse* synapses,
+                                                            const ring_view* rings, int slots, unsigned* barrier) {
+    const std::int64_t first = *first_step;
+    unsigned generation = 0;
+    for (int k = 0; k < steps; ++k) {
+        for (unsigned vb = blockIdx.x; vb < virtual_blocks; vb += gridDim.x) {
+            int lo = 0, hi = pops;
+            while (hi - lo > 1) {
+                const int mid = (lo + hi) / 2;
+                if (first_blocks[mid] <= vb) lo = mid;
+                else hi = mid;
+            }
+            const population_args& a = args[lo];
+            const std::uint32_t i = (vb - first_blocks[lo]) * block_size + threadIdx.x;
+            const spike_sink out{a.sends ? list : nullptr, counts + k, a.source_base};
+            if (a.model == neuron_model::iaf_psc_exp)
+                exp_steps<true>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
+            else
+                delta_steps<true>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
+        }
+        grid_barrier(barrier, generation++);
+        deliver_step_body<true, block_size>(list, counts + k, first + k, offsets, synapses, rings, slots);
+        grid_barrier(barrier, generation++);
+    }
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
@@ -285,6 +343,26 @@ void update_step(const void* args, const std::uint32_t* first_blocks, int pops, 
     if (blocks == 0) return;
     step_kernel<<<blocks, block_size, 0, s>>>(static_cast<const population_args*>(args), first_blocks, pops, k, list, count);
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
+}
+
+unsigned window_grid(int multiprocessors) {
+    int device = 0, cooperative = 0, per_sm = 0;
+    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
+        !cooperative || cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, window_kernel, block_size, 0) != cudaSuccess || per_sm < 1) {
+        cudaGetLastError();
+        return 0;
+    }
+    return static_cast<unsigned>(multiprocessors) * static_cast<unsigned>(std::min(per_sm, 2));
+}
+
+void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
+                              std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
+                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s) {
+    const auto* a = static_cast<const population_args*>(args);
+    void* params[] = {&a, &first_blocks, &pops, &virtual_blocks, &steps, &list, &counts, &first_step, &offsets, &synapses, &rings, &slots, &barrier};
+    SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
+    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(window_kernel), dim3(grid), dim3(block_size), params, 0, s));
+    SYNFIRE_CUDA_LAUNCHED("window_kernel");
 }
 
 }  // namespace synfire::cuda

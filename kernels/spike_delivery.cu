@@ -4,6 +4,7 @@
 // depend on the order the warps reach them in.
 #include "cuda_check.hpp"
 #include "launchers.hpp"
+#include "step_delivery.cuh"
 
 namespace synfire::cuda {
 namespace {
@@ -41,31 +42,10 @@ __global__ void __launch_bounds__(block_size) deliver_kernel(const std::uint32_t
     }
 }
 
-/// One step's list: item (spike, part) for part < parts, parts = max(1, blocks / spikes), so a few spikes are
-/// spread over the whole grid and many spikes give each block whole ones.
 __global__ void __launch_bounds__(block_size) deliver_step_kernel(const std::uint32_t* list, const std::uint32_t* count,
-                                                                  const std::int64_t* first_step, int k,
-                                                                  const std::uint64_t* offsets, const synapse* synapses,
-                                                                  const ring_view* rings, int slots) {
-    const std::uint32_t spikes = *count;
-    if (spikes == 0) return;
-    const std::uint32_t parts = spikes >= gridDim.x ? 1u : gridDim.x / spikes;
-    const std::uint64_t items = static_cast<std::uint64_t>(spikes) * parts;
-    const int step_slot = static_cast<int>((*first_step + k) % slots);
-    for (std::uint64_t item = blockIdx.x; item < items; item += gridDim.x) {
-        const std::uint32_t source = list[item / parts];
-        const std::uint64_t part = item % parts;
-        const std::uint64_t begin = offsets[source], len = offsets[source + 1] - begin;
-        const std::uint64_t lo = begin + len * part / parts, hi = begin + len * (part + 1) / parts;
-        for (std::uint64_t e = lo + threadIdx.x; e < hi; e += block_size) {
-            const synapse s = synapses[e];
-            const ring_view r = rings[s.population];
-            int slot = step_slot + s.delay;  // delay < slots
-            if (slot >= slots) slot -= slots;
-            auto* acc = static_cast<unsigned long long*>(r.data) + (static_cast<std::size_t>(slot) * r.n + s.target) * r.receptors + s.receptor;
-            atomicAdd(acc, static_cast<unsigned long long>(s.weight));
-        }
-    }
+                                                                  const std::int64_t* first_step, int k, const std::uint64_t* offsets,
+                                                                  const synapse* synapses, const ring_view* rings, int slots) {
+    deliver_step_body<false, block_size>(list, count, *first_step + k, offsets, synapses, rings, slots);
 }
 
 }  // namespace

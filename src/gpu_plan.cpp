@@ -22,7 +22,7 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
         w = std::min(w, std::max<std::uint64_t>(1, 0xFFFFFFFFull / p.n));  // a window's spike count fits 32 bits
     }
     const synapse_estimate syn = estimate_synapses(m);
-    const bool step_mode = syn.min_delay > 0 && syn.min_delay < gpu_limits::step_mode_below;
+    const bool step_mode = syn.min_delay > 0;  // the CUDA backend's default for networks (SYNFIRE_CUDA_STEP_MODE=0: fused)
     if (syn.min_delay > 0 && !step_mode) w = std::min<std::uint64_t>(w, static_cast<std::uint64_t>(syn.min_delay));
     plan.window = static_cast<int>(w);
     if (!m.projections.empty()) {

@@ -15,10 +15,6 @@ namespace gpu_limits {
 inline constexpr int max_window = 64;                                     ///< steps per fused kernel launch
 inline constexpr std::uint64_t bitmap_budget = std::uint64_t{512} << 20;  ///< bytes of one window's spike bitmap per population
 inline constexpr std::uint64_t chunk_words = 256;                         ///< bitmap words per compaction block
-/// Networks whose shortest delay is below this many steps run in step mode: windows of up to max_window
-/// steps, each step one update launch for all populations and one delivery launch. Longer shortest delays
-/// run fused windows of that many steps, delivered once per window.
-inline constexpr int step_mode_below = 8;
 inline constexpr std::uint64_t floyd_scratch = std::uint64_t{256} << 20;  ///< device synapse build: Floyd's sets of all threads (one thread's set at least)
 }  // namespace gpu_limits
 

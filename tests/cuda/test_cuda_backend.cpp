@@ -1,6 +1,8 @@
 // CUDA backend against the CPU reference, bit for bit. Every test skips without a CUDA device.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <cuda_runtime.h>
 
 #include <fmt/format.h>
@@ -162,8 +164,8 @@ TEST(CudaBackend, BrunelNetworkMatchesTheCpu) {
 }
 
 TEST(CudaBackend, BrunelNetworkInStepModeMatchesTheCpu) {
-    // the same network with delays of 0.3 ms (3 steps < gpu_limits::step_mode_below): one update and one
-    // delivery launch per step, windows of up to 64 steps; every spike and the final state
+    // the same network with delays of 0.3 ms (3 steps): step mode with windows of up to 64 steps, far longer
+    // than the shortest delay; every spike and the final state, for several window lengths
     REQUIRE_DEVICE();
     const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
                                     {"populations.E.n=8000", "populations.I.n=2000", "projections[0].k=800", "projections[1].k=800",
@@ -191,6 +193,46 @@ TEST(CudaBackend, VogelsAbbottCubaMatchesTheCpu) {
     auto b = make_cuda_backend(m);
     EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
     EXPECT_GT(cpu.spikes[0].size(), 3000u);
+}
+
+/// Sets an environment variable for the scope (the CUDA backend reads its switches when it is made).
+class scoped_env {
+public:
+    scoped_env(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+    ~scoped_env() { unsetenv(name_); }
+
+private:
+    const char* name_;
+};
+
+TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
+    // the persistent window kernel (default), per-step launches replayed as graphs or launched one by one,
+    // and fused windows of min-delay steps: the same spikes and state as the CPU
+    REQUIRE_DEVICE();
+    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
+                                    {"populations.E.n=4000", "populations.I.n=1000", "projections[0].k=400", "projections[1].k=400",
+                                     "projections[2].k=100", "projections[3].k=100", "stimuli[0].n_inputs=400", "stimuli[1].n_inputs=400",
+                                     "stimuli[0].rate=50", "stimuli[1].rate=50", "simulation.duration=100", "projections[1].delay=0.2"});
+    const auto cpu = test::run_cpu(m, 2);
+    EXPECT_GT(cpu.spikes[0].size(), 2000u);
+    {
+        auto b = make_cuda_backend(m);
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel";
+    }
+    {
+        scoped_env off("SYNFIRE_CUDA_PERSISTENT", "0");
+        auto b = make_cuda_backend(m);
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
+        scoped_env no_graphs("SYNFIRE_CUDA_GRAPHS", "0");
+        auto c = make_cuda_backend(m);
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *c))) << "per-step launches";
+    }
+    {
+        scoped_env fused("SYNFIRE_CUDA_STEP_MODE", "0");
+        auto b = make_cuda_backend(m);
+        EXPECT_EQ(b->max_window(), 2);  // the shortest delay, 0.2 ms
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "fused windows";
+    }
 }
 
 TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {

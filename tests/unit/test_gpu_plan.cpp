@@ -51,36 +51,19 @@ TEST(GpuPlan, BitmapBudgetBoundsTheWindow) {
     EXPECT_LE(plan.bitmaps, 2 * gpu_limits::bitmap_budget);
 }
 
-TEST(GpuPlan, NetworkWindowsFollowTheShortestDelayOrStepMode) {
+TEST(GpuPlan, NetworksRunInStepModeWithFullWindows) {
+    // step mode (the CUDA backend's default for networks): windows of max_window steps whatever the delays,
+    // plus a spike list of every neuron; an uncoupled model has neither list nor delay limit
     const std::string base = SYNFIRE_SOURCE_DIR "/data/models/brunel.toml";
-    // delays of 1.5 ms = 15 steps: fused windows of 15 steps, delivered once per window
-    EXPECT_EQ(cuda_memory_plan(load_model_file(base, {})).window, 15);
-    // 0.3 ms = 3 steps, below gpu_limits::step_mode_below: step mode, full windows, a spike list of all neurons
     std::vector<std::string> sets;
     for (int i = 0; i < 4; ++i) sets.push_back(fmt::format("projections[{}].delay=0.3", i));
-    const gpu_memory_plan fused = cuda_memory_plan(load_model_file(base, {}));
-    const gpu_memory_plan step = cuda_memory_plan(load_model_file(base, sets));
-    EXPECT_EQ(step.window, gpu_limits::max_window);
-    EXPECT_GE(step.scratch, fused.scratch + 12'500u * 4u);
-}
-
-TEST(GpuPlan, DeviceSynapseBuildHoldsASecondCopyOrFloydSets) {
-    auto two = [](const char* projection) {
-        return cuda_memory_plan(test::model_from(fmt::format(
-            "[simulation]\nduration = 10.0\n[populations.A]\nmodel = \"iaf_psc_exp\"\nn = 3000\n[populations.B]\nmodel = \"iaf_psc_exp\"\nn = 10\n"
-            "[[projections]]\nsource = \"A\"\ntarget = \"B\"\nweight = 1.0\n{}\n",
-            projection)));
-    };
-    constexpr std::uint64_t MiB = std::uint64_t{1} << 20;
-    // multapses: the sort's second copy (16 B per synapse) and its storage bound (16 B per source + 1 MiB)
-    const gpu_memory_plan multapses = two("rule = \"fixed_indegree\"\nk = 2000");
-    EXPECT_EQ(multapses.synapses, 20'000u * 16 + 3011u * 8 + 20u * 10u * 16u);  // table, offsets, rings of 10 + 10 steps
-    EXPECT_EQ(multapses.construction, 20'000u * 16 + 3011u * 16 + MiB);
-    EXPECT_EQ(multapses.peak(), multapses.total() + multapses.construction);
-    // distinct partners: 10 targets, one block of 256 threads with 4096 slots of 8 B each
-    const gpu_memory_plan distinct = two("rule = \"fixed_indegree\"\nk = 2000\nallow_multapses = false");
-    EXPECT_EQ(distinct.construction, 3011u * 9 + MiB + 256u * 4096u * 8u);
-    EXPECT_EQ(cuda_memory_plan(fi_model(1000)).construction, 0u) << "no projections, no build";
+    const gpu_memory_plan slow = cuda_memory_plan(load_model_file(base, {}));  // 1.5 ms = 15 steps
+    const gpu_memory_plan fast = cuda_memory_plan(load_model_file(base, sets));  // 0.3 ms = 3 steps
+    EXPECT_EQ(slow.window, gpu_limits::max_window);
+    EXPECT_EQ(fast.window, gpu_limits::max_window);
+    model uncoupled = load_model_file(base, {});
+    uncoupled.projections.clear();
+    EXPECT_GE(slow.scratch, cuda_memory_plan(uncoupled).scratch + 12'500u * 4u);
 }
 
 }  // namespace
