@@ -72,7 +72,7 @@ if full; then
     >"$R/pd_cuda.txt" 2>&1
   cat "$R/pd_cuda.txt"
 fi
-for variant in "SYNFIRE_CUDA_PERSISTENT=0" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_GRAPHS=0"; do
+for variant in "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_GRAPHS=0"; do
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
     --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_variant.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_variant.txt"
   cat "$R/pd_cuda_variant.txt" >>"$R/pd_cuda_variants.txt"

@@ -356,8 +356,10 @@ private:
         }
         const char* graphs = std::getenv("SYNFIRE_CUDA_GRAPHS");  // 0: launch every step's kernels (for comparison)
         use_graphs_ = !(graphs && std::string(graphs) == "0");
-        const char* persistent = std::getenv("SYNFIRE_CUDA_PERSISTENT");  // 0: a launch per step (graphs) instead
-        if (!(persistent && std::string(persistent) == "0")) persistent_grid_ = window_grid(multiprocessors);
+        // 1: the whole window in one cooperative launch with grid barriers; measured slower than the graphs
+        // on an H200 (bench/NOTES.md), so opt-in
+        const char* persistent = std::getenv("SYNFIRE_CUDA_PERSISTENT");
+        if (persistent && std::string(persistent) == "1") persistent_grid_ = window_grid(multiprocessors);
         barrier_ = device_buffer<unsigned>(1);
 #ifndef NDEBUG
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids

@@ -206,8 +206,8 @@ private:
 };
 
 TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
-    // the persistent window kernel (default), per-step launches replayed as graphs or launched one by one,
-    // and fused windows of min-delay steps: the same spikes and state as the CPU
+    // step mode with a window replayed as a CUDA graph (default), per-step launches without graphs, the
+    // persistent window kernel, and fused windows of min-delay steps: the same spikes and state as the CPU
     REQUIRE_DEVICE();
     const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
                                     {"populations.E.n=4000", "populations.I.n=1000", "projections[0].k=400", "projections[1].k=400",
@@ -217,15 +217,17 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     EXPECT_GT(cpu.spikes[0].size(), 2000u);
     {
         auto b = make_cuda_backend(m);
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel";
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
     }
     {
-        scoped_env off("SYNFIRE_CUDA_PERSISTENT", "0");
-        auto b = make_cuda_backend(m);
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
         scoped_env no_graphs("SYNFIRE_CUDA_GRAPHS", "0");
-        auto c = make_cuda_backend(m);
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *c))) << "per-step launches";
+        auto b = make_cuda_backend(m);
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches";
+    }
+    {
+        scoped_env persistent("SYNFIRE_CUDA_PERSISTENT", "1");
+        auto b = make_cuda_backend(m);
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel";
     }
     {
         scoped_env fused("SYNFIRE_CUDA_STEP_MODE", "0");
