@@ -61,10 +61,12 @@ public:
                 if (!wanted_.empty() && !wanted_[id]) continue;
                 batch_.steps.push_back(s);
                 batch_.ids.push_back(id);
+                ++taken_;
             }
         }
     }
     std::size_t pending() const override { return batch_.ids.size() * 12; }
+    std::uint64_t taken() const { return taken_; }
     void hand_over(output_sink& out) override {
         if (batch_.ids.empty()) return;
         spike_batch b;
@@ -78,6 +80,7 @@ private:
     const spike_recorder& rec_;
     std::vector<bool> wanted_;
     spike_batch batch_;
+    std::uint64_t taken_ = 0;
 };
 
 /// Passes the backend's state samples on.
@@ -277,6 +280,9 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
         });
     result.totals.writer_wait_s = writer_wait;
     result.totals.synaptic_events = b.delivered_events();
+    if (out)  // the spike recorders come first
+        for (std::size_t i = 0; i < m.spike_recorders.size(); ++i)
+            result.recorded_spikes.push_back(static_cast<const spike_recording&>(*recorders[i]).taken());
     result.totals.phases = b.phase_times();
     return result;
 }

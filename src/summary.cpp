@@ -149,6 +149,17 @@ std::string format_summary(const model& m, const run_result& r, const std::strin
         out += fmt::format("{:<16} {:<14} {:>12} {:>14} {:>12.3f}\n", pop.name, to_string(pop.model), pop.n,
                            r.populations[p].spikes, rate);
     }
+    // recorders of part of a population or of part of the run: their own rate, over what they recorded
+    for (std::size_t i = 0; i < r.recorded_spikes.size() && i < m.spike_recorders.size(); ++i) {
+        const spike_recorder& rec = m.spike_recorders[i];
+        const std::int64_t first = std::max<std::int64_t>(rec.start, 0), last = std::min<std::int64_t>(rec.stop, r.totals.steps_done);
+        const std::uint64_t neurons = rec.ids.empty() ? m.populations[rec.population].n : rec.ids.size();
+        if (first == 0 && last == r.totals.steps_done && neurons == m.populations[rec.population].n) continue;
+        const double window_s = static_cast<double>(std::max<std::int64_t>(last - first, 0)) * m.dt * 1e-3;
+        out += fmt::format("{:<16} recorded {} spikes of {} neurons in ({}, {}] ms: {:.3f} Hz\n", m.populations[rec.population].name,
+                           r.recorded_spikes[i], neurons, static_cast<double>(first) * m.dt, static_cast<double>(last) * m.dt,
+                           window_s > 0 ? static_cast<double>(r.recorded_spikes[i]) / (static_cast<double>(neurons) * window_s) : 0.0);
+    }
     if (!output_path.empty()) out += fmt::format("output: {}\n", output_path);
     if (r.totals.synaptic_events)
         out += fmt::format("synaptic events: {} ({:.3g} per second of wall time)\n", r.totals.synaptic_events,

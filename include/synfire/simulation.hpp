@@ -32,6 +32,7 @@ struct population_result {
 struct run_result {
     run_totals totals;
     std::vector<population_result> populations;
+    std::vector<std::uint64_t> recorded_spikes;  ///< per spike recorder (model order): spikes it recorded; empty without output
 };
 
 /// Runs the model on the backend; recorded spikes go to out (may be null). Memory stays bounded:

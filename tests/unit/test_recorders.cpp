@@ -9,6 +9,9 @@
 #include "support.hpp"
 #include "synfire/errors.hpp"
 #include "synfire/hdf5_output.hpp"
+#include "synfire/summary.hpp"
+
+#include <fmt/format.h>
 
 namespace synfire {
 namespace {
@@ -210,6 +213,50 @@ TEST(Recorders, ModelErrors) {
     EXPECT_NE(err2("type = \"state\"\npopulation = \"D\"\ninterval = 0.15\n").find("recorders[0].interval = 0.15: not a multiple of dt"), std::string::npos);
     EXPECT_NE(err2("type = \"rate\"\npopulation = \"D\"\nbin = 0.0\n").find("recorders[0].bin = 0.0: must be > 0"), std::string::npos);
     EXPECT_NE(err2("type = \"state\"\npopulation = \"D\"\nvariables = []\n").find("recorders[0].variables"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace synfire
+
+namespace synfire {
+namespace {
+
+TEST(SpikeRecorder, SummaryGivesTheRateOverWhatWasRecorded) {
+    // a recorder of 3 neurons from 20 ms on: the summary's extra line counts exactly the spikes it recorded,
+    // over 3 neurons and 80 ms; a recorder of everything adds no line
+    const model m = test::model_from(R"(
+[simulation]
+duration = 100.0
+[populations.E]
+model = "iaf_psc_exp"
+n = 10
+[[stimuli]]
+type = "dc"
+target = "E"
+amplitude = 500.0
+[[recorders]]
+type = "spikes"
+population = "E"
+ids = [1, 4, 7]
+start = 20.0
+)");
+    test::memory_sink sink(1);
+    auto b = make_cpu_backend(m, 2);
+    const run_result r = simulate(m, *b, &sink, {});
+    ASSERT_EQ(r.recorded_spikes.size(), 1u);
+    EXPECT_EQ(r.recorded_spikes[0], sink.spikes[0].size());
+    EXPECT_GT(sink.spikes[0].size(), 3u);
+    EXPECT_LT(r.recorded_spikes[0], r.populations[0].spikes);
+    const double hz = static_cast<double>(r.recorded_spikes[0]) / (3 * 0.08);
+    const std::string summary = format_summary(m, r, "cpu", "");
+    EXPECT_NE(summary.find(fmt::format("recorded {} spikes of 3 neurons in (20, 100] ms: {:.3f} Hz", r.recorded_spikes[0], hz)),
+              std::string::npos)
+        << summary;
+
+    const model all = test::model_from("[simulation]\nduration = 50.0\n[populations.E]\nmodel = \"iaf_psc_exp\"\nn = 4\n[[recorders]]\ntype = \"spikes\"\npopulation = \"E\"\n");
+    test::memory_sink sink2(1);
+    auto c = make_cpu_backend(all, 1);
+    EXPECT_EQ(format_summary(all, simulate(all, *c, &sink2, {}), "cpu", "").find("recorded"), std::string::npos);
 }
 
 }  // namespace
