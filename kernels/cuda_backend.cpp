@@ -210,30 +210,27 @@ public:
             const std::size_t bytes = pops_.size() * step_args_bytes();
             std::memcpy(step_args_host_[slot].data() + bytes, &first_step, sizeof first_step);
             // a full window is captured once per slot and replayed: one launch instead of 2 x steps + 2
-            const bool replay = use_graphs_ && steps == window_;
-            if (persistent_grid_) {  // one cooperative launch for the whole window
-                SYNFIRE_CUDA(cudaMemcpyAsync(step_args_[slot].data(), step_args_host_[slot].data(), bytes + sizeof(std::int64_t),
-                                             cudaMemcpyHostToDevice, compute_));
-                SYNFIRE_CUDA(cudaMemsetAsync(spike_counts_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
-                update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
-                                         spike_list_.data(), spike_counts_.data(),
-                                         reinterpret_cast<const std::int64_t*>(step_args_[slot].data() + bytes), offsets_.data(),
-                                         synapses_.data(), rings_.data(), ring_slots_, barrier_.data(), persistent_grid_, compute_);
-            } else if (replay && step_graph_[slot]) {
+            const bool graph = use_graphs_ && !persistent_grid_ && steps == window_;
+            if (graph && step_graph_[slot]) {
                 step_graph_[slot].launch(compute_);
             } else {
-                if (replay) SYNFIRE_CUDA(cudaStreamBeginCapture(compute_, cudaStreamCaptureModeThreadLocal));
+                if (graph) SYNFIRE_CUDA(cudaStreamBeginCapture(compute_, cudaStreamCaptureModeThreadLocal));
                 SYNFIRE_CUDA(cudaMemcpyAsync(step_args_[slot].data(), step_args_host_[slot].data(), bytes + sizeof(std::int64_t),
                                              cudaMemcpyHostToDevice, compute_));
                 SYNFIRE_CUDA(cudaMemsetAsync(spike_counts_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
                 const auto* first = reinterpret_cast<const std::int64_t*>(step_args_[slot].data() + bytes);
-                for (int k = 0; k < steps; ++k) {
-                    update_step(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, k, spike_list_.data(),
-                                spike_counts_.data() + k, compute_);
-                    deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, offsets_.data(), synapses_.data(), rings_.data(),
-                                 ring_slots_, deliver_grid_, compute_);
-                }
-                if (replay) {
+                if (persistent_grid_)  // one cooperative launch for the whole window
+                    update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
+                                             spike_list_.data(), spike_counts_.data(), first, offsets_.data(), synapses_.data(), rings_.data(),
+                                             ring_slots_, barrier_.data(), persistent_grid_, compute_);
+                else
+                    for (int k = 0; k < steps; ++k) {
+                        update_step(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, k,
+                                    spike_list_.data(), spike_counts_.data() + k, compute_);
+                        deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, offsets_.data(), synapses_.data(), rings_.data(),
+                                     ring_slots_, deliver_grid_, compute_);
+                    }
+                if (graph) {
                     step_graph_[slot].end_capture(compute_);
                     step_graph_[slot].launch(compute_);
                 }
