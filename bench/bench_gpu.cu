@@ -9,7 +9,7 @@
 //                    ramp current), 36 B per neuron and window + k/8 B of bitmap, then the ordered spike
 //                    compaction of the window (count, scan, write)
 //
-// usage: bench_gpu [--json FILE] [--max-n N]
+// usage: bench_gpu [--json FILE] [--min-n N] [--max-n N]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -230,10 +230,11 @@ std::pair<row, row> fused(std::uint32_t n, int k, timer& t) {
 
 int main(int argc, char** argv) {
     std::string json;
-    std::uint64_t max_n = 1'000'000'000;
+    std::uint64_t min_n = 10'000, max_n = 1'000'000'000;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
         else if (!std::strcmp(argv[i], "--max-n") && i + 1 < argc) max_n = std::stoull(argv[++i]);
+        else if (!std::strcmp(argv[i], "--min-n") && i + 1 < argc) min_n = std::stoull(argv[++i]);
     }
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
@@ -246,7 +247,7 @@ int main(int argc, char** argv) {
 
     timer t;
     std::vector<row> rows;
-    for (std::uint64_t n = 10'000; n <= max_n; n *= 10) {
+    for (std::uint64_t n = min_n; n <= max_n; n *= 10) {
         const auto N = static_cast<std::uint32_t>(n);
         if (!fits(n * 64)) {
             std::printf("N = %llu: does not fit, skipped\n", static_cast<unsigned long long>(n));

@@ -44,7 +44,7 @@ toml_hint=()
 [ -d .deps/include/toml++ ] && toml_hint=(-DSYNFIRE_TOMLPP_INCLUDE_DIR="$PWD/.deps/include")
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${toml_hint[@]}" >"$R/configure.log" 2>&1 \
   || { tail -30 "$R/configure.log"; exit 1; }
-targets=(synfire test_cuda test_synapse_build bench_gpu); full || targets=(synfire test_cuda)
+targets=(synfire test_cuda test_synapse_build bench_gpu); full || targets=(synfire test_cuda bench_gpu)
 cmake --build "$build" -j "$jobs" --target "${targets[@]}" >"$R/build.log" 2>&1 \
   || { grep -E "error" -A3 "$R/build.log" | head -40; exit 1; }
 "$build/synfire" info | tee "$R/info.txt"
@@ -86,6 +86,17 @@ step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
 
 step "Brunel 1e4 .. 1e6 in fused windows of min-delay steps (A/B)" 60 env SYNFIRE_CUDA_STEP_MODE=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label fused 2>&1 | tee -a "$R/network.txt"
+# hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
+# for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
+ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
+step "ncu: microcircuit step and delivery kernels" 60 ncu --clock-control none -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
+  --launch-count 4 "${ncu_sections[@]}" "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
+  -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_microcircuit.txt" 2>&1; tail -40 "$R/ncu_microcircuit.txt" | grep -E "Duration|Throughput|Elapsed|Achieved Occupancy|Registers|No Eligible" | head -20
+for kernel in exp_kernel lean_packed_step; do  # the engine's networked step and the hand-written floor, N = 1e7
+  step "ncu: $kernel at N = 1e7" 40 ncu --clock-control none -k "regex:$kernel" --launch-skip 2 --launch-count 1 --kill yes \
+    "${ncu_sections[@]}" "$build/bench/bench_gpu" --min-n 10000000 --max-n 10000000 >"$R/ncu_$kernel.txt" 2>&1
+  grep -E "Duration|Memory Throughput|DRAM Throughput|L2 Hit|L1/TEX Hit" "$R/ncu_$kernel.txt" | head -8
+done
 full || exit 0
 
 step "GPU benchmarks" 100 "$build/bench/bench_gpu" --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
