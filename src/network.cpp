@@ -143,8 +143,9 @@ synapse_table build_synapses(const model& m, int threads) {
     for (std::int64_t g = 0; g < n; ++g) {
         auto first = t.synapses.begin() + static_cast<std::ptrdiff_t>(t.offsets[static_cast<std::size_t>(g)]);
         auto last = t.synapses.begin() + static_cast<std::ptrdiff_t>(t.offsets[static_cast<std::size_t>(g) + 1]);
-        const auto order = [](const synapse& a, const synapse& b) {
-            return std::tie(a.delay, a.population, a.target, a.receptor, a.weight) < std::tie(b.delay, b.population, b.target, b.receptor, b.weight);
+        const auto order = [](const synapse& a, const synapse& b) {  // (delay, population, target, receptor, weight)
+            const std::uint64_t ka = connect::order_key(a), kb = connect::order_key(b);
+            return ka < kb || (ka == kb && a.weight < b.weight);
         };
         if (!std::is_sorted(first, last, order)) std::sort(first, last, order);
         for (auto it = first; it != last; ++it) {
