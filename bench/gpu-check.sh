@@ -73,9 +73,9 @@ if full; then
   cat "$R/pd_cuda.txt"
 fi
 for variant in "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_GRAPHS=0"; do
+  name=$(echo "$variant" | tr ' =' '__')
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
-    --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_variant.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_variant.txt"
-  cat "$R/pd_cuda_variant.txt" >>"$R/pd_cuda_variants.txt"
+    --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_$name.txt"
 done
 full && step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"

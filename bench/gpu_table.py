@@ -2,8 +2,10 @@
 
 usage: gpu_table.py RESULTS cuda_rc sanitizer_rc billion_rc billion_ms too_big_rc too_big_written   (rc 200: skipped)
 """
+import glob
 import json
 import os
+import re
 import sys
 import tomllib
 
@@ -94,6 +96,10 @@ try:
     check("microcircuit full scale: phases", split, "-", True)
 except (OSError, KeyError) as e:
     check("microcircuit full scale", f"no result ({e})", "RTF <= 0.1", False)
+for path in sorted(glob.glob(os.path.join(out, "pd_cuda_SYNFIRE_*.txt"))):  # the A/B variants of the same run
+    found = re.search(r"real-time factor (\S+)", text(os.path.basename(path)))
+    variant = os.path.basename(path)[len("pd_cuda_"):-len(".txt")].replace("_SYNFIRE", " SYNFIRE")
+    check(f"microcircuit full scale, {variant}: real-time factor", found.group(1) if found else "no result", "(A/B)", True)
 cmp_ = load("pd_compare.json")
 if cmp_:
     try:
