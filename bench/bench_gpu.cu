@@ -9,7 +9,12 @@
 //                    ramp current), 36 B per neuron and window + k/8 B of bitmap, then the ordered spike
 //                    compaction of the window (count, scan, write)
 //
-// usage: bench_gpu [--json FILE] [--min-n N] [--max-n N]
+//   latency floors   what one network step costs before any neuron or synapse work (the microcircuit's steps
+//                    are latency-bound): a CUDA graph of dependent kernel nodes (update and delivery are two
+//                    per step), plain and as programmatic dependent launches, and the grid barrier of the
+//                    persistent window kernel (two per step) against cooperative_groups' grid.sync()
+//
+// usage: bench_gpu [--json FILE] [--min-n N] [--max-n N] [--latency-only]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -19,9 +24,12 @@
 #include <string>
 #include <vector>
 
+#include <cooperative_groups.h>
 #include <fmt/format.h>
 
 #include "cuda_check.hpp"
+#include "grid_barrier.cuh"
+#include "programmatic.cuh"
 #include "launchers.hpp"
 #include "synfire/fixed_point.hpp"
 #include "synfire/lif.hpp"
@@ -88,13 +96,13 @@ public:
         cudaEventDestroy(a_);
         cudaEventDestroy(b_);
     }
-    /// Mean seconds per call of f over `reps` calls after one warm-up call.
+    /// Mean seconds per call of f over `reps` calls (work on stream s) after one warm-up call.
     template <class F>
-    double seconds(int reps, F&& f) {
+    double seconds(int reps, F&& f, cudaStream_t s = nullptr) {
         f();
-        SYNFIRE_CUDA(cudaEventRecord(a_));
+        SYNFIRE_CUDA(cudaEventRecord(a_, s));
         for (int i = 0; i < reps; ++i) f();
-        SYNFIRE_CUDA(cudaEventRecord(b_));
+        SYNFIRE_CUDA(cudaEventRecord(b_, s));
         SYNFIRE_CUDA(cudaEventSynchronize(b_));
         float ms = 0;
         SYNFIRE_CUDA(cudaEventElapsedTime(&ms, a_, b_));
@@ -226,15 +234,93 @@ std::pair<row, row> fused(std::uint32_t n, int k, timer& t) {
     return {update, with};
 }
 
+// ---------------------------------------------------------------- latency floors
+
+/// One link of a chain of dependent kernels: block 0 adds one to *chain after the kernel before it is done
+/// (the count at the end proves the order held).
+template <bool Programmatic>
+__global__ void chain_link(unsigned* chain) {
+    if constexpr (Programmatic) {
+        allow_next_grid();
+        wait_for_earlier_grids();
+    }
+    if (blockIdx.x == 0 && threadIdx.x == 0) *chain += 1;
+}
+
+/// `barriers` grid barriers in a row (cooperative launch).
+__global__ void barrier_loop(unsigned* counter, int barriers) {
+    for (int g = 0; g < barriers; ++g) grid_barrier(counter, static_cast<unsigned>(g));
+}
+
+__global__ void grid_sync_loop(int barriers) {
+    auto grid = cooperative_groups::this_grid();
+    for (int g = 0; g < barriers; ++g) grid.sync();
+}
+
+struct latency_row {
+    std::string what;
+    unsigned blocks;
+    double seconds;  // per node or per barrier
+};
+
+/// Seconds per node of a replayed graph of `nodes` dependent chain_link kernels of `blocks` blocks.
+double graph_node_seconds(unsigned blocks, bool programmatic, timer& t) {
+    constexpr int nodes = 128, replays = 200;
+    device_buffer<unsigned> chain(1);
+    SYNFIRE_CUDA(cudaMemset(chain.data(), 0, 4));
+    stream s;
+    graph_exec g;
+    SYNFIRE_CUDA(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    for (int k = 0; k < nodes; ++k)
+        launch_kernel(programmatic ? chain_link<true> : chain_link<false>, blocks, 256, s, programmatic, chain.data());
+    g.end_capture(s);
+    const double per_replay = t.seconds(replays, [&] { g.launch(s); }, s);
+    unsigned count = 0;
+    SYNFIRE_CUDA(cudaMemcpy(&count, chain.data(), 4, cudaMemcpyDeviceToHost));
+    if (count != static_cast<unsigned>(nodes * (replays + 1)))
+        throw runtime_failure(fmt::format("graph chain: {} links counted, {} launched (order broken)", count, nodes * (replays + 1)));
+    return per_replay / nodes;
+}
+
+std::vector<latency_row> latency_floors(int multiprocessors, timer& t) {
+    std::vector<latency_row> rows;
+    // the microcircuit's grids: ~305 update blocks (77 169 neurons / 256), 4 delivery blocks per SM
+    for (unsigned blocks : {305u, static_cast<unsigned>(multiprocessors) * 4u}) {
+        rows.push_back({"graph kernel node, dependent", blocks, graph_node_seconds(blocks, false, t)});
+        rows.push_back({"graph kernel node, programmatic dependent launch", blocks, graph_node_seconds(blocks, true, t)});
+    }
+    const unsigned grid = window_grid(multiprocessors);
+    if (grid == 0) return rows;
+    constexpr int barriers = 1024;
+    device_buffer<unsigned> counter(1);
+    unsigned* c = counter.data();
+    int n = barriers;
+    void* params[] = {&c, &n};
+    const double own = t.seconds(5, [&] {
+        SYNFIRE_CUDA(cudaMemsetAsync(c, 0, 4));
+        SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(barrier_loop), dim3(grid), dim3(256), params, 0, nullptr));
+    });
+    rows.push_back({"grid barrier (release add, acquire-load polling)", grid, own / barriers});
+    void* sync_params[] = {&n};
+    const double cg = t.seconds(5, [&] {
+        SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(grid_sync_loop), dim3(grid), dim3(256), sync_params, 0, nullptr));
+    });
+    rows.push_back({"grid barrier, cooperative_groups grid.sync() (peer)", grid, cg / barriers});
+    return rows;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string json;
     std::uint64_t min_n = 10'000, max_n = 1'000'000'000;
+    bool latency = true;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
         else if (!std::strcmp(argv[i], "--max-n") && i + 1 < argc) max_n = std::stoull(argv[++i]);
         else if (!std::strcmp(argv[i], "--min-n") && i + 1 < argc) min_n = std::stoull(argv[++i]);
+        else if (!std::strcmp(argv[i], "--latency-only")) max_n = 0;
+        else if (!std::strcmp(argv[i], "--no-latency")) latency = false;
     }
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
@@ -246,6 +332,12 @@ int main(int argc, char** argv) {
     std::printf("bench_gpu on %s (sm %d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
 
     timer t;
+    std::vector<latency_row> floors;
+    if (latency) {
+        floors = latency_floors(prop.multiProcessorCount, t);
+        std::printf("\n%-58s %8s %12s\n", "latency floor", "blocks", "time");
+        for (const auto& r : floors) std::printf("%-58s %8u %9.3f us\n", r.what.c_str(), r.blocks, r.seconds * 1e6);
+    }
     std::vector<row> rows;
     for (std::uint64_t n = min_n; n <= max_n; n *= 10) {
         const auto N = static_cast<std::uint32_t>(n);
@@ -269,7 +361,7 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::printf("\n%-58s %12s %5s %12s %10s %10s %7s %14s\n", "kernel", "N", "k", "time/launch", "GB/s", "copy GB/s", "% copy",
+    if (!rows.empty()) std::printf("\n%-58s %12s %5s %12s %10s %10s %7s %14s\n", "kernel", "N", "k", "time/launch", "GB/s", "copy GB/s", "% copy",
                 "updates/s");
     for (const auto& r : rows) {
         const double gbs = r.bytes / r.seconds / 1e9;
@@ -286,6 +378,10 @@ int main(int argc, char** argv) {
                 r.kind, r.n, r.steps, r.seconds, r.bytes, r.bytes / r.seconds / 1e9, r.copy_gbs, r.bytes / r.seconds / 1e9 / r.copy_gbs,
                 r.updates_per_s, i + 1 < rows.size() ? "," : "");
         }
+        out += "  ],\n  \"latency\": [\n";
+        for (std::size_t i = 0; i < floors.size(); ++i)
+            out += fmt::format("    {{\"what\": \"{}\", \"blocks\": {}, \"seconds\": {:.6e}}}{}\n", floors[i].what, floors[i].blocks,
+                               floors[i].seconds, i + 1 < floors.size() ? "," : "");
         out += "  ]\n}\n";
         std::FILE* f = std::fopen(json.c_str(), "w");
         if (!f) throw runtime_failure("cannot write " + json);

@@ -72,7 +72,7 @@ if full; then
     >"$R/pd_cuda.txt" 2>&1
   cat "$R/pd_cuda.txt"
 fi
-for variant in "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_GRAPHS=0"; do
+for variant in "SYNFIRE_CUDA_PDL=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_GRAPHS=0"; do
   name=$(echo "$variant" | tr ' =' '__')
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
     --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_$name.txt"
@@ -81,11 +81,16 @@ full && step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spik
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
 full && python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
 
+# what a step costs before any work: dependent graph nodes (plain and programmatic) and grid barriers
+step "latency floors" 20 "$build/bench/bench_gpu" --latency-only --json "$R/latency.json" 2>&1 | tee "$R/latency.txt"
+
 step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
 
 step "Brunel 1e4 .. 1e6 in fused windows of min-delay steps (A/B)" 60 env SYNFIRE_CUDA_STEP_MODE=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label fused 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with programmatic dependent launches (A/B)" 60 env SYNFIRE_CUDA_PDL=1 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label pdl 2>&1 | tee -a "$R/network.txt"
 # hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
 # for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
 ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
@@ -94,12 +99,12 @@ step "ncu: microcircuit step and delivery kernels" 60 ncu --clock-control none -
   -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_microcircuit.txt" 2>&1; tail -40 "$R/ncu_microcircuit.txt" | grep -E "Duration|Throughput|Elapsed|Achieved Occupancy|Registers|No Eligible" | head -20
 for kernel in exp_kernel lean_packed_step; do  # the engine's networked step and the hand-written floor, N = 1e7
   step "ncu: $kernel at N = 1e7" 40 ncu --clock-control none -k "regex:$kernel" --launch-skip 2 --launch-count 1 --kill yes \
-    "${ncu_sections[@]}" "$build/bench/bench_gpu" --min-n 10000000 --max-n 10000000 >"$R/ncu_$kernel.txt" 2>&1
+    "${ncu_sections[@]}" "$build/bench/bench_gpu" --no-latency --min-n 10000000 --max-n 10000000 >"$R/ncu_$kernel.txt" 2>&1
   grep -E "Duration|Memory Throughput|DRAM Throughput|L2 Hit|L1/TEX Hit" "$R/ncu_$kernel.txt" | head -8
 done
 full || exit 0
 
-step "GPU benchmarks" 100 "$build/bench/bench_gpu" --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
+step "GPU benchmarks" 100 "$build/bench/bench_gpu" --no-latency --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
 
 small='Sizes/CpuVsGpu.*_1:Sizes/CpuVsGpu.*_33:Sizes/CpuVsGpu.*_257:CudaBackend.SynapticInputPathMatchesTheCpuStep:CudaBackend.WindowLengthDoesNotChangeResults'
 san_rc=0

@@ -26,7 +26,8 @@ def load(name):
         return None
 
 
-bench = load("bench_gpu.json") or {"rows": [], "device": "?"}
+bench = load("bench_gpu.json") or load("latency.json") or {"rows": [], "device": "?"}
+floors = (load("latency.json") or bench).get("latency", [])
 torch_ = load("torch_lif.json") or {"rows": []}
 rows = bench["rows"]
 
@@ -75,7 +76,8 @@ for c in ("deflate", "none"):
         check(f"recording overhead ({c}), 1e6 neurons at {rec['mean_rate_hz']:.1f} Hz + {rec['traces']} traces",
               f"{rec['ratio']:.3f}x, writer wait {rec['writer_wait_s']:.3f} s", "<= 1.10x, no wait",
               rec["ratio"] <= 1.10 and rec["writer_wait_s"] < 0.01)
-for label, name in (("", "network_bench_cuda.json"), (" fused windows", "network_bench_cuda_fused.json")):
+for label, name in (("", "network_bench_cuda.json"), (" fused windows", "network_bench_cuda_fused.json"),
+                    (" programmatic launches", "network_bench_cuda_pdl.json")):
     for r in load(name) or []:
         delivery = r["phases"].get("delivery", r["phases"].get("update+delivery", 0.0))
         rate = r["synaptic_events"] / delivery if delivery > 0 else 0.0
@@ -94,6 +96,12 @@ try:
     check("microcircuit full scale: synaptic events, events/s of delivery (or update+delivery)", f"{ev:.3g}, {ev / d if d else 0:.3g}/s",
           "-", True)
     check("microcircuit full scale: phases", split, "-", True)
+    steps = int(a.get("steps_completed", a.get("steps", 0)))
+    if steps and d:
+        node = next((r["seconds"] for r in floors if r["what"] == "graph kernel node, dependent" and r["blocks"] < 400), None)
+        check("microcircuit full scale: update+delivery per step",
+              f"{d / steps * 1e6:.2f} us" + (f" = {d / steps / (2 * node):.1f}x two dependent graph nodes ({2 * node * 1e6:.2f} us)" if node else ""),
+              "<= ~9 us for RTF 0.1", True)
 except (OSError, KeyError) as e:
     check("microcircuit full scale", f"no result ({e})", "RTF <= 0.1", False)
 for path in sorted(glob.glob(os.path.join(out, "pd_cuda_SYNFIRE_*.txt"))):  # the A/B variants of the same run
@@ -113,6 +121,8 @@ if cmp_:
         check(f"microcircuit {p['population']} rate", f"{p['rate_hz']:.2f} Hz", f"{band[0]}-{band[1]} Hz" if band else "-", ok)
     check("microcircuit full scale: CPU = GPU spikes",
           {True: "identical", False: "DIFFERENT", None: "no CPU run"}[cmp_["identical"]], "identical", cmp_["identical"])
+for r in floors:  # what a step costs before any work: two graph nodes (step mode) or two grid barriers (persistent)
+    check(f"latency floor: {r['what']}, {r['blocks']} blocks", f"{r['seconds'] * 1e6:.2f} us", "-", True)
 check("1e9 neurons, 10 ms through the CLI", f"rc {billion_rc}, {billion_s:.1f} s", "rc 0", billion_rc == 0)
 refusal = "needs" in text("too_big.txt") and "GiB free" in text("too_big.txt")
 check("preflight refuses 12e9 neurons", f"rc {too_big_rc}, file written: {too_big_written}, message names sizes: {refusal}",

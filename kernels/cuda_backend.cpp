@@ -127,8 +127,9 @@ public:
             SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
             const char* mode = std::getenv("SYNFIRE_CUDA_STEP_MODE");  // 0: fused windows of min-delay steps (for comparison)
             step_mode_ = !(mode && std::string(mode) == "0");
-            if (step_mode_) prepare_step_mode(prop.multiProcessorCount);
+            if (step_mode_) prepare_step_mode(prop.multiProcessorCount, prop.major);
             else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
+            description_ += "; network: " + network_path();
         }
         SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
     }
@@ -226,9 +227,9 @@ public:
                 else
                     for (int k = 0; k < steps; ++k) {
                         update_step(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, k,
-                                    spike_list_.data(), spike_counts_.data() + k, compute_);
+                                    spike_list_.data(), spike_counts_.data() + k, compute_, programmatic_);
                         deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, offsets_.data(), synapses_.data(), rings_.data(),
-                                     ring_slots_, deliver_grid_, compute_);
+                                     ring_slots_, deliver_grid_, compute_, programmatic_);
                     }
                 if (graph) {
                     step_graph_[slot].end_capture(compute_);
@@ -340,7 +341,7 @@ private:
 
     /// Buffers of step mode: launch arguments per window slot, the blocks of each population, one step's
     /// spike list (every sending neuron at most once) and a count per step of the window.
-    void prepare_step_mode(int multiprocessors) {
+    void prepare_step_mode(int multiprocessors, int major) {
         if (base_.back() > 0xFFFFFFFFull) throw runtime_failure("cuda backend: networks of more than 2^32 neurons are not supported");
         std::vector<std::uint32_t> first{0};
         for (const auto& b : pops_) first.push_back(first.back() + step_blocks(b.setup.n));
@@ -358,12 +359,25 @@ private:
         const char* persistent = std::getenv("SYNFIRE_CUDA_PERSISTENT");
         if (persistent && std::string(persistent) == "1") persistent_grid_ = window_grid(multiprocessors);
         barrier_ = device_buffer<unsigned>(1);
+        // 1: each step's update and delivery as programmatic dependent launches (sm 90+), which start while
+        // the kernel before them drains and compute the step's inputs before they wait for it; opt-in until
+        // measured (bench/NOTES.md)
+        const char* pdl = std::getenv("SYNFIRE_CUDA_PDL");
+        programmatic_ = pdl && std::string(pdl) == "1" && major >= 9;
 #ifndef NDEBUG
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
 #endif
         spike_list_ = device_buffer<std::uint32_t>(std::max<std::uint64_t>(base_.back(), 1));
         spike_counts_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
         deliver_grid_ = static_cast<unsigned>(multiprocessors) * 4;
+    }
+
+    /// How the network steps, for the run's provenance (summary and output file).
+    std::string network_path() const {
+        if (!step_mode_) return fmt::format("fused windows of {} steps", window_);
+        if (persistent_grid_) return fmt::format("step mode, persistent window kernel of {} blocks", persistent_grid_);
+        return fmt::format("step mode, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
+                           programmatic_ ? ", programmatic dependent launches" : "");
     }
 
     /// The synapse table, built on the device (synapse_build.cu: the host build's table bit for bit).
@@ -428,6 +442,7 @@ private:
     device_buffer<std::uint32_t> first_blocks_, spike_list_, spike_counts_;
     unsigned step_grid_ = 0, deliver_grid_ = 0;
     bool use_graphs_ = true;
+    bool programmatic_ = false;     ///< step kernels as programmatic dependent launches
     unsigned persistent_grid_ = 0;  ///< blocks of the persistent window kernel; 0: per-step launches
     device_buffer<unsigned> barrier_;
     graph_exec step_graph_[slots];  ///< a full step-mode window per slot, captured at its first use

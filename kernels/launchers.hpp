@@ -68,9 +68,10 @@ unsigned step_blocks(std::uint32_t n);
 void make_step_args(const population_step& p, const update_window& w, void* out);
 /// Step k of the window for every population: args = device copy of the populations' arguments,
 /// first_blocks = device [pops + 1] prefix of step_blocks(n), blocks = first_blocks[pops]; spikes of
-/// sending populations are appended to list (global ids) and counted in *count.
+/// sending populations are appended to list (global ids) and counted in *count. programmatic: launched as a
+/// programmatic dependent launch (sm 90+), overlapping the delivery before it (programmatic.cuh).
 void update_step(const void* args, const std::uint32_t* first_blocks, int pops, unsigned blocks, int k, std::uint32_t* list,
-                 std::uint32_t* count, cudaStream_t s);
+                 std::uint32_t* count, cudaStream_t s, bool programmatic = false);
 
 /// Blocks of a cooperative launch of the persistent window kernel on this device (0: cooperative launches
 /// unsupported), at most two per multiprocessor.
@@ -100,8 +101,9 @@ void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, s
 /// weight to ring slot (step + delay) mod slots of its target. `blocks` blocks share the list: with few
 /// spikes each spike's synapses are split between blocks, with many each block walks whole spikes.
 /// The step is *first_step + k, read on the device, so a captured window replays for any first step.
+/// programmatic: as update_step's.
 void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s);
+                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).
 /// Step 1 counts the spikes of each chunk of gpu_limits::chunk_words words and scans the counts:

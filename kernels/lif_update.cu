@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include <cuda/atomic>
-
 #include "cuda_check.hpp"
 #include "launchers.hpp"
+#include "grid_barrier.cuh"
+#include "programmatic.cuh"
 #include "step_delivery.cuh"
 #include "synfire/fixed_point.hpp"
 #include "synfire/inputs.hpp"
@@ -124,12 +124,16 @@ __device__ __forceinline__ float window_current(const window_args& w, float I_ne
 
 /// Neuron i (of w.n; lanes past it take part in the ballots only) of an iaf_psc_exp population through
 /// steps [k0, k1) of the window, state in registers.
-template <bool Coherent = false>
+///
+/// Programmatic (a step-mode launch that may overlap the kernel before it): the step's inputs, which read
+/// only what is fixed for the window, are computed first; then the wait for the earlier grids, and only then
+/// the state, the ring and the spike list. Integer input sums do not depend on the order of their terms.
+template <bool Coherent = false, bool Programmatic = false>
 __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, const iaf_psc_exp_coeffs& c, const window_args& w,
                                           std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
     exp_state s{0.0f, 0.0f, 0.0f, 0};
-    if (live) s = state[i];
+    if (!Programmatic && live) s = state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step + k0) : 0;
     const int rec = recorded_index(w, i, live);
@@ -137,19 +141,27 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
     if (w.varying) cache.reset();
     for (int k = k0; k < k1; ++k) {
         std::int64_t ex = 0, in = 0;
+        float I = 0.0f;
+        if constexpr (Programmatic) {
+            if (live) I = window_current(w, I_neuron, i, k, cursor, cache, ex, in);
+            if (k == k0) {
+                wait_for_earlier_grids();
+                if (live) s = state[i];
+            }
+        }
         if (ring && live) {  // this step's synaptic input, read and cleared
             exp_input& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
             if constexpr (Coherent) {  // other blocks of this launch added to it: read past L1
                 const longlong2 v = __ldcg(reinterpret_cast<const longlong2*>(&slot));
-                ex = v.x;
-                in = v.y;
+                ex += v.x;
+                in += v.y;
             } else {
-                ex = slot.ex;
-                in = slot.in;
+                ex += slot.ex;
+                in += slot.in;
             }
             slot = exp_input{0, 0};
         }
-        const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
+        if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
         const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
         append_spikes(out, i, spike);
@@ -159,12 +171,12 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
 }
 
 /// The same for iaf_psc_delta.
-template <bool Coherent = false>
+template <bool Coherent = false, bool Programmatic = false>
 __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ring, const iaf_psc_delta_coeffs& c, const window_args& w,
                                             std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
     delta_state s{0.0f, 0};
-    if (live) s = state[i];
+    if (!Programmatic && live) s = state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step + k0) : 0;
     const int rec = recorded_index(w, i, live);
@@ -172,13 +184,21 @@ __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ri
     if (w.varying) cache.reset();
     for (int k = k0; k < k1; ++k) {
         std::int64_t ex = 0, in = 0;
+        float I = 0.0f;
+        if constexpr (Programmatic) {
+            if (live) I = window_current(w, I_neuron, i, k, cursor, cache, ex, in);
+            if (k == k0) {
+                wait_for_earlier_grids();
+                if (live) s = state[i];
+            }
+        }
         if (ring && live) {
             std::int64_t& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
-            if constexpr (Coherent) ex = __ldcg(reinterpret_cast<const long long*>(&slot));
-            else ex = slot;
+            if constexpr (Coherent) ex += __ldcg(reinterpret_cast<const long long*>(&slot));
+            else ex += slot;
             slot = 0;
         }
-        const float I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
+        if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
         const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
         append_spikes(out, i, spike);
@@ -209,8 +229,12 @@ struct population_args {
 
 /// Step k of the window for every population at once: first_blocks[p] is population p's first block
 /// (first_blocks[pops] = grid), so each block belongs to one population.
+/// Programmatic: launched to overlap the delivery before it (programmatic.cuh); lets the next delivery launch
+/// at once, computes the step's inputs, then waits for the earlier grids before it touches shared state.
+template <bool Programmatic>
 __global__ void __launch_bounds__(block_size) step_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops, int k,
                                                           std::uint32_t* list, std::uint32_t* count) {
+    if constexpr (Programmatic) allow_next_grid();
     int lo = 0, hi = pops;  // the last p with first_blocks[p] <= blockIdx.x
     while (hi - lo > 1) {
         const int mid = (lo + hi) / 2;
@@ -221,25 +245,9 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
     const std::uint32_t i = (blockIdx.x - first_blocks[lo]) * block_size + threadIdx.x;
     const spike_sink out{a.sends ? list : nullptr, count, a.source_base};
     if (a.model == neuron_model::iaf_psc_exp)
-        exp_steps(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
+        exp_steps<false, Programmatic>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
     else
-        delta_steps(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
-}
-
-/// Waits until every block of the launch has arrived at barrier number `generation` (0, 1, ...): counter is
-/// zeroed before the launch and grows by one per block and barrier. All blocks are resident (cooperative
-/// launch), so spinning is safe. Arrival is a release add and the wait an acquire load, both at device scope;
-/// bar.sync on either side extends them to the whole block. (v3 polled with atomic adds, 264 blocks on one
-/// word twice per step, and measured slower than launching the kernels; loads do not serialise at L2.)
-__device__ __forceinline__ void grid_barrier(unsigned* counter, unsigned generation) {
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        ::cuda::atomic_ref<unsigned, ::cuda::thread_scope_device> arrived(*counter);
-        arrived.fetch_add(1u, ::cuda::memory_order_release);
-        const unsigned target = (generation + 1) * gridDim.x;
-        while (arrived.load(::cuda::memory_order_acquire) < target) __nanosleep(32);
-    }
-    __syncthreads();
+        delta_steps<false, Programmatic>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
 }
 
 /// A whole step-mode window in one cooperative launch: for each step, every population (virtual blocks of
@@ -342,9 +350,10 @@ void make_step_args(const population_step& p, const update_window& w, void* out)
 }
 
 void update_step(const void* args, const std::uint32_t* first_blocks, int pops, unsigned blocks, int k, std::uint32_t* list,
-                 std::uint32_t* count, cudaStream_t s) {
+                 std::uint32_t* count, cudaStream_t s, bool programmatic) {
     if (blocks == 0) return;
-    step_kernel<<<blocks, block_size, 0, s>>>(static_cast<const population_args*>(args), first_blocks, pops, k, list, count);
+    const auto* a = static_cast<const population_args*>(args);
+    launch_kernel(programmatic ? step_kernel<true> : step_kernel<false>, blocks, block_size, s, programmatic, a, first_blocks, pops, k, list, count);
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 

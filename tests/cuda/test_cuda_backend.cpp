@@ -215,24 +215,37 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
                                      "stimuli[0].rate=50", "stimuli[1].rate=50", "simulation.duration=100", "projections[1].delay=0.2"});
     const auto cpu = test::run_cpu(m, 2);
     EXPECT_GT(cpu.spikes[0].size(), 2000u);
+    const bool hopper = cuda_devices().at(0).major >= 9;
     {
         auto b = make_cuda_backend(m);
+#ifdef NDEBUG
+        EXPECT_NE(b->device().find("CUDA graphs"), std::string::npos) << b->device();
+#endif
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
     }
     {
         scoped_env no_graphs("SYNFIRE_CUDA_GRAPHS", "0");
         auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("launches per step"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches";
+    }
+    for (const char* graphs : {"1", "0"}) {  // the same two with programmatic dependent launches (sm 90+)
+        scoped_env pdl("SYNFIRE_CUDA_PDL", "1"), with_graphs("SYNFIRE_CUDA_GRAPHS", graphs);
+        auto b = make_cuda_backend(m);
+        EXPECT_EQ(b->device().find("programmatic") != std::string::npos, hopper) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "programmatic dependent launches, graphs " << graphs;
     }
     {
         scoped_env persistent("SYNFIRE_CUDA_PERSISTENT", "1");
         auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("persistent"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel";
     }
     {
         scoped_env fused("SYNFIRE_CUDA_STEP_MODE", "0");
         auto b = make_cuda_backend(m);
         EXPECT_EQ(b->max_window(), 2);  // the shortest delay, 0.2 ms
+        EXPECT_NE(b->device().find("fused windows of 2 steps"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "fused windows";
     }
 }
@@ -297,6 +310,9 @@ delay = 0.2
     EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
     EXPECT_GT(cpu.spikes[0].size(), 500u);
     EXPECT_GT(cpu.spikes[1].size(), 100u);
+    scoped_env pdl("SYNFIRE_CUDA_PDL", "1");  // both neuron models through the programmatic step kernels
+    auto p = make_cuda_backend(m);
+    EXPECT_TRUE(same_run(cpu, test::run_on(m, *p))) << p->device();
 }
 
 TEST(CudaBackend, WindowLengthDoesNotChangeResults) {
