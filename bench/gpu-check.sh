@@ -57,7 +57,7 @@ if ! full; then  # the microcircuit first: the figure that matters most when tim
   cat "$R/pd_cuda.txt"
   python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$scratch/no_cpu_run.h5" --json "$R/pd_compare.json" >/dev/null 2>&1  # rates only
 fi
-filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.OutputFiles*'
+filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.SmallFanOut*:CudaBackend.OutputFiles*'
 step "cuda tests ($filter)" 150 "$build/tests/test_cuda" --gtest_filter="$filter" --gtest_output=json:"$R/test_cuda.json" >"$R/test-cuda.log" 2>&1
 cuda_rc=$?
 grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$R/test-cuda.log" | head -20; grep -B5 "^\[  FAILED  \]" "$R/test-cuda.log" | grep -v "^\[" | head -30

@@ -223,13 +223,13 @@ public:
                 if (persistent_grid_)  // one cooperative launch for the whole window
                     update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
                                              spike_list_.data(), spike_counts_.data(), first, offsets_.data(), synapses_.data(), rings_.data(),
-                                             ring_slots_, barrier_.data(), persistent_grid_, compute_);
+                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_);
                 else
                     for (int k = 0; k < steps; ++k) {
                         update_step(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, k,
                                     spike_list_.data(), spike_counts_.data() + k, compute_, programmatic_);
                         deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, offsets_.data(), synapses_.data(), rings_.data(),
-                                     ring_slots_, deliver_grid_, compute_, programmatic_);
+                                     ring_slots_, deliver_grid_, compute_, programmatic_, warp_workers_);
                     }
                 if (graph) {
                     step_graph_[slot].end_capture(compute_);
@@ -370,14 +370,23 @@ private:
         spike_list_ = device_buffer<std::uint32_t>(std::max<std::uint64_t>(base_.back(), 1));
         spike_counts_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
         deliver_grid_ = static_cast<unsigned>(multiprocessors) * 4;
+        // a warp per spike where neurons send to few targets, a block where they send to many
+        std::uint64_t senders = 0;
+        for (std::size_t g = 0; g + 1 < host_offsets_.size(); ++g) senders += host_offsets_[g + 1] > host_offsets_[g];
+        mean_fan_out_ = senders ? static_cast<double>(host_offsets_.back()) / static_cast<double>(senders) : 0.0;
+        warp_workers_ = mean_fan_out_ < warp_worker_fan_out;
+        const char* worker = std::getenv("SYNFIRE_CUDA_DELIVERY");  // warp | block: override (for comparison)
+        if (worker && std::string(worker) == "warp") warp_workers_ = true;
+        if (worker && std::string(worker) == "block") warp_workers_ = false;
     }
 
     /// How the network steps, for the run's provenance (summary and output file).
     std::string network_path() const {
         if (!step_mode_) return fmt::format("fused windows of {} steps", window_);
-        if (persistent_grid_) return fmt::format("step mode, persistent window kernel of {} blocks", persistent_grid_);
-        return fmt::format("step mode, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
-                           programmatic_ ? ", programmatic dependent launches" : "");
+        const std::string delivery = fmt::format("delivery by {} (mean fan-out {:.0f})", warp_workers_ ? "warp" : "block", mean_fan_out_);
+        if (persistent_grid_) return fmt::format("step mode, persistent window kernel of {} blocks, {}", persistent_grid_, delivery);
+        return fmt::format("step mode, {}{}, {}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
+                           programmatic_ ? ", programmatic dependent launches" : "", delivery);
     }
 
     /// The synapse table, built on the device (synapse_build.cu: the host build's table bit for bit).
@@ -443,6 +452,8 @@ private:
     unsigned step_grid_ = 0, deliver_grid_ = 0;
     bool use_graphs_ = true;
     bool programmatic_ = false;     ///< step kernels as programmatic dependent launches
+    bool warp_workers_ = false;     ///< delivery by warps (small fan-outs) instead of blocks
+    double mean_fan_out_ = 0.0;     ///< synapses per sending neuron
     unsigned persistent_grid_ = 0;  ///< blocks of the persistent window kernel; 0: per-step launches
     device_buffer<unsigned> barrier_;
     graph_exec step_graph_[slots];  ///< a full step-mode window per slot, captured at its first use

@@ -82,7 +82,8 @@ unsigned window_grid(int multiprocessors);
 struct ring_view;
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
-                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s);
+                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s,
+                              bool warp_workers = false);
 
 /// A population's input ring, as the delivery kernel sees it.
 struct ring_view {
@@ -101,9 +102,15 @@ void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, s
 /// weight to ring slot (step + delay) mod slots of its target. `blocks` blocks share the list: with few
 /// spikes each spike's synapses are split between blocks, with many each block walks whole spikes.
 /// The step is *first_step + k, read on the device, so a captured window replays for any first step.
-/// programmatic: as update_step's.
+/// Step-mode delivery uses warp workers below this mean fan-out (synapses per sending neuron) and block
+/// workers from it on: a block walking a spike of 100 synapses would leave 60% of its threads idle.
+inline constexpr double warp_worker_fan_out = 128.0;
+
+/// programmatic: as update_step's. warp_workers: a warp per spike (or part of one) instead of a block, for
+/// small fan-outs (step_delivery.cuh: warp_worker_fan_out).
 void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false);
+                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false,
+                  bool warp_workers = false);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).
 /// Step 1 counts the spikes of each chunk of gpu_limits::chunk_words words and scans the counts:

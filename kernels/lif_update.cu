@@ -257,7 +257,7 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
 __global__ void __launch_bounds__(block_size) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, std::uint32_t* list, std::uint32_t* counts,
                                                             const std::int64_t* first_step, const std::uint64_t* offsets, const synapse* synapses,
-                                                            const ring_view* rings, int slots, unsigned* barrier) {
+                                                            const ring_view* rings, int slots, unsigned* barrier, bool warp_workers) {
     const std::int64_t first = *first_step;
     unsigned generation = 0;
     for (int k = 0; k < steps; ++k) {
@@ -277,7 +277,8 @@ __global__ void __launch_bounds__(block_size) window_kernel(const population_arg
                 delta_steps<true>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
         }
         grid_barrier(barrier, generation++);
-        deliver_step_body<true, block_size>(list, counts + k, first + k, offsets, synapses, rings, slots);
+        if (warp_workers) deliver_step_body<true, block_size, 32>(list, counts + k, first + k, offsets, synapses, rings, slots);
+        else deliver_step_body<true, block_size>(list, counts + k, first + k, offsets, synapses, rings, slots);
         grid_barrier(barrier, generation++);
     }
 }
@@ -369,9 +370,11 @@ unsigned window_grid(int multiprocessors) {
 
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
-                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s) {
+                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s,
+                              bool warp_workers) {
     const auto* a = static_cast<const population_args*>(args);
-    void* params[] = {&a, &first_blocks, &pops, &virtual_blocks, &steps, &list, &counts, &first_step, &offsets, &synapses, &rings, &slots, &barrier};
+    void* params[] = {&a, &first_blocks, &pops, &virtual_blocks, &steps, &list, &counts, &first_step, &offsets, &synapses, &rings, &slots, &barrier,
+                      &warp_workers};
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(window_kernel), dim3(grid), dim3(block_size), params, 0, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");

@@ -45,22 +45,24 @@ __global__ void __launch_bounds__(block_size) deliver_kernel(const std::uint32_t
 
 /// Programmatic: launched to overlap the update before it (programmatic.cuh); lets the next update launch at
 /// once (it computes its inputs meanwhile), and waits for the update before reading the spike list.
-template <bool Programmatic>
+template <bool Programmatic, unsigned Worker>
 __global__ void __launch_bounds__(block_size) deliver_step_kernel(const std::uint32_t* list, const std::uint32_t* count,
                                                                   const std::int64_t* first_step, int k, const std::uint64_t* offsets,
                                                                   const synapse* synapses, const ring_view* rings, int slots) {
     if constexpr (Programmatic) allow_next_grid();
     const std::int64_t step = *first_step + k;  // written before the window's first launch
     if constexpr (Programmatic) wait_for_earlier_grids();
-    deliver_step_body<false, block_size>(list, count, step, offsets, synapses, rings, slots);
+    deliver_step_body<false, block_size, Worker>(list, count, step, offsets, synapses, rings, slots);
 }
 
 }  // namespace
 
 void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s, bool programmatic) {
-    launch_kernel(programmatic ? deliver_step_kernel<true> : deliver_step_kernel<false>, blocks, block_size, s, programmatic, list, count,
-                  first_step, k, offsets, synapses, rings, slots);
+                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s, bool programmatic,
+                  bool warp_workers) {
+    const auto kernel = warp_workers ? (programmatic ? deliver_step_kernel<true, 32> : deliver_step_kernel<false, 32>)
+                                     : (programmatic ? deliver_step_kernel<true, block_size> : deliver_step_kernel<false, block_size>);
+    launch_kernel(kernel, blocks, block_size, s, programmatic, list, count, first_step, k, offsets, synapses, rings, slots);
     SYNFIRE_CUDA_LAUNCHED("deliver_step_kernel");
 }
 

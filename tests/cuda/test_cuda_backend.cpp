@@ -21,6 +21,7 @@
 #include "synfire/cuda.hpp"
 #include "synfire/errors.hpp"
 #include "synfire/fixed_point.hpp"
+#include "synfire/network.hpp"
 #include "synfire/propagators.hpp"
 
 namespace synfire {
@@ -310,9 +311,38 @@ delay = 0.2
     EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
     EXPECT_GT(cpu.spikes[0].size(), 500u);
     EXPECT_GT(cpu.spikes[1].size(), 100u);
-    scoped_env pdl("SYNFIRE_CUDA_PDL", "1");  // both neuron models through the programmatic step kernels
-    auto p = make_cuda_backend(m);
-    EXPECT_TRUE(same_run(cpu, test::run_on(m, *p))) << p->device();
+    const synapse_table table = build_synapses(m, 2);
+    std::uint64_t senders = 0;
+    for (std::size_t g = 0; g + 1 < table.offsets.size(); ++g) senders += table.offsets[g + 1] > table.offsets[g];
+    const double fan_out = static_cast<double>(table.synapses.size()) / static_cast<double>(senders);
+    ASSERT_GE(fan_out, cuda::warp_worker_fan_out);  // the model is meant for block workers
+    EXPECT_NE(b->device().find(fmt::format("delivery by block (mean fan-out {:.0f})", fan_out)), std::string::npos) << b->device();
+    for (const char* worker : {"warp", "block"}) {  // both delivery workers, forced, and the programmatic step kernels
+        scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
+        for (const char* pdl : {"0", "1"}) {
+            scoped_env programmatic("SYNFIRE_CUDA_PDL", pdl);
+            auto p = make_cuda_backend(m);
+            EXPECT_NE(p->device().find(std::string("delivery by ") + worker), std::string::npos) << p->device();
+            EXPECT_TRUE(same_run(cpu, test::run_on(m, *p))) << p->device();
+        }
+    }
+}
+
+TEST(CudaBackend, SmallFanOutsAreDeliveredByWarps) {
+    // Brunel with 25 synapses per neuron: warp workers chosen by the fan-out, on every step-mode path
+    REQUIRE_DEVICE();
+    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
+                                    {"populations.E.n=4000", "populations.I.n=1000", "projections[0].k=20", "projections[1].k=20",
+                                     "projections[2].k=5", "projections[3].k=5", "stimuli[0].n_inputs=400", "stimuli[1].n_inputs=400",
+                                     "stimuli[0].rate=50", "stimuli[1].rate=50", "simulation.duration=100", "projections[1].delay=0.2"});
+    const auto cpu = test::run_cpu(m, 2);
+    EXPECT_GT(cpu.spikes[0].size(), 2000u);
+    for (const char* variant : {"SYNFIRE_CUDA_GRAPHS", "SYNFIRE_CUDA_PDL", "SYNFIRE_CUDA_PERSISTENT"}) {  // graphs = 1: the default
+        scoped_env env(variant, "1");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("delivery by warp (mean fan-out 25)"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
 }
 
 TEST(CudaBackend, WindowLengthDoesNotChangeResults) {
