@@ -289,23 +289,26 @@ std::vector<latency_row> latency_floors(int multiprocessors, timer& t) {
         rows.push_back({"graph kernel node, dependent", blocks, graph_node_seconds(blocks, false, t)});
         rows.push_back({"graph kernel node, programmatic dependent launch", blocks, graph_node_seconds(blocks, true, t)});
     }
-    const unsigned grid = window_grid(multiprocessors);
-    if (grid == 0) return rows;
+    if (window_grid(multiprocessors) == 0) return rows;  // no cooperative launches
+    // the barrier at 1..4 blocks per SM: the persistent kernel uses 2 (window_grid); arrivals serialise on one word
     constexpr int barriers = 1024;
     device_buffer<unsigned> counter(1);
     unsigned* c = counter.data();
     int n = barriers;
-    void* params[] = {&c, &n};
-    const double own = t.seconds(5, [&] {
-        SYNFIRE_CUDA(cudaMemsetAsync(c, 0, 4));
-        SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(barrier_loop), dim3(grid), dim3(256), params, 0, nullptr));
-    });
-    rows.push_back({"grid barrier (release add, acquire-load polling)", grid, own / barriers});
-    void* sync_params[] = {&n};
-    const double cg = t.seconds(5, [&] {
-        SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(grid_sync_loop), dim3(grid), dim3(256), sync_params, 0, nullptr));
-    });
-    rows.push_back({"grid barrier, cooperative_groups grid.sync() (peer)", grid, cg / barriers});
+    for (unsigned per_sm = 1; per_sm <= 4; ++per_sm) {
+        const unsigned grid = static_cast<unsigned>(multiprocessors) * per_sm;
+        void* params[] = {&c, &n};
+        const double own = t.seconds(5, [&] {
+            SYNFIRE_CUDA(cudaMemsetAsync(c, 0, 4));
+            SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(barrier_loop), dim3(grid), dim3(256), params, 0, nullptr));
+        });
+        rows.push_back({"grid barrier (release add, acquire-load polling)", grid, own / barriers});
+        void* sync_params[] = {&n};
+        const double cg = t.seconds(5, [&] {
+            SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(grid_sync_loop), dim3(grid), dim3(256), sync_params, 0, nullptr));
+        });
+        rows.push_back({"grid barrier, cooperative_groups grid.sync() (peer)", grid, cg / barriers});
+    }
     return rows;
 }
 
