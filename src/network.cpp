@@ -100,9 +100,21 @@ synapse_table build_synapses(const model& m, int threads) {
                 std::uint64_t* row = rows.data() + (private_rows ? me * neurons : 0);
                 std::vector<std::uint64_t> slots(connect::uses_floyd(v) ? std::size_t{1} << log2_slots : 0, 0);
                 connect::floyd_set chosen{slots.data(), log2_slots, 0};
+                // the fill pass draws weights and delays a batch at a time (connect::parameter_values)
+                constexpr int B = connect::parameter_batch;
+                std::uint64_t at[B], target[B], entity[B], index[B];
+                double w[B], d[B];
+                int batched = 0;
+                const bool drawn = v.rule != projection::rule::explicit_list;
+                const auto flush = [&] {
+                    connect::parameter_values(v.weight, key, rng_purpose::weight, entity, index, v.index, batched, w);
+                    connect::parameter_values(v.delay, key, rng_purpose::delay, entity, index, v.index, batched, d);
+                    for (int k = 0; k < batched; ++k) t.synapses[at[k]] = connect::pack_synapse(v, target[k], w[k], connect::delay_steps(d[k] / v.dt));
+                    batched = 0;
+                };
                 const std::uint64_t lo = n_entities * me / team, hi = n_entities * (me + 1) / team;
                 for (std::uint64_t e = lo; e < hi; ++e) {
-                    connect::entity_synapses(v, key, e, chosen, [&](std::uint64_t i, std::uint64_t j, std::uint64_t entity, std::uint64_t q) {
+                    connect::entity_synapses(v, key, e, chosen, [&](std::uint64_t i, std::uint64_t j, std::uint64_t ent, std::uint64_t q) {
                         const std::uint64_t g = src_base + i;
                         std::uint64_t slot;
                         if (private_rows) {
@@ -111,9 +123,16 @@ synapse_table build_synapses(const model& m, int threads) {
 #pragma omp atomic capture
                             slot = row[g]++;
                         }
-                        if (pass == 1) t.synapses[slot] = connect::make_synapse(v, key, j, entity, q);
+                        if (pass == 0) return;
+                        if (!drawn) {
+                            t.synapses[slot] = connect::make_synapse(v, key, j, ent, q);
+                            return;
+                        }
+                        at[batched] = slot, target[batched] = j, entity[batched] = ent, index[batched] = q;
+                        if (++batched == B) flush();
                     });
                 }
+                if (batched) flush();
             }
         }
     };

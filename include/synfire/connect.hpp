@@ -74,11 +74,16 @@ SYNFIRE_HD bool uses_floyd(const projection_view& v) {
 }
 
 /// Philox words for (purpose, entity, index, projection, attempt); entity and index up to 2^40, attempt < 256.
-SYNFIRE_HD philox_counter draw(const philox_key& key, rng_purpose purpose, std::uint64_t entity, std::uint64_t index, std::uint32_t projection,
-                               std::uint32_t attempt = 0) {
+SYNFIRE_HD philox_counter draw_counter(rng_purpose purpose, std::uint64_t entity, std::uint64_t index, std::uint32_t projection,
+                                       std::uint32_t attempt = 0) {
     const std::uint32_t high = (attempt & 0xFFu) | static_cast<std::uint32_t>((entity >> 32) & 0xFFu) << 8 |
                                static_cast<std::uint32_t>((index >> 32) & 0xFFu) << 16;
-    return philox4x32_10(make_counter(purpose, static_cast<std::uint32_t>(entity), static_cast<std::uint32_t>(index), projection, high), key);
+    return make_counter(purpose, static_cast<std::uint32_t>(entity), static_cast<std::uint32_t>(index), projection, high);
+}
+
+SYNFIRE_HD philox_counter draw(const philox_key& key, rng_purpose purpose, std::uint64_t entity, std::uint64_t index, std::uint32_t projection,
+                               std::uint32_t attempt = 0) {
+    return philox4x32_10(draw_counter(purpose, entity, index, projection, attempt), key);
 }
 
 /// High 64 bits of the 128-bit product a·b.
@@ -161,18 +166,9 @@ SYNFIRE_HD double parameter_value(const synapse_parameter& sp, const philox_key&
     return sp.value;
 }
 
-/// Synapse `index` of `entity` from source-local i to target-local j: its weight and delay drawn (or read from
-/// the list). A weight beyond 1e9 or a delay beyond 32767 steps is flagged by delay 0 (the caller reports it).
-SYNFIRE_HD synapse make_synapse(const projection_view& v, const philox_key& key, std::uint64_t j, std::uint64_t entity, std::uint64_t index) {
-    double w;
-    std::int64_t d;
-    if (v.rule == projection::rule::explicit_list) {
-        w = v.list[entity].weight;
-        d = v.list[entity].delay;
-    } else {
-        w = parameter_value(v.weight, key, rng_purpose::weight, entity, index, v.index);
-        d = delay_steps(parameter_value(v.delay, key, rng_purpose::delay, entity, index, v.index) / v.dt);
-    }
+/// The synapse to target-local j with weight w and a delay of d steps. A weight beyond 1e9 or a delay beyond
+/// 32767 steps is flagged by delay 0 (the caller reports it).
+SYNFIRE_HD synapse pack_synapse(const projection_view& v, std::uint64_t j, double w, std::int64_t d) {
     const bool weight_fits = (w < 0 ? -w : w) < 1e9;
     synapse s;
     s.target = static_cast<std::uint32_t>(j);
@@ -183,6 +179,65 @@ SYNFIRE_HD synapse make_synapse(const projection_view& v, const philox_key& key,
     if (!weight_fits || d > 32767) s.delay = 0;
     return s;
 }
+
+/// Synapse `index` of `entity` from source-local i to target-local j: its weight and delay drawn (or read from
+/// the list), packed by pack_synapse.
+SYNFIRE_HD synapse make_synapse(const projection_view& v, const philox_key& key, std::uint64_t j, std::uint64_t entity, std::uint64_t index) {
+    if (v.rule == projection::rule::explicit_list) return pack_synapse(v, j, v.list[entity].weight, v.list[entity].delay);
+    const double w = parameter_value(v.weight, key, rng_purpose::weight, entity, index, v.index);
+    return pack_synapse(v, j, w, delay_steps(parameter_value(v.delay, key, rng_purpose::delay, entity, index, v.index) / v.dt));
+}
+
+#ifndef __CUDA_ARCH__
+/// Synapses the host draws at a time (parameter_values).
+inline constexpr int parameter_batch = 64;
+
+/// parameter_value of synapses (entity[k], index[k]), k < count <= parameter_batch, bit for bit, written as
+/// loops over the batch that the compiler vectorises: the Philox rounds, the 53-bit uniform and the central
+/// branch of the normal quantile. Tails (15% of normal draws) and redraws (clipped draws outside the bounds)
+/// go through the scalar code. Host only: the device draws one synapse per thread.
+inline void parameter_values(const synapse_parameter& sp, const philox_key& key, rng_purpose purpose, const std::uint64_t* entity,
+                             const std::uint64_t* index, std::uint32_t projection, int count, double* out) {
+    using kind = synapse_parameter::kind;
+    constexpr int B = parameter_batch;
+    if (sp.type == kind::constant) {
+        for (int k = 0; k < count; ++k) out[k] = sp.value;
+        return;
+    }
+    alignas(32) std::uint32_t c0[B], c1[B], c2[B], c3[B];
+    for (int k = 0; k < B; ++k) {  // draw()'s counters, attempt 0; lanes past count draw garbage that is never read
+        const philox_counter c = draw_counter(purpose, k < count ? entity[k] : 0, k < count ? index[k] : 0, projection);
+        c0[k] = c.v[0], c1[k] = c.v[1], c2[k] = c.v[2], c3[k] = c.v[3];
+    }
+    std::uint32_t k0 = key.v[0], k1 = key.v[1];
+    for (int round = 0; round < 10; ++round) {  // philox4x32_10 lane by lane
+        if (round > 0) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
+        for (int k = 0; k < B; ++k) {
+            const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0[k], p1 = std::uint64_t{0xCD9E8D57u} * c2[k];
+            const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[k] ^ k0, n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[k] ^ k1;
+            c0[k] = n0, c1[k] = static_cast<std::uint32_t>(p1), c2[k] = n2, c3[k] = static_cast<std::uint32_t>(p0);
+        }
+    }
+    if (sp.type == kind::uniform) {
+        for (int k = 0; k < count; ++k) out[k] = sp.a + (sp.b - sp.a) * uniform_double(c0[k], c1[k]);
+        return;
+    }
+    alignas(32) double z[B];
+    for (int k = 0; k < B; ++k) z[k] = normal_quantile_central(normal_p(c0[k], c1[k]) - 0.5);
+    for (int k = 0; k < count; ++k) {
+        const double p = normal_p(c0[k], c1[k]);
+        if (!normal_quantile_is_central(p - 0.5)) z[k] = normal_quantile(p);
+        switch (sp.type) {
+            case kind::normal: out[k] = sp.a + sp.b * z[k]; break;
+            case kind::lognormal: out[k] = det_exp(sp.a + sp.b * z[k]); break;
+            default: {  // normal_clipped: the first draw inside the bounds, or the scalar redraws
+                const double x = sp.a + sp.b * z[k];
+                out[k] = x >= sp.low && x <= sp.high ? x : parameter_value(sp, key, purpose, entity[k], index[k], projection);
+            }
+        }
+    }
+}
+#endif
 
 /// The order of synapses within a source as one 64-bit key: (delay, population, target, receptor), each in
 /// its own bits; ties are ordered by weight.

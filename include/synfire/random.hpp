@@ -77,18 +77,24 @@ SYNFIRE_HD double det_exp(double x) {
 
 /// Standard normal quantile of p in (0, 1): Wichura's AS 241 (PPND16), Applied Statistics 37:477-484 (1988),
 /// relative accuracy about 1e-16.
+/// The central branch of normal_quantile, for q = p - 1/2 with |q| <= 0.425 (branch-free: batches vectorise it).
+SYNFIRE_HD double normal_quantile_central(double q) {
+    const double r = 0.180625 - q * q;
+    const double num = (((((((2.5090809287301226727e3 * r + 3.3430575583588128105e4) * r + 6.7265770927008700853e4) * r +
+                            4.5921953931549871457e4) * r + 1.3731693765509461125e4) * r + 1.9715909503065514427e3) * r +
+                          1.3314166789178437745e2) * r + 3.3871328727963666080e0);
+    const double den = (((((((5.2264952788528545610e3 * r + 2.8729085735721942674e4) * r + 3.9307895800092710610e4) * r +
+                            2.1213794301586595867e4) * r + 5.3941960214247511077e3) * r + 6.8718700749205790830e2) * r +
+                          4.2313330701600911252e1) * r + 1.0);
+    return q * num / den;
+}
+
+/// Whether normal_quantile takes its central branch for q = p - 1/2.
+SYNFIRE_HD bool normal_quantile_is_central(double q) { return (q < 0 ? -q : q) <= 0.425; }
+
 SYNFIRE_HD double normal_quantile(double p) {
     const double q = p - 0.5;
-    if ((q < 0 ? -q : q) <= 0.425) {
-        const double r = 0.180625 - q * q;
-        const double num = (((((((2.5090809287301226727e3 * r + 3.3430575583588128105e4) * r + 6.7265770927008700853e4) * r +
-                                4.5921953931549871457e4) * r + 1.3731693765509461125e4) * r + 1.9715909503065514427e3) * r +
-                              1.3314166789178437745e2) * r + 3.3871328727963666080e0);
-        const double den = (((((((5.2264952788528545610e3 * r + 2.8729085735721942674e4) * r + 3.9307895800092710610e4) * r +
-                                2.1213794301586595867e4) * r + 5.3941960214247511077e3) * r + 6.8718700749205790830e2) * r +
-                              4.2313330701600911252e1) * r + 1.0);
-        return q * num / den;
-    }
+    if (normal_quantile_is_central(q)) return normal_quantile_central(q);
     double r = q < 0 ? p : 1.0 - p;
     r = sqrt(-det_log(r));
     double value;
@@ -114,11 +120,14 @@ SYNFIRE_HD double normal_quantile(double p) {
     return q < 0 ? -value : value;
 }
 
-/// A standard normal deviate from two Philox words: the quantile of (k + 1/2)·2^-53, k the 53-bit integer they form.
-SYNFIRE_HD double standard_normal(std::uint32_t hi, std::uint32_t lo) {
-    const std::uint64_t k = (static_cast<std::uint64_t>(hi) << 21) | (lo >> 11);
-    return normal_quantile((static_cast<double>(k) + 0.5) * 0x1p-53);
+/// (k + 1/2)·2^-53 for the 53-bit integer k = hi·2^21 + lo/2^11 two Philox words form. Every term is exact below
+/// 2^53, so the one rounding is that of the + 1/2, as in (double(k) + 0.5)·2^-53; 32-bit conversions vectorise.
+SYNFIRE_HD double normal_p(std::uint32_t hi, std::uint32_t lo) {
+    return (static_cast<double>(hi) * 0x1p21 + static_cast<double>(lo >> 11) + 0.5) * 0x1p-53;
 }
+
+/// A standard normal deviate from two Philox words: the quantile of (k + 1/2)·2^-53, k the 53-bit integer they form.
+SYNFIRE_HD double standard_normal(std::uint32_t hi, std::uint32_t lo) { return normal_quantile(normal_p(hi, lo)); }
 
 /// Longest Poisson table: counts 0 .. poisson_table_size - 1 per draw.
 inline constexpr int poisson_table_size = 256;

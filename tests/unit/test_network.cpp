@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -58,6 +59,64 @@ edges edges_of(const model& m, const synapse_table& t) {
         }
     (void)m;
     return e;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+TEST(SynapseDraws, NormalPIsTheRoundedFiftyThreeBitUniform) {
+    // normal_p's exact-terms form against (double(k) + 1/2)·2^-53 with k the 53-bit integer: edges and random words
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> words = {{0, 0}, {0, 0x7FFu}, {0, 0x800u}, {0xFFFFFFFFu, 0xFFFFFFFFu},
+                                                                  {0x80000000u, 0}, {1, 0xFFFFF800u}};
+    for (std::uint32_t i = 0; i < 10000; ++i) {
+        const philox_counter c = philox4x32_10({{i, 7, 0, 0}}, {{3, 4}});
+        words.emplace_back(c.v[0], c.v[1]);
+    }
+    for (const auto& [hi, lo] : words) {
+        const std::uint64_t k = (static_cast<std::uint64_t>(hi) << 21) | (lo >> 11);
+        EXPECT_TRUE(same_bits(normal_p(hi, lo), (static_cast<double>(k) + 0.5) * 0x1p-53)) << hi << " " << lo;
+    }
+}
+
+TEST(SynapseDraws, BatchedParametersEqualTheScalarDrawsBitForBit) {
+    // the host's batched weight and delay draws (vectorised Philox and normal quantile) against parameter_value,
+    // for every distribution, clipped bounds that force redraws and the 512-draw fallback, 40-bit entities
+    using kind = synapse_parameter::kind;
+    const auto param = [](kind t, double a, double b, double low = -INFINITY, double high = INFINITY) {
+        synapse_parameter p;
+        p.type = t, p.value = a, p.a = a, p.b = b, p.low = low, p.high = high;
+        return p;
+    };
+    const std::vector<synapse_parameter> params = {
+        param(kind::constant, 87.8, 0), param(kind::uniform, -2.0, 5.0), param(kind::normal, 87.8, 8.78),
+        param(kind::lognormal, -1.0, 0.5), param(kind::normal_clipped, 1.5, 0.75, 0.1),
+        param(kind::normal_clipped, -351.2, 35.1, -INFINITY, 0.0), param(kind::normal_clipped, 0.0, 1.0, 0.0, 0.3),
+        param(kind::normal_clipped, 0.0, 1.0, 9.0, 10.0)};
+    const philox_key key = make_key(0x1234567890ull);
+    constexpr int B = connect::parameter_batch;
+    std::uint64_t entity[B], index[B];
+    double out[B];
+    int tails = 0, redraws = 0;
+    for (const auto& p : params)
+        for (int count : {1, 17, B})
+            for (std::uint64_t base : {std::uint64_t{0}, std::uint64_t{5} << 32, (std::uint64_t{1} << 40) - 200}) {
+                for (int k = 0; k < count; ++k) entity[k] = base + static_cast<std::uint64_t>(k) * 3, index[k] = base / 2 + static_cast<std::uint64_t>(k);
+                for (auto purpose : {rng_purpose::weight, rng_purpose::delay}) {
+                    connect::parameter_values(p, key, purpose, entity, index, 9, count, out);
+                    for (int k = 0; k < count; ++k) {
+                        const double expected = connect::parameter_value(p, key, purpose, entity[k], index[k], 9);
+                        ASSERT_TRUE(same_bits(out[k], expected)) << "kind " << static_cast<int>(p.type) << " lane " << k << ": " << out[k]
+                                                                 << " != " << expected;
+                        const philox_counter w = connect::draw(key, purpose, entity[k], index[k], 9);
+                        tails += !normal_quantile_is_central(normal_p(w.v[0], w.v[1]) - 0.5);
+                        if (p.type == kind::normal_clipped) {
+                            const double x = p.a + p.b * standard_normal(w.v[0], w.v[1]);
+                            redraws += !(x >= p.low && x <= p.high);
+                        }
+                    }
+                }
+            }
+    EXPECT_GT(tails, 100);    // the scalar tail path was taken
+    EXPECT_GT(redraws, 100);  // and the scalar redraws
 }
 
 TEST(ConnectionRules, FixedIndegreeGivesEveryTargetExactlyK) {
