@@ -33,6 +33,17 @@ struct synapse_table {
     bool empty() const { return synapses.empty(); }
 };
 
+/// Sorts one source's synapses into the table's order, (connect::order_key, weight) ascending, reusing its
+/// scratch between rows: a radix sort over the key bytes that differ within the row, then multapses by weight.
+class synapse_row_sorter {
+public:
+    void sort(synapse* first, synapse* last);
+
+private:
+    std::vector<std::uint64_t> keys_, other_keys_;
+    std::vector<synapse> other_;
+};
+
 /// Builds the synapses of the model's projections with `threads` OpenMP threads (<= 0: OpenMP's default).
 /// Throws runtime_failure when a drawn weight does not fit the fixed-point range.
 synapse_table build_synapses(const model& m, int threads = 0);

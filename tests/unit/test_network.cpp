@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -117,6 +118,41 @@ TEST(SynapseDraws, BatchedParametersEqualTheScalarDrawsBitForBit) {
             }
     EXPECT_GT(tails, 100);    // the scalar tail path was taken
     EXPECT_GT(redraws, 100);  // and the scalar redraws
+}
+
+TEST(SynapseTable, RowSorterGivesTheOrderOfStdSort) {
+    // rows short and long, keys differing in every field's bytes (delays up to 32767, 255 populations,
+    // targets up to 2^32 - 1, both receptors), multapses with equal and different weights, all keys equal
+    const auto order = [](const synapse& a, const synapse& b) {
+        const std::uint64_t ka = connect::order_key(a), kb = connect::order_key(b);
+        return ka < kb || (ka == kb && a.weight < b.weight);
+    };
+    synapse_row_sorter sorter;
+    std::uint32_t rng = 12345;
+    const auto next = [&] { return rng = rng * 1664525u + 1013904223u; };
+    int rows = 0;
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{127}, std::size_t{128}, std::size_t{1000},
+                          std::size_t{4000}})
+        for (int variant = 0; variant < 6; ++variant) {
+            std::vector<synapse> row(n);
+            for (auto& x : row) {
+                const std::uint32_t r = next();
+                x.delay = static_cast<std::uint16_t>(variant == 0 ? 1 + r % 40 : variant == 1 ? 1 + r % 32767 : 7);
+                x.population = static_cast<std::uint8_t>(variant == 2 ? next() % 255 : variant == 5 ? 3 : next() % 8);
+                x.target = variant == 3 ? next() : variant == 5 ? 42 : next() % 20000;
+                x.receptor = static_cast<std::uint8_t>(variant == 5 ? 0 : next() % 2);
+                x.weight = variant == 4 ? static_cast<std::int64_t>(next() % 3) << 30 : static_cast<std::int64_t>(next()) - (1ll << 31);
+                if (variant == 4) x.target = next() % 50;  // many multapses, many equal weights
+            }
+            auto expected = row;
+            std::sort(expected.begin(), expected.end(), order);
+            sorter.sort(row.data(), row.data() + row.size());
+            for (std::size_t i = 0; i < n; ++i)
+                ASSERT_TRUE(connect::order_key(row[i]) == connect::order_key(expected[i]) && row[i].weight == expected[i].weight)
+                    << "n " << n << " variant " << variant << " at " << i;
+            ++rows;
+        }
+    EXPECT_EQ(rows, 42);
 }
 
 TEST(ConnectionRules, FixedIndegreeGivesEveryTargetExactlyK) {
