@@ -34,6 +34,12 @@ double elapsed(cudaEvent_t a, cudaEvent_t b) {
     return ms * 1e-3;
 }
 
+/// Whether environment variable `name` (a switch for comparisons) is set to `value`.
+bool env_is(const char* name, const char* value) {
+    const char* v = std::getenv(name);
+    return v && std::strcmp(v, value) == 0;
+}
+
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
 
 struct population_buffers {
@@ -125,8 +131,7 @@ public:
         if (!rings.empty()) {
             rings_ = device_buffer<ring_view>(rings.size());
             SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
-            const char* mode = std::getenv("SYNFIRE_CUDA_STEP_MODE");  // 0: fused windows of min-delay steps (for comparison)
-            step_mode_ = !(mode && std::string(mode) == "0");
+            step_mode_ = !env_is("SYNFIRE_CUDA_STEP_MODE", "0");  // 0: fused windows of min-delay steps (for comparison)
             if (step_mode_) prepare_step_mode(prop.multiProcessorCount, prop.major);
             else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
             description_ += "; network: " + network_path();
@@ -352,18 +357,15 @@ private:
             step_args_[s] = device_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
             step_args_host_[s] = pinned_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
         }
-        const char* graphs = std::getenv("SYNFIRE_CUDA_GRAPHS");  // 0: launch every step's kernels (for comparison)
-        use_graphs_ = !(graphs && std::string(graphs) == "0");
+        use_graphs_ = !env_is("SYNFIRE_CUDA_GRAPHS", "0");  // 0: launch every step's kernels (for comparison)
         // 1: the whole window in one cooperative launch with grid barriers; measured slower than the graphs
         // on an H200 (bench/NOTES.md), so opt-in
-        const char* persistent = std::getenv("SYNFIRE_CUDA_PERSISTENT");
-        if (persistent && std::string(persistent) == "1") persistent_grid_ = window_grid(multiprocessors);
+        if (env_is("SYNFIRE_CUDA_PERSISTENT", "1")) persistent_grid_ = window_grid(multiprocessors);
         barrier_ = device_buffer<unsigned>(1);
         // 1: each step's update and delivery as programmatic dependent launches (sm 90+), which start while
         // the kernel before them drains and compute the step's inputs before they wait for it; opt-in until
         // measured (bench/NOTES.md)
-        const char* pdl = std::getenv("SYNFIRE_CUDA_PDL");
-        programmatic_ = pdl && std::string(pdl) == "1" && major >= 9;
+        programmatic_ = env_is("SYNFIRE_CUDA_PDL", "1") && major >= 9;
 #ifndef NDEBUG
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
 #endif
@@ -375,9 +377,8 @@ private:
         for (std::size_t g = 0; g + 1 < host_offsets_.size(); ++g) senders += host_offsets_[g + 1] > host_offsets_[g];
         mean_fan_out_ = senders ? static_cast<double>(host_offsets_.back()) / static_cast<double>(senders) : 0.0;
         warp_workers_ = mean_fan_out_ < warp_worker_fan_out;
-        const char* worker = std::getenv("SYNFIRE_CUDA_DELIVERY");  // warp | block: override (for comparison)
-        if (worker && std::string(worker) == "warp") warp_workers_ = true;
-        if (worker && std::string(worker) == "block") warp_workers_ = false;
+        if (env_is("SYNFIRE_CUDA_DELIVERY", "warp")) warp_workers_ = true;  // warp | block: override (for comparison)
+        if (env_is("SYNFIRE_CUDA_DELIVERY", "block")) warp_workers_ = false;
     }
 
     /// How the network steps, for the run's provenance (summary and output file).
