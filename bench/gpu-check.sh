@@ -58,6 +58,7 @@ if ! full; then  # the microcircuit first: the figure that matters most when tim
   python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$scratch/no_cpu_run.h5" --json "$R/pd_compare.json" >/dev/null 2>&1  # rates only
 fi
 filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.SmallFanOut*:CudaBackend.OutputFiles*'
+filter=${GPU_CHECK_FILTER:-$filter}  # e.g. '*' with GPU_CHECK_PART=networks after a change every path shares
 step "cuda tests ($filter)" 150 "$build/tests/test_cuda" --gtest_filter="$filter" --gtest_output=json:"$R/test_cuda.json" >"$R/test-cuda.log" 2>&1
 cuda_rc=$?
 grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$R/test-cuda.log" | head -20; grep -B5 "^\[  FAILED  \]" "$R/test-cuda.log" | grep -v "^\[" | head -30
@@ -94,7 +95,7 @@ step "Brunel 1e4 .. 1e6 with programmatic dependent launches (A/B)" 60 env SYNFI
 # hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
 # for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
 ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
-step "ncu: microcircuit step and delivery kernels" 60 ncu --clock-control none -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
+step "ncu: microcircuit step and delivery kernels" 60 ncu --clock-control none --cache-control none -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
   --launch-count 4 "${ncu_sections[@]}" "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
   -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_microcircuit.txt" 2>&1; tail -40 "$R/ncu_microcircuit.txt" | grep -E "Duration|Throughput|Elapsed|Achieved Occupancy|Registers|No Eligible" | head -20
 for kernel in exp_kernel lean_packed_step; do  # the engine's networked step and the hand-written floor, N = 1e7
@@ -102,7 +103,13 @@ for kernel in exp_kernel lean_packed_step; do  # the engine's networked step and
     "${ncu_sections[@]}" "$build/bench/bench_gpu" --no-latency --min-n 10000000 --max-n 10000000 >"$R/ncu_$kernel.txt" 2>&1
   grep -E "Duration|Memory Throughput|DRAM Throughput|L2 Hit|L1/TEX Hit" "$R/ncu_$kernel.txt" | head -8
 done
-full || exit 0
+if ! full; then  # the network paths under memcheck (step mode with both workers and PDL, fused windows)
+  step "compute-sanitizer memcheck: network delivery" 60 compute-sanitizer --tool memcheck --error-exitcode 9 "$build/tests/test_cuda" \
+    --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' >"$R/sanitizer-memcheck.log" 2>&1
+  san_rc=$?
+  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck.log" | tail -3
+  exit 0
+fi
 
 step "GPU benchmarks" 100 "$build/bench/bench_gpu" --no-latency --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
 

@@ -143,6 +143,7 @@ public:
         // Outstanding work must finish before the buffers it uses are freed.
         cudaStreamSynchronize(compute_);
         cudaStreamSynchronize(copy_);
+        for (auto& s : count_) cudaStreamSynchronize(s);
     }
 
     std::string name() const override { return "cuda"; }
@@ -228,13 +229,13 @@ public:
                 if (persistent_grid_)  // one cooperative launch for the whole window
                     update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
                                              spike_list_.data(), spike_counts_.data(), first, offsets_.data(), synapses_.data(), rings_.data(),
-                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_);
+                                             static_cast<int>(rings_.size()), ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_);
                 else
                     for (int k = 0; k < steps; ++k) {
-                        update_step(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, k,
+                        update_step(step_args_[slot].data(), first_blocks_.data(), first_blocks_host_.data(), static_cast<int>(pops_.size()), step_grid_, k,
                                     spike_list_.data(), spike_counts_.data() + k, compute_, programmatic_);
                         deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, offsets_.data(), synapses_.data(), rings_.data(),
-                                     ring_slots_, deliver_grid_, compute_, programmatic_, warp_workers_);
+                                     static_cast<int>(rings_.size()), ring_slots_, deliver_grid_, compute_, programmatic_, warp_workers_);
                     }
                 if (graph) {
                     step_graph_[slot].end_capture(compute_);
@@ -249,17 +250,21 @@ public:
                 deliver_spikes(pops_[p].bitmap[slot].data(), pops_[p].words, steps, first_step, base_[p], offsets_.data(), synapses_.data(),
                                rings_.data(), ring_slots_, compute_);
         marks_[slot][2].record(compute_);
-        // count the window's spikes; the host reads the totals when it collects the window
+        // count the window's spikes on the slot's own stream, beside the next window's steps (which write the
+        // other slot's bitmap; this slot's is written again only after the host has collected this window);
+        // the host reads the totals when it collects the window
+        cudaStream_t counting = count_[slot];
+        SYNFIRE_CUDA(cudaStreamWaitEvent(counting, marks_[slot][2], 0));
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
             count_spikes(b.bitmap[slot].data(), b.words, steps, b.chunk_counts[slot].data(), b.chunk_offsets[slot].data(),
-                         b.scan_storage[slot].data(), b.scan_bytes, compute_);
+                         b.scan_storage[slot].data(), b.scan_bytes, counting);
             SYNFIRE_CUDA(cudaMemcpyAsync(&totals_[static_cast<std::size_t>(slot) * pops_.size() + p],
                                          b.chunk_offsets[slot].data() + compaction_chunks(b.words, steps), sizeof(std::uint32_t),
-                                         cudaMemcpyDeviceToHost, compute_));
+                                         cudaMemcpyDeviceToHost, counting));
         }
-        marks_[slot][3].record(compute_);
-        counted_[slot].record(compute_);
+        marks_[slot][3].record(counting);
+        counted_[slot].record(counting);
         in_flight_.push_back({first_step, steps, slot});
     }
 
@@ -353,6 +358,7 @@ private:
         step_grid_ = first.back();
         first_blocks_ = device_buffer<std::uint32_t>(first.size());
         SYNFIRE_CUDA(cudaMemcpy(first_blocks_.data(), first.data(), first.size() * 4, cudaMemcpyHostToDevice));
+        first_blocks_host_ = first;
         for (int s = 0; s < slots; ++s) {  // the populations' arguments, then the window's first step (int64)
             step_args_[s] = device_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
             step_args_host_[s] = pinned_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
@@ -430,6 +436,7 @@ private:
     int window_;
     std::string description_;
     stream compute_, copy_;
+    stream count_[slots];  ///< each window slot's spike counting
     event counted_[slots];
     timed_event marks_[slots][4];    ///< window start, updated, delivered, counted
     double phase_s_[3] = {0, 0, 0};  ///< update, delivery, compaction (count and scan) [s]
@@ -450,6 +457,7 @@ private:
     device_buffer<unsigned char> step_args_[slots];
     pinned_buffer<unsigned char> step_args_host_[slots];
     device_buffer<std::uint32_t> first_blocks_, spike_list_, spike_counts_;
+    std::vector<std::uint32_t> first_blocks_host_;
     unsigned step_grid_ = 0, deliver_grid_ = 0;
     bool use_graphs_ = true;
     bool programmatic_ = false;     ///< step kernels as programmatic dependent launches

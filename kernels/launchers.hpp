@@ -67,11 +67,13 @@ unsigned step_blocks(std::uint32_t n);
 /// Writes population p's arguments for window w to out (step_args_bytes() bytes, host memory).
 void make_step_args(const population_step& p, const update_window& w, void* out);
 /// Step k of the window for every population: args = device copy of the populations' arguments,
-/// first_blocks = device [pops + 1] prefix of step_blocks(n), blocks = first_blocks[pops]; spikes of
+/// first_blocks = device [pops + 1] prefix of step_blocks(n) and host_first_blocks the same in host memory
+/// (passed as a kernel parameter up to step_param_populations), blocks = first_blocks[pops]; spikes of
 /// sending populations are appended to list (global ids) and counted in *count. programmatic: launched as a
 /// programmatic dependent launch (sm 90+), overlapping the delivery before it (programmatic.cuh).
-void update_step(const void* args, const std::uint32_t* first_blocks, int pops, unsigned blocks, int k, std::uint32_t* list,
-                 std::uint32_t* count, cudaStream_t s, bool programmatic = false);
+inline constexpr int step_param_populations = 32;
+void update_step(const void* args, const std::uint32_t* first_blocks, const std::uint32_t* host_first_blocks, int pops, unsigned blocks, int k,
+                 std::uint32_t* list, std::uint32_t* count, cudaStream_t s, bool programmatic = false);
 
 /// Blocks of a cooperative launch of the persistent window kernel on this device (0: cooperative launches
 /// unsupported), at most two per multiprocessor.
@@ -82,8 +84,8 @@ unsigned window_grid(int multiprocessors);
 struct ring_view;
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
-                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s,
-                              bool warp_workers = false);
+                              const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned* barrier, unsigned grid,
+                              cudaStream_t s, bool warp_workers = false);
 
 /// A population's input ring, as the delivery kernel sees it.
 struct ring_view {
@@ -91,6 +93,8 @@ struct ring_view {
     std::uint32_t n;
     std::uint32_t receptors;
 };
+/// One ring view per population; model files allow at most 255 populations (synapse::population is 8 bits).
+inline constexpr int max_ring_views = 256;
 
 /// Delivers the spikes of one population's window (its bitmap) through the synapse table: every synapse of a
 /// spiking neuron adds its weight to ring slot (step + delay) mod slots of its target, with int64 atomics. One
@@ -106,10 +110,10 @@ void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, s
 /// workers from it on: a block walking a spike of 100 synapses would leave 60% of its threads idle.
 inline constexpr double warp_worker_fan_out = 128.0;
 
-/// programmatic: as update_step's. warp_workers: a warp per spike (or part of one) instead of a block, for
+/// rings: ring_count views (staged in shared memory by each block). programmatic: as update_step's. warp_workers: a warp per spike (or part of one) instead of a block, for
 /// small fan-outs (step_delivery.cuh: warp_worker_fan_out).
 void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false,
+                  const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false,
                   bool warp_workers = false);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).

@@ -216,7 +216,7 @@ __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
 }
 
 /// One population's part of a step-mode launch, in device memory.
-struct population_args {
+struct alignas(16) population_args {
     neuron_model model;
     bool sends;                 ///< append its spikes to the step's list
     std::uint32_t source_base;  ///< global id of its first neuron
@@ -227,22 +227,54 @@ struct population_args {
     window_args w;
 };
 
-/// Step k of the window for every population at once: first_blocks[p] is population p's first block
-/// (first_blocks[pops] = grid), so each block belongs to one population.
-/// Programmatic: launched to overlap the delivery before it (programmatic.cuh); lets the next delivery launch
-/// at once, computes the step's inputs, then waits for the earlier grids before it touches shared state.
-template <bool Programmatic>
-__global__ void __launch_bounds__(block_size) step_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops, int k,
-                                                          std::uint32_t* list, std::uint32_t* count) {
-    if constexpr (Programmatic) allow_next_grid();
-    int lo = 0, hi = pops;  // the last p with first_blocks[p] <= blockIdx.x
+/// The first block of each population of a step launch, as a kernel parameter (constant bank): a block finds
+/// its population without a round trip to device memory.
+struct block_starts {
+    std::uint32_t first[step_param_populations + 1];
+};
+
+/// Index of the population whose blocks include `block`: the last p with first[p] <= block.
+template <class Starts>
+__device__ __forceinline__ int population_of(const Starts& first, int pops, std::uint32_t block) {
+    int lo = 0, hi = pops;
     while (hi - lo > 1) {
         const int mid = (lo + hi) / 2;
-        if (first_blocks[mid] <= blockIdx.x) lo = mid;
+        if (first[mid] <= block) lo = mid;
         else hi = mid;
     }
-    const population_args& a = args[lo];
-    const std::uint32_t i = (blockIdx.x - first_blocks[lo]) * block_size + threadIdx.x;
+    return lo;
+}
+
+static_assert(sizeof(population_args) % 16 == 0 && alignof(population_args) <= 16, "population records are copied in 16-byte words");
+
+/// Copies a population's record (about 2.6 KB) to shared memory, all of it in one round of 16-byte loads.
+/// Its fields are then read at shared-memory latency, and the compiler need not reload them after every
+/// store to device memory (which it must for a record in device memory: it cannot rule out aliasing).
+/// The caller synchronises the block before use.
+__device__ __forceinline__ void stage_population(void* staged, const population_args* record) {
+    constexpr unsigned words = sizeof(population_args) / 16;
+    const auto* from = reinterpret_cast<const uint4*>(record);
+    auto* to = static_cast<uint4*>(staged);
+    for (unsigned j = threadIdx.x; j < words; j += block_size) to[j] = from[j];
+}
+
+/// Step k of the window for every population at once; each block belongs to one population (starts /
+/// first_blocks: the populations' first blocks, first[pops] = grid; starts when pops <= step_param_populations).
+/// The block's population record is staged in shared memory.
+/// Programmatic: launched to overlap the delivery before it (programmatic.cuh); lets the next delivery launch
+/// at once, stages its record and computes the step's inputs (both fixed for the window), then waits for the
+/// earlier grids before it touches shared state.
+template <bool Programmatic>
+__global__ void __launch_bounds__(block_size) step_kernel(const population_args* args, const std::uint32_t* first_blocks, const block_starts starts,
+                                                          int pops, int k, std::uint32_t* list, std::uint32_t* count) {
+    if constexpr (Programmatic) allow_next_grid();
+    __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
+    const int p = pops <= step_param_populations ? population_of(starts.first, pops, blockIdx.x) : population_of(first_blocks, pops, blockIdx.x);
+    const std::uint32_t first = pops <= step_param_populations ? starts.first[p] : first_blocks[p];
+    stage_population(staged, args + p);
+    __syncthreads();
+    const population_args& a = *reinterpret_cast<const population_args*>(staged);
+    const std::uint32_t i = (blockIdx.x - first) * block_size + threadIdx.x;
     const spike_sink out{a.sends ? list : nullptr, count, a.source_base};
     if (a.model == neuron_model::iaf_psc_exp)
         exp_steps<false, Programmatic>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
@@ -257,7 +289,11 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
 __global__ void __launch_bounds__(block_size) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, std::uint32_t* list, std::uint32_t* counts,
                                                             const std::int64_t* first_step, const std::uint64_t* offsets, const synapse* synapses,
-                                                            const ring_view* rings, int slots, unsigned* barrier, bool warp_workers) {
+                                                            const ring_view* rings, int ring_count, int slots, unsigned* barrier,
+                                                            bool warp_workers) {
+    __shared__ ring_view staged_rings[max_ring_views];
+    stage_rings(staged_rings, rings, ring_count);
+    __syncthreads();
     const std::int64_t first = *first_step;
     unsigned generation = 0;
     for (int k = 0; k < steps; ++k) {
@@ -277,8 +313,8 @@ __global__ void __launch_bounds__(block_size) window_kernel(const population_arg
                 delta_steps<true>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
         }
         grid_barrier(barrier, generation++);
-        if (warp_workers) deliver_step_body<true, block_size, 32>(list, counts + k, first + k, offsets, synapses, rings, slots);
-        else deliver_step_body<true, block_size>(list, counts + k, first + k, offsets, synapses, rings, slots);
+        if (warp_workers) deliver_step_body<true, block_size, 32>(list, counts + k, first + k, offsets, synapses, staged_rings, slots);
+        else deliver_step_body<true, block_size>(list, counts + k, first + k, offsets, synapses, staged_rings, slots);
         grid_barrier(barrier, generation++);
     }
 }
@@ -350,11 +386,14 @@ void make_step_args(const population_step& p, const update_window& w, void* out)
     std::memcpy(out, &a, sizeof a);
 }
 
-void update_step(const void* args, const std::uint32_t* first_blocks, int pops, unsigned blocks, int k, std::uint32_t* list,
-                 std::uint32_t* count, cudaStream_t s, bool programmatic) {
+void update_step(const void* args, const std::uint32_t* first_blocks, const std::uint32_t* host_first_blocks, int pops, unsigned blocks, int k,
+                 std::uint32_t* list, std::uint32_t* count, cudaStream_t s, bool programmatic) {
     if (blocks == 0) return;
     const auto* a = static_cast<const population_args*>(args);
-    launch_kernel(programmatic ? step_kernel<true> : step_kernel<false>, blocks, block_size, s, programmatic, a, first_blocks, pops, k, list, count);
+    block_starts starts{};
+    if (pops <= step_param_populations) std::copy(host_first_blocks, host_first_blocks + pops + 1, starts.first);
+    launch_kernel(programmatic ? step_kernel<true> : step_kernel<false>, blocks, block_size, s, programmatic, a, first_blocks, starts, pops, k, list,
+                  count);
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
@@ -370,11 +409,12 @@ unsigned window_grid(int multiprocessors) {
 
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
-                              const synapse* synapses, const ring_view* rings, int slots, unsigned* barrier, unsigned grid, cudaStream_t s,
-                              bool warp_workers) {
+                              const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned* barrier, unsigned grid,
+                              cudaStream_t s, bool warp_workers) {
+    if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     const auto* a = static_cast<const population_args*>(args);
-    void* params[] = {&a, &first_blocks, &pops, &virtual_blocks, &steps, &list, &counts, &first_step, &offsets, &synapses, &rings, &slots, &barrier,
-                      &warp_workers};
+    void* params[] = {&a,       &first_blocks, &pops,  &virtual_blocks, &steps,   &list,    &counts,      &first_step,
+                      &offsets, &synapses,     &rings, &ring_count,     &slots,   &barrier, &warp_workers};
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(window_kernel), dim3(grid), dim3(block_size), params, 0, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");

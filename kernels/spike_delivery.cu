@@ -25,44 +25,42 @@ __global__ void __launch_bounds__(block_size) deliver_kernel(const std::uint32_t
         pending &= pending - 1;
         std::uint32_t bits = __shfl_sync(0xFFFFFFFFu, mine, owner);
         const std::size_t word = first_word + static_cast<std::size_t>(owner);
-        const int step_slot = first_slot + static_cast<int>(word / words);  // < 2·slots: window <= min delay
+        int step_slot = first_slot + static_cast<int>(word / words);  // < 2·slots: window <= min delay
+        if (step_slot >= slots) step_slot -= slots;
         const std::uint64_t first_neuron = source_base + (word % words) * 32u;
         while (bits) {
             const std::uint64_t source = first_neuron + static_cast<std::uint64_t>(__ffs(bits) - 1);
             bits &= bits - 1;
-            const std::uint64_t end = offsets[source + 1];
-            for (std::uint64_t e = offsets[source] + lane; e < end; e += 32) {
-                const synapse s = synapses[e];
-                const ring_view r = rings[s.population];
-                int slot = step_slot + s.delay;  // < 3·slots
-                while (slot >= slots) slot -= slots;
-                auto* acc = static_cast<unsigned long long*>(r.data) + (static_cast<std::size_t>(slot) * r.n + s.target) * r.receptors + s.receptor;
-                atomicAdd(acc, static_cast<unsigned long long>(s.weight));  // two's complement: a signed add
-            }
+            deliver_range<32>(__ldg(offsets + source), __ldg(offsets + source + 1), lane, synapses, rings, step_slot, slots);
         }
     }
 }
 
 /// Programmatic: launched to overlap the update before it (programmatic.cuh); lets the next update launch at
-/// once (it computes its inputs meanwhile), and waits for the update before reading the spike list.
+/// once (it computes its inputs meanwhile), and waits for the update before reading the spike list. The ring
+/// views are staged in shared memory first (they do not change during a run).
 template <bool Programmatic, unsigned Worker>
 __global__ void __launch_bounds__(block_size) deliver_step_kernel(const std::uint32_t* list, const std::uint32_t* count,
                                                                   const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                                                                  const synapse* synapses, const ring_view* rings, int slots) {
+                                                                  const synapse* synapses, const ring_view* rings, int ring_count, int slots) {
     if constexpr (Programmatic) allow_next_grid();
+    __shared__ ring_view staged[max_ring_views];
+    stage_rings(staged, rings, ring_count);
     const std::int64_t step = *first_step + k;  // written before the window's first launch
+    __syncthreads();
     if constexpr (Programmatic) wait_for_earlier_grids();
-    deliver_step_body<false, block_size, Worker>(list, count, step, offsets, synapses, rings, slots);
+    deliver_step_body<false, block_size, Worker>(list, count, step, offsets, synapses, staged, slots);
 }
 
 }  // namespace
 
 void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                  const synapse* synapses, const ring_view* rings, int slots, unsigned blocks, cudaStream_t s, bool programmatic,
+                  const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic,
                   bool warp_workers) {
+    if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda delivery: {} ring views", ring_count));
     const auto kernel = warp_workers ? (programmatic ? deliver_step_kernel<true, 32> : deliver_step_kernel<false, 32>)
                                      : (programmatic ? deliver_step_kernel<true, block_size> : deliver_step_kernel<false, block_size>);
-    launch_kernel(kernel, blocks, block_size, s, programmatic, list, count, first_step, k, offsets, synapses, rings, slots);
+    launch_kernel(kernel, blocks, block_size, s, programmatic, list, count, first_step, k, offsets, synapses, rings, ring_count, slots);
     SYNFIRE_CUDA_LAUNCHED("deliver_step_kernel");
 }
 

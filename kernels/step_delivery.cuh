@@ -1,10 +1,13 @@
 #pragma once
-// One step's spike delivery as a block-level device function, shared by the per-step delivery kernel
-// (spike_delivery.cu) and the persistent window kernel (lif_update.cu). Coherent: the list and its count
-// were written by other blocks of the same launch, so they are read past L1 (ld.global.cg).
+// Spike delivery as device functions, shared by the per-step delivery kernel (spike_delivery.cu), the
+// bitmap delivery of fused windows (spike_delivery.cu) and the persistent window kernel (lif_update.cu).
+// Coherent: the spike list and its count were written by other blocks of the same launch, so they are read
+// past L1 (ld.global.cg). The synapse table and its offsets never change during a run: read-only loads.
+#include <cstddef>
 #include <cstdint>
 
 #include "launchers.hpp"
+#include "synfire/network.hpp"
 
 namespace synfire::cuda {
 
@@ -14,10 +17,60 @@ __device__ __forceinline__ std::uint32_t load_u32(const std::uint32_t* p) {
     else return *p;
 }
 
+// A synapse read as one 16-byte word: x target, y delay | population << 16 | receptor << 24, z and w the
+// weight's low and high halves (network.hpp's layout, little-endian).
+static_assert(sizeof(synapse) == 16 && offsetof(synapse, target) == 0 && offsetof(synapse, delay) == 4 &&
+                  offsetof(synapse, population) == 6 && offsetof(synapse, receptor) == 7 && offsetof(synapse, weight) == 8,
+              "the delivery kernels read synapses as four 32-bit words");
+
+/// Synapse e of the table (16-byte aligned: device allocations are), one read-only 16-byte load.
+__device__ __forceinline__ uint4 load_synapse(const synapse* synapses, std::uint64_t e) {
+    return __ldg(reinterpret_cast<const uint4*>(synapses) + e);
+}
+
+/// *p += v at L2 without a return value (a reduction: no round trip back to the thread).
+__device__ __forceinline__ void reduce_add(unsigned long long* p, unsigned long long v) {
+    asm volatile("red.relaxed.gpu.global.add.u64 [%0], %1;" ::"l"(__cvta_generic_to_global(p)), "l"(v) : "memory");
+}
+
+/// Adds a synapse's weight to its target's slot for step_slot (< slots) + delay (< slots) with an int64
+/// reduction: two's complement, so a signed add.
+__device__ __forceinline__ void add_synapse(uint4 s, const ring_view* rings, int step_slot, int slots) {
+    const ring_view r = rings[(s.y >> 16) & 0xFFu];
+    int slot = step_slot + static_cast<int>(s.y & 0xFFFFu);
+    if (slot >= slots) slot -= slots;
+    auto* acc = static_cast<unsigned long long*>(r.data) + (static_cast<std::size_t>(slot) * r.n + s.x) * r.receptors + (s.y >> 24);
+    reduce_add(acc, (static_cast<unsigned long long>(s.w) << 32) | s.z);
+}
+
+/// Synapses [lo, hi) walked by the Worker threads of a worker (lane = the thread's place in it): each thread
+/// loads up to four synapses before it adds any, so four loads per thread are in flight at once.
+template <unsigned Worker>
+__device__ __forceinline__ void deliver_range(std::uint64_t lo, std::uint64_t hi, unsigned lane, const synapse* synapses, const ring_view* rings,
+                                              int step_slot, int slots) {
+    constexpr unsigned batch = 4;
+    for (std::uint64_t e = lo + lane; e < hi; e += batch * Worker) {
+        uint4 s[batch];
+#pragma unroll
+        for (unsigned u = 0; u < batch; ++u)
+            if (e + u * Worker < hi) s[u] = load_synapse(synapses, e + u * Worker);
+#pragma unroll
+        for (unsigned u = 0; u < batch; ++u)
+            if (e + u * Worker < hi) add_synapse(s[u], rings, step_slot, slots);
+    }
+}
+
+/// Copies the ring views (one per population, at most 256: synapse::population is 8 bits) to shared memory;
+/// the caller synchronises the block before use.
+__device__ __forceinline__ void stage_rings(ring_view* staged, const ring_view* rings, int count) {
+    for (int p = static_cast<int>(threadIdx.x); p < count; p += static_cast<int>(blockDim.x)) staged[p] = rings[p];
+}
+
 /// The spikes of step `step` in list[0, *count), handed out to workers of Worker threads: a warp (Worker = 32,
-/// for networks whose neurons have small fan-outs) or the whole block (Worker = BlockSize). Item (spike, part)
-/// for part < parts = max(1, workers / spikes), so a few spikes spread over the whole grid and many give each
-/// worker whole ones. Control flow is uniform within a worker.
+/// for networks whose neurons have small fan-outs) or the whole block (Worker = BlockSize). With at least as
+/// many spikes as workers each worker walks whole spikes; with fewer, each spike is split into
+/// parts = workers / spikes ranges, one per worker, so a few spikes spread over the whole grid. Control flow
+/// is uniform within a worker. rings: the staged ring views.
 template <bool Coherent, unsigned BlockSize, unsigned Worker = BlockSize>
 __device__ __forceinline__ void deliver_step_body(const std::uint32_t* list, const std::uint32_t* count, std::int64_t step,
                                                   const std::uint64_t* offsets, const synapse* synapses, const ring_view* rings, int slots) {
@@ -25,26 +78,33 @@ __device__ __forceinline__ void deliver_step_body(const std::uint32_t* list, con
     constexpr unsigned per_block = BlockSize / Worker;
     const std::uint32_t spikes = load_u32<Coherent>(count);
     if (spikes == 0) return;
-    const std::uint64_t workers = static_cast<std::uint64_t>(gridDim.x) * per_block;
-    const std::uint64_t worker = static_cast<std::uint64_t>(blockIdx.x) * per_block + threadIdx.x / Worker;
+    const std::uint32_t workers = gridDim.x * per_block;
+    const std::uint32_t worker = blockIdx.x * per_block + threadIdx.x / Worker;
     const unsigned lane = threadIdx.x % Worker;
-    const std::uint64_t parts = spikes >= workers ? 1u : workers / spikes;
-    const std::uint64_t items = static_cast<std::uint64_t>(spikes) * parts;
     const int step_slot = static_cast<int>(step % slots);
-    for (std::uint64_t item = worker; item < items; item += workers) {
-        const std::uint32_t source = load_u32<Coherent>(list + item / parts);
-        const std::uint64_t part = item % parts;
-        const std::uint64_t begin = offsets[source], len = offsets[source + 1] - begin;
-        const std::uint64_t lo = begin + len * part / parts, hi = begin + len * (part + 1) / parts;
-        for (std::uint64_t e = lo + lane; e < hi; e += Worker) {
-            const synapse s = synapses[e];
-            const ring_view r = rings[s.population];
-            int slot = step_slot + s.delay;  // delay < slots
-            if (slot >= slots) slot -= slots;
-            auto* acc = static_cast<unsigned long long*>(r.data) + (static_cast<std::size_t>(slot) * r.n + s.target) * r.receptors + s.receptor;
-            atomicAdd(acc, static_cast<unsigned long long>(s.weight));  // two's complement: a signed add
+    if (spikes >= workers) {
+        for (std::uint64_t i = worker; i < spikes; i += workers) {
+            const std::uint32_t source = load_u32<Coherent>(list + i);
+            deliver_range<Worker>(__ldg(offsets + source), __ldg(offsets + source + 1), lane, synapses, rings, step_slot, slots);
         }
+        return;
     }
+    const std::uint32_t parts = workers / spikes;  // spikes · parts <= workers: one range per worker
+    const std::uint32_t spike = worker / parts;
+    if (spike >= spikes) return;
+    const std::uint32_t part = worker - spike * parts;
+    const std::uint32_t source = load_u32<Coherent>(list + spike);
+    const std::uint64_t begin = __ldg(offsets + source), len = __ldg(offsets + source + 1) - begin;
+    std::uint64_t chunk;
+    if (len <= 0xFFFFFFFFu) {  // 32-bit division (a 64-bit one is a long emulated sequence)
+        const auto l = static_cast<std::uint32_t>(len);
+        chunk = l / parts + (l % parts != 0);
+    } else {
+        chunk = len / parts + (len % parts != 0);
+    }
+    const std::uint64_t lo = static_cast<std::uint64_t>(part) * chunk;
+    if (lo >= len) return;
+    deliver_range<Worker>(begin + lo, begin + (len - lo < chunk ? len : lo + chunk), lane, synapses, rings, step_slot, slots);
 }
 
 }  // namespace synfire::cuda
