@@ -28,7 +28,7 @@ cmake --build "$build" -j "$(nproc)" --target synfire >"$R/build.log" 2>&1 || { 
 exe=$build/synfire
 pd=data/models/potjans_diesmann.toml
 scratch=$(mktemp -d)
-for v in "" "SYNFIRE_CUDA_PDL=1"; do
+[ "${PROFILE_RTF:-1}" = 1 ] && for v in "" "SYNFIRE_CUDA_PDL=1"; do
   env $v "$exe" run "$pd" --backend cuda -o "$scratch/pd.h5" --force --quiet >/dev/null 2>&1
   python3 -c "import h5py,sys; a=h5py.File(sys.argv[1]).attrs; print(sys.argv[2] or 'default', 'RTF', a['real_time_factor'], {k: a[k] for k in a if k.startswith('time_')})" "$scratch/pd.h5" "$v" | tee -a "$R/rtf.txt"
 done
@@ -46,10 +46,12 @@ for r in body: d[r[k].split("(")[0]].append(float(r[v].replace(",", "")))
 for name, xs in d.items(): print(name, len(xs), round(sum(xs) / len(xs)), min(xs), max(xs))
 EOF
 sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section WarpStateStats --section SourceCounters --section MemoryWorkloadAnalysis)
-timeout 120 ncu --cache-control none --clock-control none -k "$kernels" --launch-skip 4000 --launch-count 2 "${sections[@]}" --import-source no \
+timeout 120 ncu --cache-control none --clock-control none -k "$kernels" --launch-skip 4000 --launch-count 2 "${sections[@]}" --import-source yes \
   -o "$R/microcircuit" -f "$exe" run "$pd" --set simulation.duration=300 --backend cuda -o "$scratch/b.h5" --force --quiet >"$R/microcircuit.log" 2>&1
 ncu -i "$R/microcircuit.ncu-rep" --page details >"$R/microcircuit_details.txt" 2>&1
 ncu -i "$R/microcircuit.ncu-rep" --page source --csv --print-source sass >"$R/microcircuit_sass.csv" 2>&1
+ncu -i "$R/microcircuit.ncu-rep" --page source --csv --print-source cuda >"$R/microcircuit_cuda.csv" 2>&1
+[ "${PROFILE_BRUNEL:-1}" = 1 ] || { rm -rf "$scratch"; cat "$R/rtf.txt" "$R/durations.txt"; exit 0; }
 # Brunel 1e6: one delivery launch at step 1000
 timeout 120 ncu --cache-control none --clock-control none -k 'regex:deliver_step_kernel' --launch-skip 1000 --launch-count 1 "${sections[@]}" \
   --import-source no -o "$R/brunel" -f "$exe" run data/models/brunel.toml --set populations.E.n=800000 --set populations.I.n=200000 \
