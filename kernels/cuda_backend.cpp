@@ -368,10 +368,13 @@ private:
         // on an H200 (bench/NOTES.md), so opt-in
         if (env_is("SYNFIRE_CUDA_PERSISTENT", "1")) persistent_grid_ = window_grid(multiprocessors);
         barrier_ = device_buffer<unsigned>(1);
-        // 1: each step's update and delivery as programmatic dependent launches (sm 90+), which start while
-        // the kernel before them drains and compute the step's inputs before they wait for it; opt-in until
-        // measured (bench/NOTES.md)
-        programmatic_ = env_is("SYNFIRE_CUDA_PDL", "1") && major >= 9;
+        // each step's update and delivery as programmatic dependent launches (sm 90+), which start while the
+        // kernel before them drains and compute the step's inputs before they wait for it. Faster where the
+        // update's blocks are all resident at once (H200: microcircuit RTF 0.160 -> 0.146), slower where they
+        // come in waves, whose early blocks then hold the delivery's places (Brunel 1e6: 3.3e10 -> 2.95e10
+        // events/s; bench/NOTES.md): on for one-wave updates; SYNFIRE_CUDA_PDL=1 or 0 forces it
+        const bool one_wave = step_grid_ <= step_blocks_per_multiprocessor() * static_cast<unsigned>(multiprocessors);
+        programmatic_ = major >= 9 && (env_is("SYNFIRE_CUDA_PDL", "1") || (one_wave && !env_is("SYNFIRE_CUDA_PDL", "0")));
 #ifndef NDEBUG
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
 #endif

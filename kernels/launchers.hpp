@@ -64,6 +64,8 @@ struct population_step {
 /// Bytes of one population's device-side arguments, and its blocks in a step launch.
 std::size_t step_args_bytes();
 unsigned step_blocks(std::uint32_t n);
+/// Step-kernel blocks resident at once on one multiprocessor (occupancy; 0 if it cannot be queried).
+unsigned step_blocks_per_multiprocessor();
 /// Writes population p's arguments for window w to out (step_args_bytes() bytes, host memory).
 void make_step_args(const population_step& p, const update_window& w, void* out);
 /// Step k of the window for every population: args = device copy of the populations' arguments,

@@ -373,6 +373,15 @@ std::size_t step_args_bytes() { return sizeof(population_args); }
 
 unsigned step_blocks(std::uint32_t n) { return grid_for(n); }
 
+unsigned step_blocks_per_multiprocessor() {
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, step_kernel<true>, block_size, 0) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    return static_cast<unsigned>(per_sm);
+}
+
 void make_step_args(const population_step& p, const update_window& w, void* out) {
     population_args a{};
     a.model = p.model;

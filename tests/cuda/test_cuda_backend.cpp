@@ -222,20 +222,20 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
 #ifdef NDEBUG
         EXPECT_NE(b->device().find("CUDA graphs"), std::string::npos) << b->device();
 #endif
+        // 20 update blocks, all resident at once: programmatic dependent launches by default (sm 90+)
+        EXPECT_EQ(b->device().find("programmatic") != std::string::npos, hopper) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
     }
-    {
-        scoped_env no_graphs("SYNFIRE_CUDA_GRAPHS", "0");
-        auto b = make_cuda_backend(m);
-        EXPECT_NE(b->device().find("launches per step"), std::string::npos) << b->device();
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches";
-    }
-    for (const char* graphs : {"1", "0"}) {  // the same two with programmatic dependent launches (sm 90+)
-        scoped_env pdl("SYNFIRE_CUDA_PDL", "1"), with_graphs("SYNFIRE_CUDA_GRAPHS", graphs);
-        auto b = make_cuda_backend(m);
-        EXPECT_EQ(b->device().find("programmatic") != std::string::npos, hopper) << b->device();
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "programmatic dependent launches, graphs " << graphs;
-    }
+    for (const char* pdl : {"0", "1"})  // per-step launches in graphs and without, plain and programmatic
+        for (const char* graphs : {"1", "0"}) {
+            scoped_env programmatic("SYNFIRE_CUDA_PDL", pdl), with_graphs("SYNFIRE_CUDA_GRAPHS", graphs);
+            auto b = make_cuda_backend(m);
+            if (*graphs == '0') {
+                EXPECT_NE(b->device().find("launches per step"), std::string::npos) << b->device();
+            }
+            EXPECT_EQ(b->device().find("programmatic") != std::string::npos, hopper && *pdl == '1') << b->device();
+            EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+        }
     {
         scoped_env persistent("SYNFIRE_CUDA_PERSISTENT", "1");
         auto b = make_cuda_backend(m);
