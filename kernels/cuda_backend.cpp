@@ -233,8 +233,8 @@ public:
                 else
                     for (int k = 0; k < steps; ++k) {
                         update_step(step_args_[slot].data(), first_blocks_.data(), first_blocks_host_.data(), static_cast<int>(pops_.size()), step_grid_, k,
-                                    spike_list_.data(), spike_counts_.data() + k, compute_, programmatic_);
-                        deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, offsets_.data(), synapses_.data(), rings_.data(),
+                                    spike_list_.data(), spike_counts_.data() + k, offsets_.data(), compute_, programmatic_);
+                        deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, synapses_.data(), rings_.data(),
                                      static_cast<int>(rings_.size()), ring_slots_, deliver_grid_, compute_, programmatic_, warp_workers_);
                     }
                 if (graph) {
@@ -378,7 +378,7 @@ private:
 #ifndef NDEBUG
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
 #endif
-        spike_list_ = device_buffer<std::uint32_t>(std::max<std::uint64_t>(base_.back(), 1));
+        spike_list_ = device_buffer<spike_range>(std::max<std::uint64_t>(base_.back(), 1));
         spike_counts_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
         deliver_grid_ = static_cast<unsigned>(multiprocessors) * 4;
         // a warp per spike where neurons send to few targets, a block where they send to many
@@ -459,7 +459,8 @@ private:
     bool step_mode_ = false;
     device_buffer<unsigned char> step_args_[slots];
     pinned_buffer<unsigned char> step_args_host_[slots];
-    device_buffer<std::uint32_t> first_blocks_, spike_list_, spike_counts_;
+    device_buffer<std::uint32_t> first_blocks_, spike_counts_;
+    device_buffer<spike_range> spike_list_;  ///< one step's spikes, as their synapse ranges
     std::vector<std::uint32_t> first_blocks_host_;
     unsigned step_grid_ = 0, deliver_grid_ = 0;
     bool use_graphs_ = true;

@@ -68,14 +68,20 @@ unsigned step_blocks(std::uint32_t n);
 unsigned step_blocks_per_multiprocessor();
 /// Writes population p's arguments for window w to out (step_args_bytes() bytes, host memory).
 void make_step_args(const population_step& p, const update_window& w, void* out);
+/// A spike in a step's list: its neuron's synapses [begin, end) in the table.
+struct alignas(16) spike_range {
+    std::uint64_t begin, end;
+};
+
 /// Step k of the window for every population: args = device copy of the populations' arguments,
 /// first_blocks = device [pops + 1] prefix of step_blocks(n) and host_first_blocks the same in host memory
-/// (passed as a kernel parameter up to step_param_populations), blocks = first_blocks[pops]; spikes of
-/// sending populations are appended to list (global ids) and counted in *count. programmatic: launched as a
-/// programmatic dependent launch (sm 90+), overlapping the delivery before it (programmatic.cuh).
+/// (passed as a kernel parameter up to step_param_populations), blocks = first_blocks[pops]; the spikes of
+/// sending populations are appended to list as their synapse ranges (offsets: the table's, by global id) and
+/// counted in *count. programmatic: launched as a programmatic dependent launch (sm 90+), overlapping the
+/// delivery before it (programmatic.cuh).
 inline constexpr int step_param_populations = 32;
 void update_step(const void* args, const std::uint32_t* first_blocks, const std::uint32_t* host_first_blocks, int pops, unsigned blocks, int k,
-                 std::uint32_t* list, std::uint32_t* count, cudaStream_t s, bool programmatic = false);
+                 spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic = false);
 
 /// Blocks of a cooperative launch of the persistent window kernel on this device (0: cooperative launches
 /// unsupported), at most two per multiprocessor.
@@ -85,7 +91,7 @@ unsigned window_grid(int multiprocessors);
 /// (zeroed here). Arguments as update_step and deliver_step; ring_view is declared below.
 struct ring_view;
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
-                              std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
+                              spike_range* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
                               const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned* barrier, unsigned grid,
                               cudaStream_t s, bool warp_workers = false);
 
@@ -104,7 +110,7 @@ inline constexpr int max_ring_views = 256;
 void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, std::int64_t first_step, std::uint64_t source_base,
                     const std::uint64_t* offsets, const synapse* synapses, const ring_view* rings, int slots, cudaStream_t s);
 
-/// Delivers one step's spike list (global source ids, *count of them, in any order): every synapse adds its
+/// Delivers one step's spike list (synapse ranges, *count of them, in any order): every synapse adds its
 /// weight to ring slot (step + delay) mod slots of its target. `blocks` blocks share the list: with few
 /// spikes each spike's synapses are split between blocks, with many each block walks whole spikes.
 /// The step is *first_step + k, read on the device, so a captured window replays for any first step.
@@ -114,8 +120,7 @@ inline constexpr double warp_worker_fan_out = 128.0;
 
 /// rings: ring_count views (staged in shared memory by each block). programmatic: as update_step's. warp_workers: a warp per spike (or part of one) instead of a block, for
 /// small fan-outs (step_delivery.cuh: warp_worker_fan_out).
-void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                  const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false,
+void deliver_step(const spike_range* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false,
                   bool warp_workers = false);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).

@@ -69,23 +69,37 @@ __device__ __forceinline__ int ring_slot(const window_args& w, int k) {
     return (w.ring_first + k) % w.ring_slots;
 }
 
-/// Where a step-mode launch appends the global ids of its spiking neurons (order arbitrary: delivery sums
-/// are integer, so the order the synapses are walked in does not matter).
+/// Where a step-mode launch appends the synapse ranges of its spiking neurons, so that the delivery goes
+/// from the list straight to the synapses (order arbitrary: delivery sums are integer, so the order the
+/// synapses are walked in does not matter).
 struct spike_sink {
-    std::uint32_t* ids = nullptr;    ///< null: no list
+    spike_range* list = nullptr;             ///< null: no list
     std::uint32_t* count = nullptr;
-    std::uint32_t base = 0;          ///< global id of the population's first neuron
+    const std::uint64_t* offsets = nullptr;  ///< the synapse table's offsets, by global id
+    std::uint32_t base = 0;                  ///< global id of the population's first neuron
 };
 
+/// The synapses of neuron i (< n) of the sink's population.
+__device__ __forceinline__ spike_range synapses_of(const spike_sink& out, std::uint32_t i) {
+    const std::uint64_t* o = out.offsets + out.base + i;
+    return spike_range{__ldg(o), __ldg(o + 1)};
+}
+
 /// Appends the warp's spiking neurons to the sink, one atomic per warp. Every lane must call this.
-__device__ __forceinline__ void append_spikes(const spike_sink& out, std::uint32_t i, bool spike) {
+/// Prefetched: range holds the neuron's synapses (read before the step); otherwise they are read here, while
+/// the atomic is in flight.
+template <bool Prefetched>
+__device__ __forceinline__ void append_spikes(const spike_sink& out, std::uint32_t i, bool spike, spike_range range) {
     const std::uint32_t bits = __ballot_sync(0xFFFFFFFFu, spike);
-    if (bits == 0 || !out.ids) return;  // uniform across the warp
+    if (bits == 0 || !out.list) return;  // uniform across the warp
+    if constexpr (!Prefetched) {
+        if (spike) range = synapses_of(out, i);
+    }
     const unsigned lane = threadIdx.x & 31u;
     std::uint32_t first = 0;
     if (lane == 0) first = atomicAdd(out.count, static_cast<std::uint32_t>(__popc(bits)));
     first = __shfl_sync(0xFFFFFFFFu, first, 0);
-    if (spike) out.ids[first + static_cast<std::uint32_t>(__popc(bits & ((1u << lane) - 1u)))] = out.base + i;
+    if (spike) out.list[first + static_cast<std::uint32_t>(__popc(bits & ((1u << lane) - 1u)))] = range;
 }
 
 /// Position of neuron i among the recorded ones, or -1 when it is not recorded.
@@ -139,11 +153,13 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
     const int rec = recorded_index(w, i, live);
     poisson_cache cache;
     if (w.varying) cache.reset();
+    spike_range range{0, 0};  // the neuron's synapses (Programmatic: read before the wait)
     for (int k = k0; k < k1; ++k) {
         std::int64_t ex = 0, in = 0;
         float I = 0.0f;
         if constexpr (Programmatic) {
             if (live) I = window_current(w, I_neuron, i, k, cursor, cache, ex, in);
+            if (k == k0 && live && out.list) range = synapses_of(out, i);
             if (k == k0) {
                 wait_for_earlier_grids();
                 if (live) s = state[i];
@@ -164,7 +180,7 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
         if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
         const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
-        append_spikes(out, i, spike);
+        append_spikes<Programmatic>(out, i, spike, range);
         if (rec >= 0) sample(w, k, rec, s.V, s.I_ex, s.I_in);
     }
     if (live) state[i] = s;
@@ -182,11 +198,13 @@ __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ri
     const int rec = recorded_index(w, i, live);
     poisson_cache cache;
     if (w.varying) cache.reset();
+    spike_range range{0, 0};  // the neuron's synapses (Programmatic: read before the wait)
     for (int k = k0; k < k1; ++k) {
         std::int64_t ex = 0, in = 0;
         float I = 0.0f;
         if constexpr (Programmatic) {
             if (live) I = window_current(w, I_neuron, i, k, cursor, cache, ex, in);
+            if (k == k0 && live && out.list) range = synapses_of(out, i);
             if (k == k0) {
                 wait_for_earlier_grids();
                 if (live) s = state[i];
@@ -201,7 +219,7 @@ __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ri
         if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
         const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
-        append_spikes(out, i, spike);
+        append_spikes<Programmatic>(out, i, spike, range);
         if (rec >= 0) sample(w, k, rec, s.V, 0.0f, 0.0f);
     }
     if (live) state[i] = s;
@@ -266,7 +284,7 @@ __device__ __forceinline__ void stage_population(void* staged, const population_
 /// earlier grids before it touches shared state.
 template <bool Programmatic>
 __global__ void __launch_bounds__(block_size) step_kernel(const population_args* args, const std::uint32_t* first_blocks, const block_starts starts,
-                                                          int pops, int k, std::uint32_t* list, std::uint32_t* count) {
+                                                          int pops, int k, spike_range* list, std::uint32_t* count, const std::uint64_t* offsets) {
     if constexpr (Programmatic) allow_next_grid();
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
     const int p = pops <= step_param_populations ? population_of(starts.first, pops, blockIdx.x) : population_of(first_blocks, pops, blockIdx.x);
@@ -275,7 +293,7 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
     __syncthreads();
     const population_args& a = *reinterpret_cast<const population_args*>(staged);
     const std::uint32_t i = (blockIdx.x - first) * block_size + threadIdx.x;
-    const spike_sink out{a.sends ? list : nullptr, count, a.source_base};
+    const spike_sink out{a.sends ? list : nullptr, count, offsets, a.source_base};
     if (a.model == neuron_model::iaf_psc_exp)
         exp_steps<false, Programmatic>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
     else
@@ -287,7 +305,7 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
 /// step's delivery by the whole grid, a grid barrier. Reads of what other blocks wrote in this launch (ring
 /// slots, the spike list and its count) bypass L1.
 __global__ void __launch_bounds__(block_size) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
-                                                            unsigned virtual_blocks, int steps, std::uint32_t* list, std::uint32_t* counts,
+                                                            unsigned virtual_blocks, int steps, spike_range* list, std::uint32_t* counts,
                                                             const std::int64_t* first_step, const std::uint64_t* offsets, const synapse* synapses,
                                                             const ring_view* rings, int ring_count, int slots, unsigned* barrier,
                                                             bool warp_workers) {
@@ -306,15 +324,15 @@ __global__ void __launch_bounds__(block_size) window_kernel(const population_arg
             }
             const population_args& a = args[lo];
             const std::uint32_t i = (vb - first_blocks[lo]) * block_size + threadIdx.x;
-            const spike_sink out{a.sends ? list : nullptr, counts + k, a.source_base};
+            const spike_sink out{a.sends ? list : nullptr, counts + k, offsets, a.source_base};
             if (a.model == neuron_model::iaf_psc_exp)
                 exp_steps<true>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
             else
                 delta_steps<true>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
         }
         grid_barrier(barrier, generation++);
-        if (warp_workers) deliver_step_body<true, block_size, 32>(list, counts + k, first + k, offsets, synapses, staged_rings, slots);
-        else deliver_step_body<true, block_size>(list, counts + k, first + k, offsets, synapses, staged_rings, slots);
+        if (warp_workers) deliver_step_body<true, block_size, 32>(list, counts + k, first + k, synapses, staged_rings, slots);
+        else deliver_step_body<true, block_size>(list, counts + k, first + k, synapses, staged_rings, slots);
         grid_barrier(barrier, generation++);
     }
 }
@@ -396,13 +414,13 @@ void make_step_args(const population_step& p, const update_window& w, void* out)
 }
 
 void update_step(const void* args, const std::uint32_t* first_blocks, const std::uint32_t* host_first_blocks, int pops, unsigned blocks, int k,
-                 std::uint32_t* list, std::uint32_t* count, cudaStream_t s, bool programmatic) {
+                 spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic) {
     if (blocks == 0) return;
     const auto* a = static_cast<const population_args*>(args);
     block_starts starts{};
     if (pops <= step_param_populations) std::copy(host_first_blocks, host_first_blocks + pops + 1, starts.first);
     launch_kernel(programmatic ? step_kernel<true> : step_kernel<false>, blocks, block_size, s, programmatic, a, first_blocks, starts, pops, k, list,
-                  count);
+                  count, offsets);
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
@@ -417,7 +435,7 @@ unsigned window_grid(int multiprocessors) {
 }
 
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
-                              std::uint32_t* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
+                              spike_range* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
                               const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned* barrier, unsigned grid,
                               cudaStream_t s, bool warp_workers) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));

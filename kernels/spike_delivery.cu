@@ -40,27 +40,26 @@ __global__ void __launch_bounds__(block_size) deliver_kernel(const std::uint32_t
 /// once (it computes its inputs meanwhile), and waits for the update before reading the spike list. The ring
 /// views are staged in shared memory first (they do not change during a run).
 template <bool Programmatic, unsigned Worker>
-__global__ void __launch_bounds__(block_size) deliver_step_kernel(const std::uint32_t* list, const std::uint32_t* count,
-                                                                  const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                                                                  const synapse* synapses, const ring_view* rings, int ring_count, int slots) {
+__global__ void __launch_bounds__(block_size) deliver_step_kernel(const spike_range* list, const std::uint32_t* count,
+                                                                  const std::int64_t* first_step, int k, const synapse* synapses,
+                                                                  const ring_view* rings, int ring_count, int slots) {
     if constexpr (Programmatic) allow_next_grid();
     __shared__ ring_view staged[max_ring_views];
     stage_rings(staged, rings, ring_count);
     const std::int64_t step = *first_step + k;  // written before the window's first launch
     __syncthreads();
     if constexpr (Programmatic) wait_for_earlier_grids();
-    deliver_step_body<false, block_size, Worker>(list, count, step, offsets, synapses, staged, slots);
+    deliver_step_body<false, block_size, Worker>(list, count, step, synapses, staged, slots);
 }
 
 }  // namespace
 
-void deliver_step(const std::uint32_t* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const std::uint64_t* offsets,
-                  const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic,
+void deliver_step(const spike_range* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic,
                   bool warp_workers) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda delivery: {} ring views", ring_count));
     const auto kernel = warp_workers ? (programmatic ? deliver_step_kernel<true, 32> : deliver_step_kernel<false, 32>)
                                      : (programmatic ? deliver_step_kernel<true, block_size> : deliver_step_kernel<false, block_size>);
-    launch_kernel(kernel, blocks, block_size, s, programmatic, list, count, first_step, k, offsets, synapses, rings, ring_count, slots);
+    launch_kernel(kernel, blocks, block_size, s, programmatic, list, count, first_step, k, synapses, rings, ring_count, slots);
     SYNFIRE_CUDA_LAUNCHED("deliver_step_kernel");
 }
 

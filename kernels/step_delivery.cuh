@@ -17,6 +17,16 @@ __device__ __forceinline__ std::uint32_t load_u32(const std::uint32_t* p) {
     else return *p;
 }
 
+template <bool Coherent>
+__device__ __forceinline__ spike_range load_range(const spike_range* p) {
+    if constexpr (Coherent) {
+        const longlong2 v = __ldcg(reinterpret_cast<const longlong2*>(p));
+        return spike_range{static_cast<std::uint64_t>(v.x), static_cast<std::uint64_t>(v.y)};
+    } else {
+        return *p;
+    }
+}
+
 // A synapse read as one 16-byte word: x target, y delay | population << 16 | receptor << 24, z and w the
 // weight's low and high halves (network.hpp's layout, little-endian).
 static_assert(sizeof(synapse) == 16 && offsetof(synapse, target) == 0 && offsetof(synapse, delay) == 4 &&
@@ -66,14 +76,14 @@ __device__ __forceinline__ void stage_rings(ring_view* staged, const ring_view* 
     for (int p = static_cast<int>(threadIdx.x); p < count; p += static_cast<int>(blockDim.x)) staged[p] = rings[p];
 }
 
-/// The spikes of step `step` in list[0, *count), handed out to workers of Worker threads: a warp (Worker = 32,
+/// The spikes of step `step` in list[0, *count) (their synapse ranges), handed out to workers of Worker threads: a warp (Worker = 32,
 /// for networks whose neurons have small fan-outs) or the whole block (Worker = BlockSize). With at least as
 /// many spikes as workers each worker walks whole spikes; with fewer, each spike is split into
 /// parts = workers / spikes ranges, one per worker, so a few spikes spread over the whole grid. Control flow
 /// is uniform within a worker. rings: the staged ring views.
 template <bool Coherent, unsigned BlockSize, unsigned Worker = BlockSize>
-__device__ __forceinline__ void deliver_step_body(const std::uint32_t* list, const std::uint32_t* count, std::int64_t step,
-                                                  const std::uint64_t* offsets, const synapse* synapses, const ring_view* rings, int slots) {
+__device__ __forceinline__ void deliver_step_body(const spike_range* list, const std::uint32_t* count, std::int64_t step,
+                                                  const synapse* synapses, const ring_view* rings, int slots) {
     static_assert(BlockSize % Worker == 0 && Worker % 32 == 0, "workers are whole warps that divide the block");
     constexpr unsigned per_block = BlockSize / Worker;
     const std::uint32_t spikes = load_u32<Coherent>(count);
@@ -84,8 +94,8 @@ __device__ __forceinline__ void deliver_step_body(const std::uint32_t* list, con
     const int step_slot = static_cast<int>(step % slots);
     if (spikes >= workers) {
         for (std::uint64_t i = worker; i < spikes; i += workers) {
-            const std::uint32_t source = load_u32<Coherent>(list + i);
-            deliver_range<Worker>(__ldg(offsets + source), __ldg(offsets + source + 1), lane, synapses, rings, step_slot, slots);
+            const spike_range r = load_range<Coherent>(list + i);
+            deliver_range<Worker>(r.begin, r.end, lane, synapses, rings, step_slot, slots);
         }
         return;
     }
@@ -93,8 +103,8 @@ __device__ __forceinline__ void deliver_step_body(const std::uint32_t* list, con
     const std::uint32_t spike = worker / parts;
     if (spike >= spikes) return;
     const std::uint32_t part = worker - spike * parts;
-    const std::uint32_t source = load_u32<Coherent>(list + spike);
-    const std::uint64_t begin = __ldg(offsets + source), len = __ldg(offsets + source + 1) - begin;
+    const spike_range r = load_range<Coherent>(list + spike);
+    const std::uint64_t begin = r.begin, len = r.end - r.begin;
     std::uint64_t chunk;
     if (len <= 0xFFFFFFFFu) {  // 32-bit division (a 64-bit one is a long emulated sequence)
         const auto l = static_cast<std::uint32_t>(len);

@@ -42,7 +42,7 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
             lists += pr.synapses.size() * sizeof(explicit_synapse);
         }
         plan.construction = synapse_build_transient(syn.synapses, neurons, floyd, lists);
-        if (step_mode) plan.scratch += neurons * 4 + w * 4 + 2 * m.populations.size() * 4096;  // spike list, counts, launch arguments
+        if (step_mode) plan.scratch += neurons * 16 + w * 4 + 2 * m.populations.size() * 4096;  // spike list, counts, launch arguments
         std::vector<bool> receives(m.populations.size(), false);
         for (const auto& pr : m.projections) receives[pr.target] = true;
         const auto slots = static_cast<std::uint64_t>(syn.min_delay + syn.max_delay);
