@@ -73,7 +73,7 @@ if full; then
     >"$R/pd_cuda.txt" 2>&1
   cat "$R/pd_cuda.txt"
 fi
-for variant in "SYNFIRE_CUDA_PDL=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_DELIVERY=warp" "SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_GRAPHS=0"; do
+for variant in "SYNFIRE_CUDA_DELIVERY_BLOCKS=2" "SYNFIRE_CUDA_DELIVERY_BLOCKS=1" "SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_GRAPHS=0"; do
   name=$(echo "$variant" | tr ' =' '__')
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
     --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_$name.txt"

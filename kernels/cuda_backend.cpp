@@ -40,6 +40,18 @@ bool env_is(const char* name, const char* value) {
     return v && std::strcmp(v, value) == 0;
 }
 
+/// Step-mode delivery blocks per multiprocessor: 4, or SYNFIRE_CUDA_DELIVERY_BLOCKS (1 to 8, for comparisons:
+/// fewer leave registers for the programmatic update blocks that wait beside them).
+unsigned delivery_blocks_per_multiprocessor() {
+    const char* v = std::getenv("SYNFIRE_CUDA_DELIVERY_BLOCKS");
+    if (!v) return 4;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < 1 || n > 8)
+        throw user_error(fmt::format("SYNFIRE_CUDA_DELIVERY_BLOCKS={}: expected a whole number of blocks per multiprocessor from 1 to 8", v));
+    return static_cast<unsigned>(n);
+}
+
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
 
 struct population_buffers {
@@ -380,7 +392,7 @@ private:
 #endif
         spike_list_ = device_buffer<spike_range>(std::max<std::uint64_t>(base_.back(), 1));
         spike_counts_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
-        deliver_grid_ = static_cast<unsigned>(multiprocessors) * 4;
+        deliver_grid_ = static_cast<unsigned>(multiprocessors) * delivery_blocks_per_multiprocessor();
         // a warp per spike where neurons send to few targets, a block where they send to many
         std::uint64_t senders = 0;
         for (std::size_t g = 0; g + 1 < host_offsets_.size(); ++g) senders += host_offsets_[g + 1] > host_offsets_[g];
@@ -393,7 +405,8 @@ private:
     /// How the network steps, for the run's provenance (summary and output file).
     std::string network_path() const {
         if (!step_mode_) return fmt::format("fused windows of {} steps", window_);
-        const std::string delivery = fmt::format("delivery by {} (mean fan-out {:.0f})", warp_workers_ ? "warp" : "block", mean_fan_out_);
+        const std::string delivery =
+            fmt::format("delivery by {} (mean fan-out {:.0f}) in {} blocks", warp_workers_ ? "warp" : "block", mean_fan_out_, deliver_grid_);
         if (persistent_grid_) return fmt::format("step mode, persistent window kernel of {} blocks, {}", persistent_grid_, delivery);
         return fmt::format("step mode, {}{}, {}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery);

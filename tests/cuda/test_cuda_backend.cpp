@@ -236,6 +236,16 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
             EXPECT_EQ(b->device().find("programmatic") != std::string::npos, hopper && *pdl == '1') << b->device();
             EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
         }
+    {  // one delivery block per multiprocessor: each block walks several whole spikes more often
+        scoped_env blocks("SYNFIRE_CUDA_DELIVERY_BLOCKS", "1");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find(fmt::format(" in {} blocks", cuda_devices().at(0).multiprocessors)), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    {
+        scoped_env blocks("SYNFIRE_CUDA_DELIVERY_BLOCKS", "many");
+        EXPECT_THROW(make_cuda_backend(m), user_error);
+    }
     {
         scoped_env persistent("SYNFIRE_CUDA_PERSISTENT", "1");
         auto b = make_cuda_backend(m);
