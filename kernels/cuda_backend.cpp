@@ -376,9 +376,10 @@ private:
             step_args_host_[s] = pinned_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
         }
         use_graphs_ = !env_is("SYNFIRE_CUDA_GRAPHS", "0");  // 0: launch every step's kernels (for comparison)
-        // 1: the whole window in one cooperative launch with grid barriers; measured slower than the graphs
-        // on an H200 (bench/NOTES.md), so opt-in
-        if (env_is("SYNFIRE_CUDA_PERSISTENT", "1")) persistent_grid_ = window_grid(multiprocessors);
+        // 1: the whole window in one cooperative launch with grid barriers, where the update's blocks are all
+        // resident at once (else the graphs); measured slower than the graphs on an H200 (bench/NOTES.md), so
+        // opt-in
+        if (env_is("SYNFIRE_CUDA_PERSISTENT", "1")) persistent_grid_ = window_grid(multiprocessors, step_grid_);
         barrier_ = device_buffer<unsigned>(1);
         // each step's update and delivery as programmatic dependent launches (sm 90+), which start while the
         // kernel before them drains and compute the step's inputs before they wait for it. Faster where the

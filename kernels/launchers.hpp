@@ -83,9 +83,10 @@ inline constexpr int step_param_populations = 32;
 void update_step(const void* args, const std::uint32_t* first_blocks, const std::uint32_t* host_first_blocks, int pops, unsigned blocks, int k,
                  spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic = false);
 
-/// Blocks of a cooperative launch of the persistent window kernel on this device (0: cooperative launches
-/// unsupported), at most two per multiprocessor.
-unsigned window_grid(int multiprocessors);
+/// Blocks of a cooperative launch of the persistent window kernel on this device for a step of update_blocks
+/// step-kernel blocks: all of them, and at least two per multiprocessor where that many are resident; 0 where
+/// cooperative launches are unsupported or the update's blocks are not all resident at once.
+unsigned window_grid(int multiprocessors, unsigned update_blocks);
 /// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
 /// barrier, the step's delivery, a grid barrier. counts[0, steps) must be zero; barrier is a device word
 /// (zeroed here). Arguments as update_step and deliver_step; ring_view is declared below.

@@ -300,30 +300,32 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
         delta_steps<false, Programmatic>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
 }
 
-/// A whole step-mode window in one cooperative launch: for each step, every population (virtual blocks of
-/// step_kernel handed out round-robin, so each neuron stays with one thread block), a grid barrier, the
-/// step's delivery by the whole grid, a grid barrier. Reads of what other blocks wrote in this launch (ring
-/// slots, the spike list and its count) bypass L1.
+/// A whole step-mode window in one cooperative launch of at least as many blocks as step_kernel has (block b
+/// updates the neurons of step_kernel's block b in every step; window_grid sizes the grid): for each step,
+/// every population, a grid barrier, the step's delivery by the whole grid, a grid barrier. Each updating
+/// block stages its population record once for the window. Reads of what other blocks wrote in this launch
+/// (ring slots, the spike list and its count) bypass L1.
 __global__ void __launch_bounds__(block_size) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, spike_range* list, std::uint32_t* counts,
                                                             const std::int64_t* first_step, const std::uint64_t* offsets, const synapse* synapses,
                                                             const ring_view* rings, int ring_count, int slots, unsigned* barrier,
                                                             bool warp_workers) {
     __shared__ ring_view staged_rings[max_ring_views];
+    __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
     stage_rings(staged_rings, rings, ring_count);
+    const bool updates = blockIdx.x < virtual_blocks;  // uniform across the block
+    std::uint32_t i = 0;
+    if (updates) {
+        const int p = population_of(first_blocks, pops, blockIdx.x);
+        i = (blockIdx.x - first_blocks[p]) * block_size + threadIdx.x;
+        stage_population(staged, args + p);
+    }
     __syncthreads();
+    const population_args& a = *reinterpret_cast<const population_args*>(staged);
     const std::int64_t first = *first_step;
     unsigned generation = 0;
     for (int k = 0; k < steps; ++k) {
-        for (unsigned vb = blockIdx.x; vb < virtual_blocks; vb += gridDim.x) {
-            int lo = 0, hi = pops;
-            while (hi - lo > 1) {
-                const int mid = (lo + hi) / 2;
-                if (first_blocks[mid] <= vb) lo = mid;
-                else hi = mid;
-            }
-            const population_args& a = args[lo];
-            const std::uint32_t i = (vb - first_blocks[lo]) * block_size + threadIdx.x;
+        if (updates) {
             const spike_sink out{a.sends ? list : nullptr, counts + k, offsets, a.source_base};
             if (a.model == neuron_model::iaf_psc_exp)
                 exp_steps<true>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
@@ -424,14 +426,16 @@ void update_step(const void* args, const std::uint32_t* first_blocks, const std:
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
-unsigned window_grid(int multiprocessors) {
+unsigned window_grid(int multiprocessors, unsigned update_blocks) {
     int device = 0, cooperative = 0, per_sm = 0;
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
         !cooperative || cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, window_kernel, block_size, 0) != cudaSuccess || per_sm < 1) {
         cudaGetLastError();
         return 0;
     }
-    return static_cast<unsigned>(multiprocessors) * static_cast<unsigned>(std::min(per_sm, 2));
+    const unsigned resident = static_cast<unsigned>(multiprocessors) * static_cast<unsigned>(per_sm);
+    if (update_blocks > resident) return 0;  // the update would not fit in one wave
+    return std::max(update_blocks, std::min(resident, 2 * static_cast<unsigned>(multiprocessors)));
 }
 
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
