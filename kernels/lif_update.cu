@@ -142,7 +142,7 @@ __device__ __forceinline__ float window_current(const window_args& w, float I_ne
 /// Programmatic (a step-mode launch that may overlap the kernel before it): the step's inputs, which read
 /// only what is fixed for the window, are computed first; then the wait for the earlier grids, and only then
 /// the state, the ring and the spike list. Integer input sums do not depend on the order of their terms.
-template <bool Coherent = false, bool Programmatic = false>
+template <bool Programmatic = false>
 __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, const iaf_psc_exp_coeffs& c, const window_args& w,
                                           std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
@@ -167,14 +167,8 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
         }
         if (ring && live) {  // this step's synaptic input, read and cleared
             exp_input& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
-            if constexpr (Coherent) {  // other blocks of this launch added to it: read past L1
-                const longlong2 v = __ldcg(reinterpret_cast<const longlong2*>(&slot));
-                ex += v.x;
-                in += v.y;
-            } else {
-                ex += slot.ex;
-                in += slot.in;
-            }
+            ex += slot.ex;
+            in += slot.in;
             slot = exp_input{0, 0};
         }
         if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
@@ -187,7 +181,7 @@ __device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, con
 }
 
 /// The same for iaf_psc_delta.
-template <bool Coherent = false, bool Programmatic = false>
+template <bool Programmatic = false>
 __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ring, const iaf_psc_delta_coeffs& c, const window_args& w,
                                             std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
@@ -212,8 +206,7 @@ __device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ri
         }
         if (ring && live) {
             std::int64_t& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
-            if constexpr (Coherent) ex += __ldcg(reinterpret_cast<const long long*>(&slot));
-            else ex += slot;
+            ex += slot;
             slot = 0;
         }
         if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
@@ -295,17 +288,113 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
     const std::uint32_t i = (blockIdx.x - first) * block_size + threadIdx.x;
     const spike_sink out{a.sends ? list : nullptr, count, offsets, a.source_base};
     if (a.model == neuron_model::iaf_psc_exp)
-        exp_steps<false, Programmatic>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
+        exp_steps<Programmatic>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
     else
-        delta_steps<false, Programmatic>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
+        delta_steps<Programmatic>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
+}
+
+/// The two neuron models as the persistent window kernel steps them: the state, the input ring's slot type,
+/// taking a slot's input (written by other blocks of the launch: read past L1) and one step.
+struct exp_neuron {
+    using state = exp_state;
+    using input = exp_input;
+    using coeffs = iaf_psc_exp_coeffs;
+    static __device__ __forceinline__ void take(input& slot, std::int64_t& ex, std::int64_t& in) {
+        const longlong2 v = __ldcg(reinterpret_cast<const longlong2*>(&slot));
+        ex += v.x;
+        in += v.y;
+        slot = exp_input{0, 0};
+    }
+    static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
+        return iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c);
+    }
+    static __device__ __forceinline__ void record(const window_args& w, int k, int rec, const state& s) { sample(w, k, rec, s.V, s.I_ex, s.I_in); }
+};
+
+struct delta_neuron {
+    using state = delta_state;
+    using input = std::int64_t;
+    using coeffs = iaf_psc_delta_coeffs;
+    static __device__ __forceinline__ void take(input& slot, std::int64_t& ex, std::int64_t&) {
+        ex += __ldcg(reinterpret_cast<const long long*>(&slot));
+        slot = 0;
+    }
+    static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
+        return iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), c);
+    }
+    static __device__ __forceinline__ void record(const window_args& w, int k, int rec, const state& s) { sample(w, k, rec, s.V, 0.0f, 0.0f); }
+};
+
+/// What every block of the persistent window kernel needs for a step's delivery and barriers.
+struct window_delivery {
+    const spike_range* list;
+    std::uint32_t* counts;  ///< [steps]
+    std::int64_t first_step;
+    const synapse* synapses;
+    const ring_view* rings;  ///< staged in shared memory
+    int slots;
+    unsigned* barrier;
+    bool warp_workers;
+};
+
+/// The end of step k for one block: arrive at the grid barrier, do `meanwhile` (work that touches nothing
+/// another block writes), wait for the whole grid, deliver the step's spikes with it, wait again.
+template <class Meanwhile>
+__device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, int k, unsigned& generation, Meanwhile&& meanwhile) {
+    grid_arrive(d.barrier);
+    meanwhile();
+    grid_wait(d.barrier, generation++);
+    if (d.warp_workers) deliver_step_body<true, block_size, 32>(d.list, d.counts + k, d.first_step + k, d.synapses, d.rings, d.slots);
+    else deliver_step_body<true, block_size>(d.list, d.counts + k, d.first_step + k, d.synapses, d.rings, d.slots);
+    grid_barrier(d.barrier, generation++);
+}
+
+/// Neuron i of a population through every step of the window, its state in registers from the first step to
+/// the last (the block keeps its neurons for the whole launch). Each step's inputs (only what is fixed for the
+/// window: currents, Poisson draws, events) are computed while the grid gathers at the barrier before the
+/// previous step's delivery; the ring slot is read after it. Integer input sums do not depend on the order of
+/// their terms, so the spikes are the other paths' bit for bit.
+template <class Neuron>
+__device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
+                                               const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
+                                               const window_delivery& d) {
+    const bool live = i < w.n;
+    typename Neuron::state s{};
+    if (live) s = state[i];
+    const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
+    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
+    const int rec = recorded_index(w, i, live);
+    poisson_cache cache;
+    if (w.varying) cache.reset();
+    const spike_range range = live && sink.list ? synapses_of(sink, i) : spike_range{0, 0};
+    std::int64_t ex = 0, in = 0;
+    float I = live ? window_current(w, I_neuron, i, 0, cursor, cache, ex, in) : 0.0f;
+    unsigned generation = 0;
+    for (int k = 0; k < steps; ++k) {
+        if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
+        const bool spike = Neuron::step(s, I, ex, in, c) && live;
+        record_spikes(w.bitmap, w.words, k, i, spike);
+        spike_sink out = sink;
+        out.count = d.counts + k;
+        append_spikes<true>(out, i, spike, range);
+        if (rec >= 0) Neuron::record(w, k, rec, s);
+        deliver_at_barriers(d, k, generation, [&] {
+            ex = 0;
+            in = 0;
+            I = 0.0f;
+            if (k + 1 < steps && live) I = window_current(w, I_neuron, i, k + 1, cursor, cache, ex, in);
+        });
+    }
+    if (live) state[i] = s;
 }
 
 /// A whole step-mode window in one cooperative launch of at least as many blocks as step_kernel has (block b
-/// updates the neurons of step_kernel's block b in every step; window_grid sizes the grid): for each step,
+/// keeps the neurons of step_kernel's block b for the whole window; window_grid sizes the grid): each step,
 /// every population, a grid barrier, the step's delivery by the whole grid, a grid barrier. Each updating
 /// block stages its population record once for the window. Reads of what other blocks wrote in this launch
-/// (ring slots, the spike list and its count) bypass L1.
-__global__ void __launch_bounds__(block_size) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
+/// (ring slots, the spike list and its count) bypass L1. At most 80 registers, so that three blocks fit on a
+/// multiprocessor (the microcircuit's 305 update blocks on 132; 114 unbounded, with a few spills at 80).
+__global__ void __launch_bounds__(block_size, 3) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, spike_range* list, std::uint32_t* counts,
                                                             const std::int64_t* first_step, const std::uint64_t* offsets, const synapse* synapses,
                                                             const ring_view* rings, int ring_count, int slots, unsigned* barrier,
@@ -321,22 +410,18 @@ __global__ void __launch_bounds__(block_size) window_kernel(const population_arg
         stage_population(staged, args + p);
     }
     __syncthreads();
-    const population_args& a = *reinterpret_cast<const population_args*>(staged);
-    const std::int64_t first = *first_step;
-    unsigned generation = 0;
-    for (int k = 0; k < steps; ++k) {
-        if (updates) {
-            const spike_sink out{a.sends ? list : nullptr, counts + k, offsets, a.source_base};
-            if (a.model == neuron_model::iaf_psc_exp)
-                exp_steps<true>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
-            else
-                delta_steps<true>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
-        }
-        grid_barrier(barrier, generation++);
-        if (warp_workers) deliver_step_body<true, block_size, 32>(list, counts + k, first + k, synapses, staged_rings, slots);
-        else deliver_step_body<true, block_size>(list, counts + k, first + k, synapses, staged_rings, slots);
-        grid_barrier(barrier, generation++);
+    const window_delivery d{list, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers};
+    if (!updates) {  // delivery only
+        unsigned generation = 0;
+        for (int k = 0; k < steps; ++k) deliver_at_barriers(d, k, generation, [] {});
+        return;
     }
+    const population_args& a = *reinterpret_cast<const population_args*>(staged);
+    const spike_sink sink{a.sends ? list : nullptr, counts, offsets, a.source_base};
+    if (a.model == neuron_model::iaf_psc_exp)
+        window_neurons<exp_neuron>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
+    else
+        window_neurons<delta_neuron>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink, d);
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
