@@ -92,6 +92,8 @@ step "Brunel 1e4 .. 1e6 in fused windows of min-delay steps (A/B)" 60 env SYNFIR
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label fused 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4 .. 1e6 with programmatic dependent launches (A/B)" 60 env SYNFIRE_CUDA_PDL=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label pdl 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 in the persistent window kernel (A/B; 1e6 does not fit one wave)" 30 env SYNFIRE_CUDA_PERSISTENT=1 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label persistent 2>&1 | tee -a "$R/network.txt"
 # hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
 # for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
 ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
