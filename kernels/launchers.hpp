@@ -119,9 +119,10 @@ void deliver_spikes(const std::uint32_t* bitmap, std::size_t words, int steps, s
 /// workers from it on: a block walking a spike of 100 synapses would leave 60% of its threads idle.
 inline constexpr double warp_worker_fan_out = 128.0;
 
-/// rings: ring_count views (staged in shared memory by each block). programmatic: as update_step's. warp_workers: a warp per spike (or part of one) instead of a block, for
-/// small fan-outs (step_delivery.cuh: warp_worker_fan_out).
-void deliver_step(const spike_range* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false,
+/// rings: ring_count views (staged in shared memory by each block). programmatic: as update_step's.
+/// warp_workers: a warp per spike (or part of one) instead of a block, for small fan-outs (warp_worker_fan_out).
+void deliver_step(const spike_range* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const synapse* synapses,
+                  const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic = false,
                   bool warp_workers = false);
 
 /// Ordered compaction of a window's spike bitmap (steps x words) into ids sorted by (step, id).

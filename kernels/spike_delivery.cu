@@ -54,8 +54,8 @@ __global__ void __launch_bounds__(block_size) deliver_step_kernel(const spike_ra
 
 }  // namespace
 
-void deliver_step(const spike_range* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic,
-                  bool warp_workers) {
+void deliver_step(const spike_range* list, const std::uint32_t* count, const std::int64_t* first_step, int k, const synapse* synapses,
+                  const ring_view* rings, int ring_count, int slots, unsigned blocks, cudaStream_t s, bool programmatic, bool warp_workers) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda delivery: {} ring views", ring_count));
     const auto kernel = warp_workers ? (programmatic ? deliver_step_kernel<true, 32> : deliver_step_kernel<false, 32>)
                                      : (programmatic ? deliver_step_kernel<true, block_size> : deliver_step_kernel<false, block_size>);
