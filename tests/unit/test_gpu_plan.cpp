@@ -63,7 +63,7 @@ TEST(GpuPlan, NetworksRunInStepModeWithFullWindows) {
     EXPECT_EQ(fast.window, gpu_limits::max_window);
     model uncoupled = load_model_file(base, {});
     uncoupled.projections.clear();
-    EXPECT_GE(slow.scratch, cuda_memory_plan(uncoupled).scratch + 12'500u * 4u);
+    EXPECT_GE(slow.scratch, cuda_memory_plan(uncoupled).scratch + 12'500u * 16u);  // a 16-byte synapse range per neuron
 }
 
 }  // namespace
