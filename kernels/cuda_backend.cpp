@@ -40,6 +40,14 @@ bool env_is(const char* name, const char* value) {
     return v && std::strcmp(v, value) == 0;
 }
 
+/// An on/off switch for comparisons: `fallback` when unset, else "0" or "1" (anything else is rejected by name).
+bool env_switch(const char* name, bool fallback) {
+    const char* v = std::getenv(name);
+    if (!v) return fallback;
+    if (std::strcmp(v, "0") != 0 && std::strcmp(v, "1") != 0) throw user_error(fmt::format("{}={}: expected 0 or 1", name, v));
+    return *v == '1';
+}
+
 /// Step-mode delivery blocks per multiprocessor: 4, or SYNFIRE_CUDA_DELIVERY_BLOCKS (1 to 8, for comparisons:
 /// fewer leave registers for the programmatic update blocks that wait beside them).
 unsigned delivery_blocks_per_multiprocessor() {
@@ -238,17 +246,35 @@ public:
                                              cudaMemcpyHostToDevice, compute_));
                 SYNFIRE_CUDA(cudaMemsetAsync(spike_counts_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
                 const auto* first = reinterpret_cast<const std::int64_t*>(step_args_[slot].data() + bytes);
-                if (persistent_grid_)  // one cooperative launch for the whole window
+                if (persistent_grid_) {  // one cooperative launch for the whole window
                     update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
-                                             spike_list_.data(), spike_counts_.data(), first, offsets_.data(), synapses_.data(), rings_.data(),
-                                             static_cast<int>(rings_.size()), ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_);
-                else
+                                             spike_list_.data(), list_capacity_, spike_counts_.data(), first, offsets_.data(),
+                                             deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
+                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_);
+                } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
+                    deferred_delivery dd;
+                    dd.splits = splits_.data();
+                    dd.synapses = synapses_.data();
+                    dd.rings = rings_.data();
+                    dd.ring_count = static_cast<int>(rings_.size());
+                    dd.slots = ring_slots_;
+                    dd.warp_workers = warp_workers_;
+                    for (int k = 0; k < steps; ++k) {
+                        dd.previous = k > 0 ? list_of(k - 1) : nullptr;
+                        dd.previous_count = k > 0 ? spike_counts_.data() + k - 1 : nullptr;
+                        update_step(step_args_[slot].data(), first_blocks_.data(), first_blocks_host_.data(), static_cast<int>(pops_.size()), step_grid_, k,
+                                    list_of(k), spike_counts_.data() + k, offsets_.data(), compute_, programmatic_, &dd);
+                    }
+                    deliver_step(list_of(steps - 1), spike_counts_.data() + steps - 1, first, steps - 1, synapses_.data(), rings_.data(),
+                                 static_cast<int>(rings_.size()), ring_slots_, deliver_grid_, compute_, programmatic_, warp_workers_);
+                } else {
                     for (int k = 0; k < steps; ++k) {
                         update_step(step_args_[slot].data(), first_blocks_.data(), first_blocks_host_.data(), static_cast<int>(pops_.size()), step_grid_, k,
                                     spike_list_.data(), spike_counts_.data() + k, offsets_.data(), compute_, programmatic_);
                         deliver_step(spike_list_.data(), spike_counts_.data() + k, first, k, synapses_.data(), rings_.data(),
                                      static_cast<int>(rings_.size()), ring_slots_, deliver_grid_, compute_, programmatic_, warp_workers_);
                     }
+                }
                 if (graph) {
                     step_graph_[slot].end_capture(compute_);
                     step_graph_[slot].launch(compute_);
@@ -379,7 +405,20 @@ private:
         // 1: the whole window in one cooperative launch with grid barriers, where the update's blocks are all
         // resident at once (else the graphs); measured slower than the graphs on an H200 (bench/NOTES.md), so
         // opt-in
-        if (env_is("SYNFIRE_CUDA_PERSISTENT", "1")) persistent_grid_ = window_grid(multiprocessors, step_grid_);
+        // deferred delivery (launchers.hpp): one launch, or one grid barrier, per step; opt-in until measured
+        deferred_ = env_switch("SYNFIRE_CUDA_DEFERRED", false);
+        const std::uint64_t sources = base_.back();
+        if (deferred_) {
+            splits_ = device_buffer<std::uint64_t>(std::max<std::uint64_t>(sources, 1));
+            find_delay_splits(offsets_.data(), synapses_.data(), sources, splits_.data(), compute_);
+            std::vector<std::uint64_t> splits(sources);
+            SYNFIRE_CUDA(cudaMemcpyAsync(splits.data(), splits_.data(), sources * sizeof(std::uint64_t), cudaMemcpyDeviceToHost, compute_));
+            SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
+            std::uint64_t one_step = 0;
+            for (std::uint64_t g = 0; g < sources; ++g) one_step += splits[g] - host_offsets_[g];
+            one_step_share_ = host_offsets_.back() ? static_cast<double>(one_step) / static_cast<double>(host_offsets_.back()) : 0.0;
+        }
+        if (env_is("SYNFIRE_CUDA_PERSISTENT", "1")) persistent_grid_ = window_grid(multiprocessors, step_grid_, deferred_);
         barrier_ = device_buffer<unsigned>(1);
         // each step's update and delivery as programmatic dependent launches (sm 90+), which start while the
         // kernel before them drains and compute the step's inputs before they wait for it. Faster where the
@@ -391,7 +430,8 @@ private:
 #ifndef NDEBUG
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
 #endif
-        spike_list_ = device_buffer<spike_range>(std::max<std::uint64_t>(base_.back(), 1));
+        list_capacity_ = std::max<std::uint64_t>(sources, 1);  // every sending neuron at most once per step
+        spike_list_ = device_buffer<spike_range>((deferred_ ? 2 : 1) * list_capacity_);
         spike_counts_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
         deliver_grid_ = static_cast<unsigned>(multiprocessors) * delivery_blocks_per_multiprocessor();
         // a warp per spike where neurons send to few targets, a block where they send to many
@@ -408,9 +448,11 @@ private:
         if (!step_mode_) return fmt::format("fused windows of {} steps", window_);
         const std::string delivery =
             fmt::format("delivery by {} (mean fan-out {:.0f}) in {} blocks", warp_workers_ ? "warp" : "block", mean_fan_out_, deliver_grid_);
-        if (persistent_grid_) return fmt::format("step mode, persistent window kernel of {} blocks, {}", persistent_grid_, delivery);
-        return fmt::format("step mode, {}{}, {}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
-                           programmatic_ ? ", programmatic dependent launches" : "", delivery);
+        const std::string deferred =
+            deferred_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_) : std::string();
+        if (persistent_grid_) return fmt::format("step mode, persistent window kernel of {} blocks, {}{}", persistent_grid_, delivery, deferred);
+        return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
+                           programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
 
     /// The synapse table, built on the device (synapse_build.cu: the host build's table bit for bit).
@@ -474,7 +516,14 @@ private:
     device_buffer<unsigned char> step_args_[slots];
     pinned_buffer<unsigned char> step_args_host_[slots];
     device_buffer<std::uint32_t> first_blocks_, spike_counts_;
-    device_buffer<spike_range> spike_list_;  ///< one step's spikes, as their synapse ranges
+    device_buffer<spike_range> spike_list_;  ///< one step's spikes, as their synapse ranges (deferred: two such lists)
+    std::size_t list_capacity_ = 0;          ///< entries of one list
+    bool deferred_ = false;                  ///< deferred delivery (launchers.hpp)
+    device_buffer<std::uint64_t> splits_;    ///< deferred: each source's first synapse of delay >= 2 steps
+    double one_step_share_ = 0.0;            ///< deferred: share of the synapses with one step's delay
+
+    /// Step k's spike list (deferred delivery alternates two).
+    spike_range* list_of(int k) { return spike_list_.data() + (deferred_ ? static_cast<std::size_t>(k & 1) * list_capacity_ : 0); }
     std::vector<std::uint32_t> first_blocks_host_;
     unsigned step_grid_ = 0, deliver_grid_ = 0;
     bool use_graphs_ = true;

@@ -73,28 +73,57 @@ struct alignas(16) spike_range {
     std::uint64_t begin, end;
 };
 
+/// A population's input ring, as the delivery kernels see it (defined below).
+struct ring_view;
+
+/// Deferred delivery: one launch (or, in the persistent window kernel, one grid barrier) per step instead of
+/// an update and a delivery. A synapse of delay d steps from a spike of step s is read by step s + d; so the
+/// synapses of delay one step are delivered at once by the spiking neuron's own block (shared memory, no
+/// grid-wide list), and the rest join the step's list, delivered by the next step's launch (whole grid)
+/// while it updates: they land in slots s + 2 and later, which that step does not read. The lists alternate
+/// between two buffers; the window's last list is delivered by a delivery launch after it (deliver_step).
+/// What a step launch needs for it besides update_step's arguments:
+struct deferred_delivery {
+    const std::uint64_t* splits = nullptr;          ///< [neurons] each source's first synapse of delay >= 2 steps (find_delay_splits)
+    const spike_range* previous = nullptr;          ///< the step before's list, or null at a window's first step
+    const std::uint32_t* previous_count = nullptr;  ///< its count
+    const synapse* synapses = nullptr;
+    const ring_view* rings = nullptr;
+    int ring_count = 0;
+    int slots = 0;
+    bool warp_workers = false;  ///< as deliver_step's
+};
+
 /// Step k of the window for every population: args = device copy of the populations' arguments,
 /// first_blocks = device [pops + 1] prefix of step_blocks(n) and host_first_blocks the same in host memory
 /// (passed as a kernel parameter up to step_param_populations), blocks = first_blocks[pops]; the spikes of
 /// sending populations are appended to list as their synapse ranges (offsets: the table's, by global id) and
 /// counted in *count. programmatic: launched as a programmatic dependent launch (sm 90+), overlapping the
-/// delivery before it (programmatic.cuh).
+/// kernel before it (programmatic.cuh). deferred (nullable): deferred delivery, the list then holds each
+/// spike's synapses of delay >= 2 steps.
 inline constexpr int step_param_populations = 32;
 void update_step(const void* args, const std::uint32_t* first_blocks, const std::uint32_t* host_first_blocks, int pops, unsigned blocks, int k,
-                 spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic = false);
+                 spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic = false,
+                 const deferred_delivery* deferred = nullptr);
 
-/// Blocks of a cooperative launch of the persistent window kernel on this device for a step of update_blocks
-/// step-kernel blocks: all of them, and at least two per multiprocessor where that many are resident; 0 where
-/// cooperative launches are unsupported or the update's blocks are not all resident at once.
-unsigned window_grid(int multiprocessors, unsigned update_blocks);
+/// Blocks of a cooperative launch of the persistent window kernel (deferred delivery or not) on this device
+/// for a step of update_blocks step-kernel blocks: all of them, and at least two per multiprocessor where that
+/// many are resident; 0 where cooperative launches are unsupported or the update's blocks are not all
+/// resident at once.
+unsigned window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false);
 /// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
-/// barrier, the step's delivery, a grid barrier. counts[0, steps) must be zero; barrier is a device word
-/// (zeroed here). Arguments as update_step and deliver_step; ring_view is declared below.
-struct ring_view;
+/// barrier, the step's delivery, a grid barrier; with splits (deferred delivery) each step every population
+/// and the delivery of its own synapses of one step's delay and of the step before's list, then one grid
+/// barrier; step k's list at list + (k & 1) * list_capacity. counts[0, steps) must be zero; barrier is a device
+/// word (zeroed here). Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
-                              spike_range* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
-                              const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned* barrier, unsigned grid,
-                              cudaStream_t s, bool warp_workers = false);
+                              spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
+                              const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
+                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false);
+
+/// Deferred delivery's split of the table: splits[g] = the first synapse of source g (< sources) with a delay
+/// of two steps or more, offsets[g + 1] if none (rows are sorted by delay).
+void find_delay_splits(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources, std::uint64_t* splits, cudaStream_t s);
 
 /// A population's input ring, as the delivery kernel sees it.
 struct ring_view {

@@ -3,6 +3,7 @@
 // by spike_compaction.cu).
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "cuda_check.hpp"
 #include "launchers.hpp"
@@ -69,37 +70,58 @@ __device__ __forceinline__ int ring_slot(const window_args& w, int k) {
     return (w.ring_first + k) % w.ring_slots;
 }
 
+/// A sending neuron's synapses in the table: [begin, end), of which [begin, split) have a delay of one step
+/// (deferred delivery; split = begin otherwise).
+struct neuron_synapses {
+    std::uint64_t begin, split, end;
+};
+
 /// Where a step-mode launch appends the synapse ranges of its spiking neurons, so that the delivery goes
 /// from the list straight to the synapses (order arbitrary: delivery sums are integer, so the order the
-/// synapses are walked in does not matter).
+/// synapses are walked in does not matter). Deferred delivery (splits set): the list gets each spike's
+/// synapses of delay two steps or more, the block's shared `senders` its synapses of delay one step.
 struct spike_sink {
     spike_range* list = nullptr;             ///< null: no list
     std::uint32_t* count = nullptr;
     const std::uint64_t* offsets = nullptr;  ///< the synapse table's offsets, by global id
     std::uint32_t base = 0;                  ///< global id of the population's first neuron
+    const std::uint64_t* splits = nullptr;   ///< deferred delivery: the first synapse of delay >= 2 steps, by global id
+    sender_parts<block_size>* senders = nullptr;  ///< deferred delivery: the block's parts (shared memory)
 };
 
 /// The synapses of neuron i (< n) of the sink's population.
-__device__ __forceinline__ spike_range synapses_of(const spike_sink& out, std::uint32_t i) {
+__device__ __forceinline__ neuron_synapses synapses_of(const spike_sink& out, std::uint32_t i) {
     const std::uint64_t* o = out.offsets + out.base + i;
-    return spike_range{__ldg(o), __ldg(o + 1)};
+    const std::uint64_t begin = __ldg(o);
+    return neuron_synapses{begin, out.splits ? __ldg(out.splits + out.base + i) : begin, __ldg(o + 1)};
 }
 
-/// Appends the warp's spiking neurons to the sink, one atomic per warp. Every lane must call this.
-/// Prefetched: range holds the neuron's synapses (read before the step); otherwise they are read here, while
-/// the atomic is in flight.
+/// Appends the warp's spiking neurons to the sink, one atomic per warp (and one shared-memory atomic per warp
+/// for deferred delivery's own parts). Every lane must call this. Prefetched: syn holds the neuron's synapses
+/// (read before the step); otherwise they are read here, while the atomic is in flight.
 template <bool Prefetched>
-__device__ __forceinline__ void append_spikes(const spike_sink& out, std::uint32_t i, bool spike, spike_range range) {
+__device__ __forceinline__ void append_spikes(const spike_sink& out, std::uint32_t i, bool spike, neuron_synapses syn) {
     const std::uint32_t bits = __ballot_sync(0xFFFFFFFFu, spike);
     if (bits == 0 || !out.list) return;  // uniform across the warp
     if constexpr (!Prefetched) {
-        if (spike) range = synapses_of(out, i);
+        if (spike) syn = synapses_of(out, i);
     }
     const unsigned lane = threadIdx.x & 31u;
+    const std::uint32_t below = (1u << lane) - 1u;
     std::uint32_t first = 0;
     if (lane == 0) first = atomicAdd(out.count, static_cast<std::uint32_t>(__popc(bits)));
+    if (out.senders) {
+        const bool own = spike && syn.split > syn.begin;
+        const std::uint32_t mine = __ballot_sync(0xFFFFFFFFu, own);
+        if (mine) {
+            std::uint32_t at = 0;
+            if (lane == 0) at = atomicAdd(&out.senders->count, static_cast<std::uint32_t>(__popc(mine)));
+            at = __shfl_sync(0xFFFFFFFFu, at, 0);
+            if (own) out.senders->range[at + static_cast<std::uint32_t>(__popc(mine & below))] = spike_range{syn.begin, syn.split};
+        }
+    }
     first = __shfl_sync(0xFFFFFFFFu, first, 0);
-    if (spike) out.list[first + static_cast<std::uint32_t>(__popc(bits & ((1u << lane) - 1u)))] = range;
+    if (spike) out.list[first + static_cast<std::uint32_t>(__popc(bits & below))] = spike_range{syn.split, syn.end};
 }
 
 /// Position of neuron i among the recorded ones, or -1 when it is not recorded.
@@ -136,94 +158,84 @@ __device__ __forceinline__ float window_current(const window_args& w, float I_ne
     return I;
 }
 
-/// Neuron i (of w.n; lanes past it take part in the ballots only) of an iaf_psc_exp population through
-/// steps [k0, k1) of the window, state in registers.
+/// The two neuron models as the update kernels step them: the state, the input ring's slot type, taking a
+/// slot's input (read past L1: in the persistent window kernel other blocks of the launch write it) and one
+/// step, and the sampled variables.
+struct exp_neuron {
+    using state = exp_state;
+    using input = exp_input;
+    using coeffs = iaf_psc_exp_coeffs;
+    static __device__ __forceinline__ void take(input& slot, std::int64_t& ex, std::int64_t& in) {
+        const longlong2 v = __ldcg(reinterpret_cast<const longlong2*>(&slot));
+        ex += v.x;
+        in += v.y;
+        slot = exp_input{0, 0};
+    }
+    static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
+        return iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c);
+    }
+    static __device__ __forceinline__ void record(const window_args& w, int k, int rec, const state& s) { sample(w, k, rec, s.V, s.I_ex, s.I_in); }
+};
+
+struct delta_neuron {
+    using state = delta_state;
+    using input = std::int64_t;
+    using coeffs = iaf_psc_delta_coeffs;
+    static __device__ __forceinline__ void take(input& slot, std::int64_t& ex, std::int64_t&) {
+        ex += __ldcg(reinterpret_cast<const long long*>(&slot));
+        slot = 0;
+    }
+    static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
+        return iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), c);
+    }
+    static __device__ __forceinline__ void record(const window_args& w, int k, int rec, const state& s) { sample(w, k, rec, s.V, 0.0f, 0.0f); }
+};
+
+/// Neuron i (of w.n; lanes past it take part in the ballots only) of a population through steps [k0, k1) of
+/// the window, state in registers.
 ///
 /// Programmatic (a step-mode launch that may overlap the kernel before it): the step's inputs, which read
 /// only what is fixed for the window, are computed first; then the wait for the earlier grids, and only then
 /// the state, the ring and the spike list. Integer input sums do not depend on the order of their terms.
-template <bool Programmatic = false>
-__device__ __forceinline__ void exp_steps(exp_state* state, exp_input* ring, const iaf_psc_exp_coeffs& c, const window_args& w,
-                                          std::uint32_t i, int k0, int k1, const spike_sink& out) {
+template <class Neuron, bool Programmatic = false>
+__device__ __forceinline__ void neuron_steps(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
+                                             const window_args& w, std::uint32_t i, int k0, int k1, const spike_sink& out) {
     const bool live = i < w.n;
-    exp_state s{0.0f, 0.0f, 0.0f, 0};
+    typename Neuron::state s{};
     if (!Programmatic && live) s = state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step + k0) : 0;
     const int rec = recorded_index(w, i, live);
     poisson_cache cache;
     if (w.varying) cache.reset();
-    spike_range range{0, 0};  // the neuron's synapses (Programmatic: read before the wait)
+    neuron_synapses syn{0, 0, 0};  // the neuron's synapses (Programmatic: read before the wait)
     for (int k = k0; k < k1; ++k) {
         std::int64_t ex = 0, in = 0;
         float I = 0.0f;
         if constexpr (Programmatic) {
             if (live) I = window_current(w, I_neuron, i, k, cursor, cache, ex, in);
-            if (k == k0 && live && out.list) range = synapses_of(out, i);
+            if (k == k0 && live && out.list) syn = synapses_of(out, i);
             if (k == k0) {
                 wait_for_earlier_grids();
                 if (live) s = state[i];
             }
         }
-        if (ring && live) {  // this step's synaptic input, read and cleared
-            exp_input& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
-            ex += slot.ex;
-            in += slot.in;
-            slot = exp_input{0, 0};
-        }
+        if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);  // read and cleared
         if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
-        const bool spike = iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c) && live;
+        const bool spike = Neuron::step(s, I, ex, in, c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
-        append_spikes<Programmatic>(out, i, spike, range);
-        if (rec >= 0) sample(w, k, rec, s.V, s.I_ex, s.I_in);
-    }
-    if (live) state[i] = s;
-}
-
-/// The same for iaf_psc_delta.
-template <bool Programmatic = false>
-__device__ __forceinline__ void delta_steps(delta_state* state, std::int64_t* ring, const iaf_psc_delta_coeffs& c, const window_args& w,
-                                            std::uint32_t i, int k0, int k1, const spike_sink& out) {
-    const bool live = i < w.n;
-    delta_state s{0.0f, 0};
-    if (!Programmatic && live) s = state[i];
-    const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
-    std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step + k0) : 0;
-    const int rec = recorded_index(w, i, live);
-    poisson_cache cache;
-    if (w.varying) cache.reset();
-    spike_range range{0, 0};  // the neuron's synapses (Programmatic: read before the wait)
-    for (int k = k0; k < k1; ++k) {
-        std::int64_t ex = 0, in = 0;
-        float I = 0.0f;
-        if constexpr (Programmatic) {
-            if (live) I = window_current(w, I_neuron, i, k, cursor, cache, ex, in);
-            if (k == k0 && live && out.list) range = synapses_of(out, i);
-            if (k == k0) {
-                wait_for_earlier_grids();
-                if (live) s = state[i];
-            }
-        }
-        if (ring && live) {
-            std::int64_t& slot = ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i];
-            ex += slot;
-            slot = 0;
-        }
-        if constexpr (!Programmatic) I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
-        const bool spike = iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), c) && live;
-        record_spikes(w.bitmap, w.words, k, i, spike);
-        append_spikes<Programmatic>(out, i, spike, range);
-        if (rec >= 0) sample(w, k, rec, s.V, 0.0f, 0.0f);
+        append_spikes<Programmatic>(out, i, spike, syn);
+        if (rec >= 0) Neuron::record(w, k, rec, s);
     }
     if (live) state[i] = s;
 }
 
 __global__ void __launch_bounds__(block_size) exp_kernel(const exp_args a) {
-    exp_steps(a.state, a.ring, a.c, a.w, blockIdx.x * block_size + threadIdx.x, 0, a.w.steps, spike_sink{});
+    neuron_steps<exp_neuron>(a.state, a.ring, a.c, a.w, blockIdx.x * block_size + threadIdx.x, 0, a.w.steps, spike_sink{});
 }
 
 __global__ void __launch_bounds__(block_size) delta_kernel(const delta_args a) {
-    delta_steps(a.state, a.ring, a.c, a.w, blockIdx.x * block_size + threadIdx.x, 0, a.w.steps, spike_sink{});
+    neuron_steps<delta_neuron>(a.state, a.ring, a.c, a.w, blockIdx.x * block_size + threadIdx.x, 0, a.w.steps, spike_sink{});
 }
 
 /// One population's part of a step-mode launch, in device memory.
@@ -269,65 +281,63 @@ __device__ __forceinline__ void stage_population(void* staged, const population_
     for (unsigned j = threadIdx.x; j < words; j += block_size) to[j] = from[j];
 }
 
+/// Shared memory of deferred delivery in a step or window launch: the ring views (staged) and the block's
+/// own parts of one step.
+struct deferred_shared {
+    ring_view rings[max_ring_views];
+    sender_parts<block_size> senders;
+};
+struct no_shared {};
+
 /// Step k of the window for every population at once; each block belongs to one population (starts /
 /// first_blocks: the populations' first blocks, first[pops] = grid; starts when pops <= step_param_populations).
 /// The block's population record is staged in shared memory.
-/// Programmatic: launched to overlap the delivery before it (programmatic.cuh); lets the next delivery launch
-/// at once, stages its record and computes the step's inputs (both fixed for the window), then waits for the
+/// Programmatic: launched to overlap the kernel before it (programmatic.cuh); lets the next kernel launch at
+/// once, stages its record and computes the step's inputs (both fixed for the window), then waits for the
 /// earlier grids before it touches shared state.
-template <bool Programmatic>
+/// Deferred: the step's whole delivery is in this launch (launchers.hpp, deferred_delivery): each block
+/// delivers its spiking neurons' synapses of one step's delay, then the grid delivers the list of the step
+/// before (synapses of longer delays: into slots this step does not read).
+template <bool Programmatic, bool Deferred>
 __global__ void __launch_bounds__(block_size) step_kernel(const population_args* args, const std::uint32_t* first_blocks, const block_starts starts,
-                                                          int pops, int k, spike_range* list, std::uint32_t* count, const std::uint64_t* offsets) {
+                                                          int pops, int k, spike_range* list, std::uint32_t* count, const std::uint64_t* offsets,
+                                                          const deferred_delivery dd) {
     if constexpr (Programmatic) allow_next_grid();
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
+    __shared__ std::conditional_t<Deferred, deferred_shared, no_shared> shared;
     const int p = pops <= step_param_populations ? population_of(starts.first, pops, blockIdx.x) : population_of(first_blocks, pops, blockIdx.x);
     const std::uint32_t first = pops <= step_param_populations ? starts.first[p] : first_blocks[p];
     stage_population(staged, args + p);
+    if constexpr (Deferred) {
+        stage_rings(shared.rings, dd.rings, dd.ring_count);
+        if (threadIdx.x == 0) shared.senders.count = 0;
+    }
     __syncthreads();
     const population_args& a = *reinterpret_cast<const population_args*>(staged);
     const std::uint32_t i = (blockIdx.x - first) * block_size + threadIdx.x;
-    const spike_sink out{a.sends ? list : nullptr, count, offsets, a.source_base};
+    spike_sink out{a.sends ? list : nullptr, count, offsets, a.source_base};
+    if constexpr (Deferred) {
+        out.splits = dd.splits;
+        out.senders = &shared.senders;
+    }
     if (a.model == neuron_model::iaf_psc_exp)
-        exp_steps<Programmatic>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
+        neuron_steps<exp_neuron, Programmatic>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, k, k + 1, out);
     else
-        delta_steps<Programmatic>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1, out);
+        neuron_steps<delta_neuron, Programmatic>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, k, k + 1,
+                                                 out);
+    if constexpr (Deferred) {
+        const std::int64_t step = a.w.first_step + k;
+        deliver_sender_parts(shared.senders, static_cast<int>(step % dd.slots), dd.synapses, shared.rings, dd.slots);
+        if (dd.previous)  // written by the launch before (which other blocks of this SM may have read, for an earlier step): past L1
+            deliver_spikes_by<true, block_size>(dd.warp_workers, dd.previous, __ldcg(dd.previous_count), step - 1, dd.synapses, shared.rings,
+                                                dd.slots);
+    }
 }
-
-/// The two neuron models as the persistent window kernel steps them: the state, the input ring's slot type,
-/// taking a slot's input (written by other blocks of the launch: read past L1) and one step.
-struct exp_neuron {
-    using state = exp_state;
-    using input = exp_input;
-    using coeffs = iaf_psc_exp_coeffs;
-    static __device__ __forceinline__ void take(input& slot, std::int64_t& ex, std::int64_t& in) {
-        const longlong2 v = __ldcg(reinterpret_cast<const longlong2*>(&slot));
-        ex += v.x;
-        in += v.y;
-        slot = exp_input{0, 0};
-    }
-    static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
-        return iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c);
-    }
-    static __device__ __forceinline__ void record(const window_args& w, int k, int rec, const state& s) { sample(w, k, rec, s.V, s.I_ex, s.I_in); }
-};
-
-struct delta_neuron {
-    using state = delta_state;
-    using input = std::int64_t;
-    using coeffs = iaf_psc_delta_coeffs;
-    static __device__ __forceinline__ void take(input& slot, std::int64_t& ex, std::int64_t&) {
-        ex += __ldcg(reinterpret_cast<const long long*>(&slot));
-        slot = 0;
-    }
-    static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
-        return iaf_psc_delta_step(s.V, s.r, I, fixed_to_float(ex + in), c);
-    }
-    static __device__ __forceinline__ void record(const window_args& w, int k, int rec, const state& s) { sample(w, k, rec, s.V, 0.0f, 0.0f); }
-};
 
 /// What every block of the persistent window kernel needs for a step's delivery and barriers.
 struct window_delivery {
-    const spike_range* list;
+    spike_range* list;     ///< step k's list at list + (k & 1) * capacity (capacity 0: one list for every step)
+    std::size_t capacity;
     std::uint32_t* counts;  ///< [steps]
     std::int64_t first_step;
     const synapse* synapses;
@@ -335,6 +345,12 @@ struct window_delivery {
     int slots;
     unsigned* barrier;
     bool warp_workers;
+
+    __device__ spike_range* list_of(int k) const { return list + static_cast<std::size_t>(k & 1) * capacity; }
+    /// The grid's delivery of step k's list (its count read here).
+    __device__ void deliver(int k) const {
+        deliver_spikes_by<true, block_size>(warp_workers, list_of(k), __ldcg(counts + k), first_step + k, synapses, rings, slots);
+    }
 };
 
 /// The end of step k for one block: arrive at the grid barrier, do `meanwhile` (work that touches nothing
@@ -344,17 +360,19 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
     grid_arrive(d.barrier);
     meanwhile();
     grid_wait(d.barrier, generation++);
-    if (d.warp_workers) deliver_step_body<true, block_size, 32>(d.list, d.counts + k, d.first_step + k, d.synapses, d.rings, d.slots);
-    else deliver_step_body<true, block_size>(d.list, d.counts + k, d.first_step + k, d.synapses, d.rings, d.slots);
+    d.deliver(k);
     grid_barrier(d.barrier, generation++);
 }
 
 /// Neuron i of a population through every step of the window, its state in registers from the first step to
 /// the last (the block keeps its neurons for the whole launch). Each step's inputs (only what is fixed for the
 /// window: currents, Poisson draws, events) are computed while the grid gathers at the barrier before the
-/// previous step's delivery; the ring slot is read after it. Integer input sums do not depend on the order of
-/// their terms, so the spikes are the other paths' bit for bit.
-template <class Neuron>
+/// ring slot is read. Integer input sums do not depend on the order of their terms, so the spikes are the other
+/// paths' bit for bit.
+/// Not deferred: each step, a barrier, the step's delivery by the grid, a barrier. Deferred: one barrier per
+/// step; before it the block delivers its own spikes' synapses of one step's delay and the grid the previous
+/// step's list; after the last step's barrier the grid delivers its list.
+template <class Neuron, bool Deferred>
 __device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
                                                const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
                                                const window_delivery& d) {
@@ -366,41 +384,58 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
     const int rec = recorded_index(w, i, live);
     poisson_cache cache;
     if (w.varying) cache.reset();
-    const spike_range range = live && sink.list ? synapses_of(sink, i) : spike_range{0, 0};
+    const neuron_synapses syn = live && sink.list ? synapses_of(sink, i) : neuron_synapses{0, 0, 0};
     std::int64_t ex = 0, in = 0;
     float I = live ? window_current(w, I_neuron, i, 0, cursor, cache, ex, in) : 0.0f;
     unsigned generation = 0;
     for (int k = 0; k < steps; ++k) {
+        std::uint32_t previous = 0;  // deferred: the previous step's spikes, read beside the ring slot
+        if (Deferred && k > 0) previous = __ldcg(d.counts + k - 1);
         if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
         const bool spike = Neuron::step(s, I, ex, in, c) && live;
         record_spikes(w.bitmap, w.words, k, i, spike);
         spike_sink out = sink;
+        if (out.list) out.list = d.list_of(k);
         out.count = d.counts + k;
-        append_spikes<true>(out, i, spike, range);
+        append_spikes<true>(out, i, spike, syn);
         if (rec >= 0) Neuron::record(w, k, rec, s);
-        deliver_at_barriers(d, k, generation, [&] {
+        auto next_inputs = [&] {
             ex = 0;
             in = 0;
             I = 0.0f;
             if (k + 1 < steps && live) I = window_current(w, I_neuron, i, k + 1, cursor, cache, ex, in);
-        });
+        };
+        if constexpr (Deferred) {
+            deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
+            if (k > 0)
+                deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
+            grid_arrive(d.barrier);
+            next_inputs();
+            grid_wait(d.barrier, generation++);
+        } else {
+            deliver_at_barriers(d, k, generation, next_inputs);
+        }
     }
+    if constexpr (Deferred) d.deliver(steps - 1);
     if (live) state[i] = s;
 }
 
 /// A whole step-mode window in one cooperative launch of at least as many blocks as step_kernel has (block b
 /// keeps the neurons of step_kernel's block b for the whole window; window_grid sizes the grid): each step,
-/// every population, a grid barrier, the step's delivery by the whole grid, a grid barrier. Each updating
-/// block stages its population record once for the window. Reads of what other blocks wrote in this launch
-/// (ring slots, the spike list and its count) bypass L1. At most 80 registers, so that three blocks fit on a
-/// multiprocessor (the microcircuit's 305 update blocks on 132; 114 unbounded, with a few spills at 80).
+/// every population and the step's delivery by the whole grid, with two grid barriers per step (one when
+/// Deferred: window_neurons). Each updating block stages its population record once for the window. Reads of
+/// what other blocks wrote in this launch (ring slots, the spike list and its count) bypass L1. At most 80
+/// registers, so that three blocks fit on a multiprocessor (the microcircuit's 305 update blocks on 132; 114
+/// unbounded, with a few spills at 80).
+template <bool Deferred>
 __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
-                                                            unsigned virtual_blocks, int steps, spike_range* list, std::uint32_t* counts,
-                                                            const std::int64_t* first_step, const std::uint64_t* offsets, const synapse* synapses,
-                                                            const ring_view* rings, int ring_count, int slots, unsigned* barrier,
-                                                            bool warp_workers) {
+                                                            unsigned virtual_blocks, int steps, spike_range* list, std::size_t list_capacity,
+                                                            std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
+                                                            const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
+                                                            int ring_count, int slots, unsigned* barrier, bool warp_workers) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
+    __shared__ std::conditional_t<Deferred, sender_parts<block_size>, no_shared> senders;
     stage_rings(staged_rings, rings, ring_count);
     const bool updates = blockIdx.x < virtual_blocks;  // uniform across the block
     std::uint32_t i = 0;
@@ -409,19 +444,35 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         i = (blockIdx.x - first_blocks[p]) * block_size + threadIdx.x;
         stage_population(staged, args + p);
     }
+    if constexpr (Deferred) {
+        if (threadIdx.x == 0) senders.count = 0;
+    }
     __syncthreads();
-    const window_delivery d{list, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers};
+    const window_delivery d{list, Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers};
     if (!updates) {  // delivery only
         unsigned generation = 0;
-        for (int k = 0; k < steps; ++k) deliver_at_barriers(d, k, generation, [] {});
+        for (int k = 0; k < steps; ++k) {
+            if constexpr (Deferred) {
+                if (k > 0) d.deliver(k - 1);
+                grid_barrier(barrier, generation++);
+            } else {
+                deliver_at_barriers(d, k, generation, [] {});
+            }
+        }
+        if constexpr (Deferred) d.deliver(steps - 1);
         return;
     }
     const population_args& a = *reinterpret_cast<const population_args*>(staged);
-    const spike_sink sink{a.sends ? list : nullptr, counts, offsets, a.source_base};
+    spike_sink sink{a.sends ? list : nullptr, counts, offsets, a.source_base};
+    if constexpr (Deferred) {
+        sink.splits = splits;
+        sink.senders = &senders;
+    }
     if (a.model == neuron_model::iaf_psc_exp)
-        window_neurons<exp_neuron>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
+        window_neurons<exp_neuron, Deferred>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
     else
-        window_neurons<delta_neuron>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink, d);
+        window_neurons<delta_neuron, Deferred>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
+                                               d);
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
@@ -480,7 +531,7 @@ unsigned step_blocks(std::uint32_t n) { return grid_for(n); }
 
 unsigned step_blocks_per_multiprocessor() {
     int per_sm = 0;
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, step_kernel<true>, block_size, 0) != cudaSuccess) {
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, step_kernel<true, false>, block_size, 0) != cudaSuccess) {
         cudaGetLastError();
         return 0;
     }
@@ -501,20 +552,26 @@ void make_step_args(const population_step& p, const update_window& w, void* out)
 }
 
 void update_step(const void* args, const std::uint32_t* first_blocks, const std::uint32_t* host_first_blocks, int pops, unsigned blocks, int k,
-                 spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic) {
+                 spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic,
+                 const deferred_delivery* deferred) {
     if (blocks == 0) return;
+    if (deferred && (deferred->ring_count < 1 || deferred->ring_count > max_ring_views || deferred->slots < 1 || !deferred->splits))
+        throw internal_error(fmt::format("cuda step kernel: deferred delivery with {} ring views, {} slots", deferred->ring_count, deferred->slots));
     const auto* a = static_cast<const population_args*>(args);
     block_starts starts{};
     if (pops <= step_param_populations) std::copy(host_first_blocks, host_first_blocks + pops + 1, starts.first);
-    launch_kernel(programmatic ? step_kernel<true> : step_kernel<false>, blocks, block_size, s, programmatic, a, first_blocks, starts, pops, k, list,
-                  count, offsets);
+    const deferred_delivery dd = deferred ? *deferred : deferred_delivery{};
+    const auto kernel = deferred ? (programmatic ? step_kernel<true, true> : step_kernel<false, true>)
+                                 : (programmatic ? step_kernel<true, false> : step_kernel<false, false>);
+    launch_kernel(kernel, blocks, block_size, s, programmatic, a, first_blocks, starts, pops, k, list, count, offsets, dd);
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
-unsigned window_grid(int multiprocessors, unsigned update_blocks) {
+unsigned window_grid(int multiprocessors, unsigned update_blocks, bool deferred) {
     int device = 0, cooperative = 0, per_sm = 0;
+    const void* kernel = deferred ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
-        !cooperative || cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, window_kernel, block_size, 0) != cudaSuccess || per_sm < 1) {
+        !cooperative || cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size, 0) != cudaSuccess || per_sm < 1) {
         cudaGetLastError();
         return 0;
     }
@@ -524,15 +581,16 @@ unsigned window_grid(int multiprocessors, unsigned update_blocks) {
 }
 
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
-                              spike_range* list, std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
-                              const synapse* synapses, const ring_view* rings, int ring_count, int slots, unsigned* barrier, unsigned grid,
-                              cudaStream_t s, bool warp_workers) {
+                              spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
+                              const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
+                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     const auto* a = static_cast<const population_args*>(args);
-    void* params[] = {&a,       &first_blocks, &pops,  &virtual_blocks, &steps,   &list,    &counts,      &first_step,
-                      &offsets, &synapses,     &rings, &ring_count,     &slots,   &barrier, &warp_workers};
+    void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,  &first_step,
+                      &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers};
+    const void* kernel = splits ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
-    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(window_kernel), dim3(grid), dim3(block_size), params, 0, s));
+    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, 0, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");
 }
 

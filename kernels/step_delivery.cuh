@@ -76,17 +76,16 @@ __device__ __forceinline__ void stage_rings(ring_view* staged, const ring_view* 
     for (int p = static_cast<int>(threadIdx.x); p < count; p += static_cast<int>(blockDim.x)) staged[p] = rings[p];
 }
 
-/// The spikes of step `step` in list[0, *count) (their synapse ranges), handed out to workers of Worker threads: a warp (Worker = 32,
-/// for networks whose neurons have small fan-outs) or the whole block (Worker = BlockSize). With at least as
-/// many spikes as workers each worker walks whole spikes; with fewer, each spike is split into
-/// parts = workers / spikes ranges, one per worker, so a few spikes spread over the whole grid. Control flow
-/// is uniform within a worker. rings: the staged ring views.
+/// The spikes of step `step` in list[0, spikes) (their synapse ranges), handed out to workers of Worker threads: a
+/// warp (Worker = 32, for networks whose neurons have small fan-outs) or the whole block (Worker = BlockSize).
+/// With at least as many spikes as workers each worker walks whole spikes; with fewer, each spike is split
+/// into parts = workers / spikes ranges, one per worker, so a few spikes spread over the whole grid. Control
+/// flow is uniform within a worker. rings: the staged ring views.
 template <bool Coherent, unsigned BlockSize, unsigned Worker = BlockSize>
-__device__ __forceinline__ void deliver_step_body(const spike_range* list, const std::uint32_t* count, std::int64_t step,
-                                                  const synapse* synapses, const ring_view* rings, int slots) {
+__device__ __forceinline__ void deliver_spikes_body(const spike_range* list, std::uint32_t spikes, std::int64_t step, const synapse* synapses,
+                                                    const ring_view* rings, int slots) {
     static_assert(BlockSize % Worker == 0 && Worker % 32 == 0, "workers are whole warps that divide the block");
     constexpr unsigned per_block = BlockSize / Worker;
-    const std::uint32_t spikes = load_u32<Coherent>(count);
     if (spikes == 0) return;
     const std::uint32_t workers = gridDim.x * per_block;
     const std::uint32_t worker = blockIdx.x * per_block + threadIdx.x / Worker;
@@ -115,6 +114,91 @@ __device__ __forceinline__ void deliver_step_body(const spike_range* list, const
     const std::uint64_t lo = static_cast<std::uint64_t>(part) * chunk;
     if (lo >= len) return;
     deliver_range<Worker>(begin + lo, begin + (len - lo < chunk ? len : lo + chunk), lane, synapses, rings, step_slot, slots);
+}
+
+/// The same with the count read here (*count spikes).
+template <bool Coherent, unsigned BlockSize, unsigned Worker = BlockSize>
+__device__ __forceinline__ void deliver_step_body(const spike_range* list, const std::uint32_t* count, std::int64_t step,
+                                                  const synapse* synapses, const ring_view* rings, int slots) {
+    deliver_spikes_body<Coherent, BlockSize, Worker>(list, load_u32<Coherent>(count), step, synapses, rings, slots);
+}
+
+/// deliver_spikes_body with warp or block workers chosen at run time (uniform across the grid).
+template <bool Coherent, unsigned BlockSize>
+__device__ __forceinline__ void deliver_spikes_by(bool warp_workers, const spike_range* list, std::uint32_t spikes, std::int64_t step,
+                                                  const synapse* synapses, const ring_view* rings, int slots) {
+    if (warp_workers) deliver_spikes_body<Coherent, BlockSize, 32>(list, spikes, step, synapses, rings, slots);
+    else deliver_spikes_body<Coherent, BlockSize>(list, spikes, step, synapses, rings, slots);
+}
+
+/// Deferred delivery (one launch, or one grid barrier, per step): a spiking neuron's synapses of one step's
+/// delay, which the next step reads, are delivered at once by its own block; the rest of its synapses (delay
+/// two steps or more: not read before the step after next) join the step's list and are delivered by the
+/// whole grid during the next step. A block's own parts of one step, gathered in shared memory (a neuron
+/// spikes at most once per step, so at most BlockSize of them).
+template <unsigned BlockSize>
+struct sender_parts {
+    spike_range range[BlockSize];
+    std::uint64_t start[BlockSize + 1];  ///< exclusive prefix of the ranges' lengths
+    std::uint32_t count;                 ///< zeroed before the first append of a step
+};
+
+/// Index of the part holding element e of the concatenated parts: the last j < n with start[j] <= e.
+__device__ __forceinline__ std::uint32_t part_of(const std::uint64_t* start, std::uint32_t n, std::uint64_t e) {
+    std::uint32_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        const std::uint32_t mid = (lo + hi) / 2;
+        if (start[mid] <= e) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/// Delivers the block's gathered parts of the step in ring slot step_slot: their synapses are walked as one
+/// concatenated range by all threads, four loads in flight per thread. Every thread of the block calls this
+/// after its appends; it synchronises the block and leaves parts.count zero (the caller synchronises the
+/// block again before the next step's appends).
+template <unsigned BlockSize>
+__device__ __forceinline__ void deliver_sender_parts(sender_parts<BlockSize>& parts, int step_slot, const synapse* synapses, const ring_view* rings,
+                                                     int slots) {
+    __syncthreads();
+    const std::uint32_t n = parts.count;
+    if (n == 0) return;  // uniform across the block
+    if (threadIdx.x < 32) {  // exclusive scan of the lengths by one warp, 32 parts at a time
+        std::uint64_t carry = 0;
+        for (std::uint32_t j0 = 0; j0 < n; j0 += 32) {
+            const std::uint32_t j = j0 + threadIdx.x;
+            const std::uint64_t len = j < n ? parts.range[j].end - parts.range[j].begin : 0;
+            std::uint64_t sum = len;
+#pragma unroll
+            for (int d = 1; d < 32; d *= 2) {
+                const std::uint64_t other = __shfl_up_sync(0xFFFFFFFFu, sum, d);
+                if (static_cast<int>(threadIdx.x) >= d) sum += other;
+            }
+            if (j < n) parts.start[j] = carry + sum - len;
+            carry += __shfl_sync(0xFFFFFFFFu, sum, 31);
+        }
+        if (threadIdx.x == 0) parts.start[n] = carry;
+    }
+    __syncthreads();
+    const std::uint64_t total = parts.start[n];
+    constexpr unsigned batch = 4;
+    for (std::uint64_t e = threadIdx.x; e < total; e += batch * BlockSize) {
+        uint4 s[batch];
+#pragma unroll
+        for (unsigned u = 0; u < batch; ++u) {
+            const std::uint64_t x = e + u * BlockSize;
+            if (x < total) {
+                const std::uint32_t j = part_of(parts.start, n, x);
+                s[u] = load_synapse(synapses, parts.range[j].begin + (x - parts.start[j]));
+            }
+        }
+#pragma unroll
+        for (unsigned u = 0; u < batch; ++u)
+            if (e + u * BlockSize < total) add_synapse(s[u], rings, step_slot, slots);
+    }
+    __syncthreads();  // every thread has read the parts
+    if (threadIdx.x == 0) parts.count = 0;
 }
 
 }  // namespace synfire::cuda

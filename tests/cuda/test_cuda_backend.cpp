@@ -261,9 +261,10 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     }
 }
 
-TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {
-    REQUIRE_DEVICE();
-    const model m = test::model_from(R"(
+/// Two populations (iaf_psc_exp and iaf_psc_delta) joined by every connection rule with random weights and
+/// delays from one step (0.1 ms) to 30, both receptors.
+model every_rule_model() {
+    return test::model_from(R"(
 [simulation]
 duration = 60.0
 seed = 8
@@ -316,6 +317,11 @@ allow_autapses = false
 weight = -0.05
 delay = 0.2
 )");
+}
+
+TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {
+    REQUIRE_DEVICE();
+    const model m = every_rule_model();
     const auto cpu = test::run_cpu(m, 2);
     auto b = make_cuda_backend(m);
     EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
@@ -352,6 +358,76 @@ TEST(CudaBackend, SmallFanOutsAreDeliveredByWarps) {
         auto b = make_cuda_backend(m);
         EXPECT_NE(b->device().find("delivery by warp (mean fan-out 25)"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+}
+
+/// Share of the table's synapses with a delay of one step, as the device string prints it.
+std::string one_step_share(const model& m) {
+    const synapse_table t = build_synapses(m, 2);
+    std::uint64_t one = 0;
+    for (const auto& s : t.synapses) one += s.delay == 1;
+    return fmt::format("deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * static_cast<double>(one) / static_cast<double>(t.size()));
+}
+
+TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
+    // one launch (or one grid barrier) per step: each block delivers its own spikes' synapses of one step's
+    // delay, the next step's launch the rest. Models with both kinds of synapses (every rule, delays 0.1 to
+    // 3 ms), with only one-step delays (Vogels-Abbott: all by the senders) and with none (Brunel at 0.3 ms: all
+    // deferred); on every step path and for windows of 1 and 7 steps (the window's last list is delivered
+    // after it)
+    REQUIRE_DEVICE();
+    const model brunel = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
+                                         {"populations.E.n=4000", "populations.I.n=1000", "projections[0].k=400", "projections[1].k=400",
+                                          "projections[2].k=100", "projections[3].k=100", "stimuli[0].n_inputs=400", "stimuli[1].n_inputs=400",
+                                          "stimuli[0].rate=50", "stimuli[1].rate=50", "simulation.duration=60", "projections[0].delay=0.3",
+                                          "projections[1].delay=0.3", "projections[2].delay=0.3", "projections[3].delay=0.3"});
+    const model va = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/vogels_abbott_cuba.toml", {"simulation.duration=100"});
+    const model rules = every_rule_model();
+    EXPECT_NE(one_step_share(va).find("(100.0%"), std::string::npos);
+    EXPECT_NE(one_step_share(brunel).find("(0.0%"), std::string::npos);
+    scoped_env deferred("SYNFIRE_CUDA_DEFERRED", "1");
+    for (const model* m : {&rules, &va, &brunel}) {
+        const auto cpu = test::run_cpu(*m, 2);
+        EXPECT_GT(cpu.spikes[0].size(), 500u);
+        const std::string share = one_step_share(*m);
+        {
+            auto b = make_cuda_backend(*m);
+            EXPECT_NE(b->device().find(share), std::string::npos) << b->device() << " / " << share;
+            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
+            for (int window : {1, 7}) {
+                auto c = make_cuda_backend(*m);
+                EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, window))) << c->device() << ", window " << window;
+            }
+        }
+        for (const char* pdl : {"0", "1"})
+            for (const char* graphs : {"1", "0"}) {
+                scoped_env programmatic("SYNFIRE_CUDA_PDL", pdl), with_graphs("SYNFIRE_CUDA_GRAPHS", graphs);
+                auto b = make_cuda_backend(*m);
+                EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
+            }
+        for (const char* worker : {"warp", "block"}) {
+            scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
+            auto b = make_cuda_backend(*m);
+            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
+        }
+        {
+            scoped_env persistent("SYNFIRE_CUDA_PERSISTENT", "1");
+            auto b = make_cuda_backend(*m);
+            EXPECT_NE(b->device().find("persistent"), std::string::npos) << b->device();
+            EXPECT_NE(b->device().find(share), std::string::npos) << b->device();
+            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
+            auto c = make_cuda_backend(*m);
+            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, 7))) << c->device() << ", window 7";
+        }
+    }
+    {
+        scoped_env bad("SYNFIRE_CUDA_DEFERRED", "yes");
+        try {
+            make_cuda_backend(rules);
+            ADD_FAILURE() << "SYNFIRE_CUDA_DEFERRED=yes accepted";
+        } catch (const user_error& e) {
+            EXPECT_NE(std::string(e.what()).find("SYNFIRE_CUDA_DEFERRED=yes"), std::string::npos) << e.what();
+        }
     }
 }
 
