@@ -57,7 +57,7 @@ if ! full; then  # the microcircuit first: the figure that matters most when tim
   cat "$R/pd_cuda.txt"
   python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$scratch/no_cpu_run.h5" --json "$R/pd_compare.json" >/dev/null 2>&1  # rates only
 fi
-filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.SmallFanOut*:CudaBackend.OutputFiles*'
+filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.SmallFanOut*:CudaBackend.Deferred*:CudaBackend.OutputFiles*'
 filter=${GPU_CHECK_FILTER:-$filter}  # e.g. '*' with GPU_CHECK_PART=networks after a change every path shares
 step "cuda tests ($filter)" 150 "$build/tests/test_cuda" --gtest_filter="$filter" --gtest_output=json:"$R/test_cuda.json" >"$R/test-cuda.log" 2>&1
 cuda_rc=$?
@@ -73,10 +73,15 @@ if full; then
     >"$R/pd_cuda.txt" 2>&1
   cat "$R/pd_cuda.txt"
 fi
-for variant in "SYNFIRE_CUDA_DELIVERY_BLOCKS=2" "SYNFIRE_CUDA_DELIVERY_BLOCKS=1" "SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_GRAPHS=0"; do
+# A/B variants of the same run, most important first; each one's spikes against the default run's (identical)
+for variant in "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_DEFERRED=1" "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1" \
+  "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_DELIVERY_BLOCKS=2" "SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_GRAPHS=0" \
+  "SYNFIRE_CUDA_DELIVERY_BLOCKS=1"; do
   name=$(echo "$variant" | tr ' =' '__')
+  rm -f "$scratch/pd_variant.h5"
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
-    --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase" "$R/pd_cuda_$name.txt"
+    --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase|network:" "$R/pd_cuda_$name.txt"
+  python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$scratch/pd_variant.h5" 2>&1 | tail -1 | tee -a "$R/pd_cuda_$name.txt"
 done
 full && step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
@@ -94,6 +99,10 @@ step "Brunel 1e4 .. 1e6 with programmatic dependent launches (A/B)" 60 env SYNFI
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label pdl 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4, 1e5 in the persistent window kernel (A/B; 1e6 does not fit one wave)" 30 env SYNFIRE_CUDA_PERSISTENT=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label persistent 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with deferred delivery (A/B)" 60 env SYNFIRE_CUDA_DEFERRED=1 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label deferred 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 with deferred delivery in the persistent window kernel (A/B)" 30 env SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label deferred_persistent 2>&1 | tee -a "$R/network.txt"
 # hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
 # for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
 ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
@@ -110,6 +119,12 @@ if ! full; then  # the network paths under memcheck (step mode with both workers
     --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' >"$R/sanitizer-memcheck.log" 2>&1
   san_rc=$?
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck.log" | tail -3
+  # the same tests with deferred delivery on every path they take (persistent kernel included: SmallFanOuts)
+  step "compute-sanitizer memcheck: deferred delivery" 60 env SYNFIRE_CUDA_DEFERRED=1 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.SmallFanOutsAreDeliveredByWarps' \
+    >"$R/sanitizer-memcheck-deferred.log" 2>&1
+  rc=$?; (( rc != 0 )) && san_rc=$rc
+  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-deferred.log" | tail -3
   exit 0
 fi
 
