@@ -150,13 +150,30 @@ TEST(CudaBackend, PoissonCountsAreIdenticalToTheCpu) {
     EXPECT_TRUE(same_run(cpu, test::run_on(m, *b)));
 }
 
+/// data/models/brunel.toml scaled down: n_E + n_E / 4 neurons, in-degrees k_E and k_E / 4, n_E / 10 Poisson
+/// inputs of `rate` Hz per neuron, `duration` ms, and `extra` overrides.
+model small_brunel(int n_E, int k_E, double rate, double duration, std::vector<std::string> extra = {}) {
+    std::vector<std::string> set = {fmt::format("populations.E.n={}", n_E),     fmt::format("populations.I.n={}", n_E / 4),
+                                    fmt::format("projections[0].k={}", k_E),    fmt::format("projections[1].k={}", k_E),
+                                    fmt::format("projections[2].k={}", k_E / 4), fmt::format("projections[3].k={}", k_E / 4),
+                                    fmt::format("stimuli[0].n_inputs={}", n_E / 10), fmt::format("stimuli[1].n_inputs={}", n_E / 10),
+                                    fmt::format("stimuli[0].rate={}", rate),    fmt::format("stimuli[1].rate={}", rate),
+                                    fmt::format("simulation.duration={}", duration)};
+    set.insert(set.end(), extra.begin(), extra.end());
+    return load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml", set);
+}
+
+/// Every projection's delay [ms], as overrides.
+std::vector<std::string> all_delays(double ms) {
+    std::vector<std::string> out;
+    for (int p = 0; p < 4; ++p) out.push_back(fmt::format("projections[{}].delay={}", p, ms));
+    return out;
+}
+
 TEST(CudaBackend, BrunelNetworkMatchesTheCpu) {
     // 10 000 neurons (8000 E, 2000 I, epsilon 0.1), state C, 200 ms: every spike and the final state
     REQUIRE_DEVICE();
-    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
-                                    {"populations.E.n=8000", "populations.I.n=2000", "projections[0].k=800", "projections[1].k=800",
-                                     "projections[2].k=200", "projections[3].k=200", "stimuli[0].n_inputs=800", "stimuli[1].n_inputs=800",
-                                     "stimuli[0].rate=25", "stimuli[1].rate=25", "simulation.duration=200"});
+    const model m = small_brunel(8000, 800, 25, 200);
     const auto cpu = test::run_cpu(m, 2);
     auto b = make_cuda_backend(m);
     const auto gpu = test::run_on(m, *b);
@@ -168,11 +185,7 @@ TEST(CudaBackend, BrunelNetworkInStepModeMatchesTheCpu) {
     // the same network with delays of 0.3 ms (3 steps): step mode with windows of up to 64 steps, far longer
     // than the shortest delay; every spike and the final state, for several window lengths
     REQUIRE_DEVICE();
-    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
-                                    {"populations.E.n=8000", "populations.I.n=2000", "projections[0].k=800", "projections[1].k=800",
-                                     "projections[2].k=200", "projections[3].k=200", "stimuli[0].n_inputs=800", "stimuli[1].n_inputs=800",
-                                     "stimuli[0].rate=25", "stimuli[1].rate=25", "simulation.duration=100", "projections[0].delay=0.3",
-                                     "projections[1].delay=0.3", "projections[2].delay=0.3", "projections[3].delay=0.3"});
+    const model m = small_brunel(8000, 800, 25, 100, all_delays(0.3));
     const auto cpu = test::run_cpu(m, 2);
     auto b = make_cuda_backend(m);
     EXPECT_EQ(b->max_window(), gpu_limits::max_window);
@@ -210,10 +223,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     // step mode with a window replayed as a CUDA graph (default), per-step launches without graphs, the
     // persistent window kernel, and fused windows of min-delay steps: the same spikes and state as the CPU
     REQUIRE_DEVICE();
-    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
-                                    {"populations.E.n=4000", "populations.I.n=1000", "projections[0].k=400", "projections[1].k=400",
-                                     "projections[2].k=100", "projections[3].k=100", "stimuli[0].n_inputs=400", "stimuli[1].n_inputs=400",
-                                     "stimuli[0].rate=50", "stimuli[1].rate=50", "simulation.duration=100", "projections[1].delay=0.2"});
+    const model m = small_brunel(4000, 400, 50, 100, {"projections[1].delay=0.2"});
     const auto cpu = test::run_cpu(m, 2);
     EXPECT_GT(cpu.spikes[0].size(), 2000u);
     const bool hopper = cuda_devices().at(0).major >= 9;
@@ -347,10 +357,7 @@ TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {
 TEST(CudaBackend, SmallFanOutsAreDeliveredByWarps) {
     // Brunel with 25 synapses per neuron: warp workers chosen by the fan-out, on every step-mode path
     REQUIRE_DEVICE();
-    const model m = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
-                                    {"populations.E.n=4000", "populations.I.n=1000", "projections[0].k=20", "projections[1].k=20",
-                                     "projections[2].k=5", "projections[3].k=5", "stimuli[0].n_inputs=400", "stimuli[1].n_inputs=400",
-                                     "stimuli[0].rate=50", "stimuli[1].rate=50", "simulation.duration=100", "projections[1].delay=0.2"});
+    const model m = small_brunel(4000, 20, 50, 100, {"projections[1].delay=0.2"});
     const auto cpu = test::run_cpu(m, 2);
     EXPECT_GT(cpu.spikes[0].size(), 2000u);
     for (const char* variant : {"SYNFIRE_CUDA_GRAPHS", "SYNFIRE_CUDA_PDL", "SYNFIRE_CUDA_PERSISTENT"}) {  // graphs = 1: the default
@@ -376,11 +383,7 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
     // deferred); on every step path and for windows of 1 and 7 steps (the window's last list is delivered
     // after it)
     REQUIRE_DEVICE();
-    const model brunel = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml",
-                                         {"populations.E.n=4000", "populations.I.n=1000", "projections[0].k=400", "projections[1].k=400",
-                                          "projections[2].k=100", "projections[3].k=100", "stimuli[0].n_inputs=400", "stimuli[1].n_inputs=400",
-                                          "stimuli[0].rate=50", "stimuli[1].rate=50", "simulation.duration=60", "projections[0].delay=0.3",
-                                          "projections[1].delay=0.3", "projections[2].delay=0.3", "projections[3].delay=0.3"});
+    const model brunel = small_brunel(4000, 400, 50, 60, all_delays(0.3));
     const model va = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/vogels_abbott_cuba.toml", {"simulation.duration=100"});
     const model rules = every_rule_model();
     EXPECT_NE(one_step_share(va).find("(100.0%"), std::string::npos);
