@@ -40,14 +40,6 @@ bool env_is(const char* name, const char* value) {
     return v && std::strcmp(v, value) == 0;
 }
 
-/// An on/off switch for comparisons: `fallback` when unset, else "0" or "1" (anything else is rejected by name).
-bool env_switch(const char* name, bool fallback) {
-    const char* v = std::getenv(name);
-    if (!v) return fallback;
-    if (std::strcmp(v, "0") != 0 && std::strcmp(v, "1") != 0) throw user_error(fmt::format("{}={}: expected 0 or 1", name, v));
-    return *v == '1';
-}
-
 /// Step-mode delivery blocks per multiprocessor: 4, or SYNFIRE_CUDA_DELIVERY_BLOCKS (1 to 8, for comparisons:
 /// fewer leave registers for the programmatic update blocks that wait beside them).
 unsigned delivery_blocks_per_multiprocessor() {
@@ -406,7 +398,7 @@ private:
         // resident at once (else the graphs); measured slower than the graphs on an H200 (bench/NOTES.md), so
         // opt-in
         // deferred delivery (launchers.hpp): one launch, or one grid barrier, per step; opt-in until measured
-        deferred_ = env_switch("SYNFIRE_CUDA_DEFERRED", false);
+        deferred_ = cuda_deferred_delivery_requested();  // cuda_memory_plan counts its buffers
         const std::uint64_t sources = base_.back();
         if (deferred_) {
             splits_ = device_buffer<std::uint64_t>(std::max<std::uint64_t>(sources, 1));

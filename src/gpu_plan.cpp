@@ -1,7 +1,12 @@
 // The CUDA backend's memory plan: pure host arithmetic, so `synfire check` prints it in every build.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
 
 #include "synfire/cuda.hpp"
+#include "synfire/errors.hpp"
 #include "synfire/network.hpp"
 #include "synfire/stimuli.hpp"
 
@@ -13,7 +18,16 @@ std::uint64_t synapse_build_transient(std::uint64_t synapses, std::uint64_t neur
     return std::max(drawing, sorting);
 }
 
-gpu_memory_plan cuda_memory_plan(const model& m) {
+bool cuda_deferred_delivery_requested() {
+    const char* v = std::getenv("SYNFIRE_CUDA_DEFERRED");
+    if (!v || std::strcmp(v, "0") == 0) return false;
+    if (std::strcmp(v, "1") == 0) return true;
+    throw user_error(fmt::format("SYNFIRE_CUDA_DEFERRED={}: expected 0 or 1", v));
+}
+
+gpu_memory_plan cuda_memory_plan(const model& m) { return cuda_memory_plan(m, cuda_deferred_delivery_requested()); }
+
+gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery) {
     gpu_memory_plan plan;
     std::uint64_t w = gpu_limits::max_window;
     for (const auto& p : m.populations) {
@@ -43,6 +57,7 @@ gpu_memory_plan cuda_memory_plan(const model& m) {
         }
         plan.construction = synapse_build_transient(syn.synapses, neurons, floyd, lists);
         if (step_mode) plan.scratch += neurons * 16 + w * 4 + 2 * m.populations.size() * 4096;  // spike list, counts, launch arguments
+        if (step_mode && deferred_delivery) plan.scratch += neurons * (16 + 8);                      // a second list, the splits
         std::vector<bool> receives(m.populations.size(), false);
         for (const auto& pr : m.projections) receives[pr.target] = true;
         const auto slots = static_cast<std::uint64_t>(syn.min_delay + syn.max_delay);

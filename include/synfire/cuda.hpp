@@ -59,7 +59,14 @@ struct gpu_memory_plan {
     /// The most the backend holds at once, whenever during setup the table is built.
     std::uint64_t peak() const { return total() + construction; }
 };
+/// deferred_delivery: the plan of SYNFIRE_CUDA_DEFERRED=1 (two spike lists and each source's split of its
+/// synapses by delay: 24 B per neuron more in networks).
+gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery);
+/// The plan for the switches of this process's environment (as the backend will read them).
 gpu_memory_plan cuda_memory_plan(const model& m);
+
+/// SYNFIRE_CUDA_DEFERRED: unset or "0" false, "1" true; any other value throws user_error naming it.
+bool cuda_deferred_delivery_requested();
 
 /// The CUDA backend on device `device`. Checks first that the plan fits in the device's free memory and
 /// throws runtime_failure ("needs X GiB, device has Y GiB free") before allocating anything if not;

@@ -1,10 +1,13 @@
 // The CUDA backend's memory plan is host arithmetic: checked here on every machine, GPU or not.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "support.hpp"
 #include "synfire/cuda.hpp"
+#include "synfire/errors.hpp"
 #include "synfire/model_file.hpp"
 
 namespace synfire {
@@ -64,6 +67,29 @@ TEST(GpuPlan, NetworksRunInStepModeWithFullWindows) {
     model uncoupled = load_model_file(base, {});
     uncoupled.projections.clear();
     EXPECT_GE(slow.scratch, cuda_memory_plan(uncoupled).scratch + 12'500u * 16u);  // a 16-byte synapse range per neuron
+}
+
+TEST(GpuPlan, DeferredDeliveryCountsASecondListAndTheSplits) {
+    // SYNFIRE_CUDA_DEFERRED=1: two spike lists of 16 B and a split of 8 B per neuron of a network; nothing
+    // for an uncoupled model; the switch read from the environment, a bad value rejected by name
+    const model brunel = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml", {});  // 12 500 neurons
+    EXPECT_EQ(cuda_memory_plan(brunel, true).scratch, cuda_memory_plan(brunel, false).scratch + 12'500u * 24u);
+    EXPECT_EQ(cuda_memory_plan(brunel, true).total(), cuda_memory_plan(brunel, false).total() + 12'500u * 24u);
+    model uncoupled = brunel;
+    uncoupled.projections.clear();
+    EXPECT_EQ(cuda_memory_plan(uncoupled, true).scratch, cuda_memory_plan(uncoupled, false).scratch);
+    ASSERT_EQ(std::getenv("SYNFIRE_CUDA_DEFERRED"), nullptr);
+    EXPECT_EQ(cuda_memory_plan(brunel).scratch, cuda_memory_plan(brunel, false).scratch);
+    setenv("SYNFIRE_CUDA_DEFERRED", "1", 1);
+    EXPECT_EQ(cuda_memory_plan(brunel).scratch, cuda_memory_plan(brunel, true).scratch);
+    setenv("SYNFIRE_CUDA_DEFERRED", "on", 1);
+    try {
+        cuda_memory_plan(brunel);
+        ADD_FAILURE() << "SYNFIRE_CUDA_DEFERRED=on accepted";
+    } catch (const user_error& e) {
+        EXPECT_NE(std::string(e.what()).find("SYNFIRE_CUDA_DEFERRED=on"), std::string::npos) << e.what();
+    }
+    unsetenv("SYNFIRE_CUDA_DEFERRED");
 }
 
 }  // namespace
