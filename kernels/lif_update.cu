@@ -327,10 +327,11 @@ __global__ void __launch_bounds__(block_size) step_kernel(const population_args*
                                                  out);
     if constexpr (Deferred) {
         const std::int64_t step = a.w.first_step + k;
+        // the previous step's count, written by the launch before (past L1), loaded before the own parts'
+        // delivery so that its round trip overlaps theirs
+        const std::uint32_t previous = dd.previous ? __ldcg(dd.previous_count) : 0;
         deliver_sender_parts(shared.senders, static_cast<int>(step % dd.slots), dd.synapses, shared.rings, dd.slots);
-        if (dd.previous)  // written by the launch before (which other blocks of this SM may have read, for an earlier step): past L1
-            deliver_spikes_by<true, block_size>(dd.warp_workers, dd.previous, __ldcg(dd.previous_count), step - 1, dd.synapses, shared.rings,
-                                                dd.slots);
+        if (dd.previous) deliver_spikes_by<true, block_size>(dd.warp_workers, dd.previous, previous, step - 1, dd.synapses, shared.rings, dd.slots);
     }
 }
 
