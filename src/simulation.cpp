@@ -181,6 +181,9 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
         f();
         writer_wait += seconds_since(t);
     };
+    // the recording phase: this thread's time in the recorders (taking each window's spikes and samples,
+    // handing batches to the writer, flushes; writer waits included), beside the backend's own phases
+    double recording_s = 0.0;
 
     std::vector<std::vector<float>> I_uniform(npop);
     std::vector<std::vector<float>> I_neuron(npop);
@@ -235,10 +238,12 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
             if (!counts.empty())
                 for (std::uint32_t id : spikes[p].ids) ++counts[id];
         }
+        const auto taking = clock_type::now();
         for (auto& r : recorders) {
             r->take(spikes[r->population()], done);
             if (r->pending() >= std::min(batch_bytes, opt.batch_spikes * 12)) timed([&] { r->hand_over(*out); });
         }
+        if (out) recording_s += seconds_since(taking);
         if (opt.on_window) opt.on_window(spikes, done);
 
         const auto now = clock_type::now();
@@ -247,6 +252,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
                 for (auto& r : recorders) r->hand_over(*out);
                 out->flush();
             });
+            recording_s += seconds_since(now);
             last_flush = now;
         }
         if (opt.progress && std::chrono::duration<double>(now - last_progress).count() >= 0.25) {
@@ -274,16 +280,20 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
     result.totals.wall_time_s = seconds_since(t0);
     result.totals.real_time_factor = m.steps > 0 ? result.totals.wall_time_s / (m.duration_ms() * 1e-3) : 0.0;
     result.totals.completed = done == m.steps;
-    if (out)
+    if (out) {
+        const auto t = clock_type::now();
         timed([&] {
             for (auto& r : recorders) r->hand_over(*out);
         });
+        recording_s += seconds_since(t);
+    }
     result.totals.writer_wait_s = writer_wait;
     result.totals.synaptic_events = b.delivered_events();
     if (out)  // the spike recorders come first
         for (std::size_t i = 0; i < m.spike_recorders.size(); ++i)
             result.recorded_spikes.push_back(static_cast<const spike_recording&>(*recorders[i]).taken());
     result.totals.phases = b.phase_times();
+    if (out) result.totals.phases.emplace_back("recording", recording_s);
     return result;
 }
 

@@ -4,7 +4,8 @@
 //   /                        attributes: synfire_version, model_name, model_source, dt [ms], steps,
 //                            duration [ms], seed, backend, device, ranks; at the end: steps_completed,
 //                            wall_time [s], real_time_factor, writer_wait [s], synaptic_events,
-//                            time_<phase> [s] per phase of the step (time_update, time_delivery, ...), completed
+//                            time_<phase> [s] per phase of the step (time_update, time_delivery, ...,
+//                            time_recording: the host's time in the recorders), completed
 //   /config/model            the model file as run (UTF-8 string, attribute format = "toml")
 //   /spikes                  one group per recorded population:
 //   /spikes/<pop>            attribute sorting = by_time (SONATA enum: none 0, by_id 1, by_time 2)

@@ -111,6 +111,10 @@ TEST_F(Hdf5Output, SonataLayoutReadsBack) {
     EXPECT_EQ(f.int_attr("/", "completed"), 1);
     EXPECT_GT(f.double_attr("/", "wall_time"), 0.0);
     EXPECT_GT(f.double_attr("/", "real_time_factor"), 0.0);
+    // the step's phases, the host's recording among them (taking spikes, handing batches to the writer)
+    EXPECT_GT(f.double_attr("/", "time_update"), 0.0);
+    EXPECT_GT(f.double_attr("/", "time_recording"), 0.0);
+    EXPECT_LT(f.double_attr("/", "time_recording"), f.double_attr("/", "wall_time"));
     EXPECT_EQ(f.string_dataset("/config/model"), two_pops);
     EXPECT_EQ(f.string_attr("/config/model", "format"), "toml");
 
