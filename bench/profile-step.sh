@@ -32,9 +32,11 @@ scratch=$(mktemp -d)
   env $v "$exe" run "$pd" --backend cuda -o "$scratch/pd.h5" --force --quiet >/dev/null 2>&1
   python3 -c "import h5py,sys; a=h5py.File(sys.argv[1]).attrs; print(sys.argv[2] or 'default', 'RTF', a['real_time_factor'], {k: a[k] for k in a if k.startswith('time_')})" "$scratch/pd.h5" "$v" | tee -a "$R/rtf.txt"
 done
-# 300 ms of simulation = 3000 steps of two kernels; skip the first 2000 steps
+# 300 ms of simulation = 3000 steps of two kernels (one with SYNFIRE_CUDA_DEFERRED=1 in the environment);
+# skip the first 2000 steps
 kernels='regex:step_kernel|deliver_step_kernel'
-timeout 90 ncu --cache-control none --clock-control none --metrics gpu__time_duration.sum -k "$kernels" --launch-skip 4000 --launch-count 40 --csv \
+skip=4000; [ "${SYNFIRE_CUDA_DEFERRED:-0}" = 1 ] && skip=2000
+timeout 90 ncu --cache-control none --clock-control none --metrics gpu__time_duration.sum -k "$kernels" --launch-skip "$skip" --launch-count 40 --csv \
   "$exe" run "$pd" --set simulation.duration=300 --backend cuda -o "$scratch/a.h5" --force --quiet >"$R/durations.csv" 2>"$R/durations.err"
 python3 - "$R/durations.csv" >"$R/durations.txt" <<'EOF'
 import csv, sys, collections
@@ -46,7 +48,7 @@ for r in body: d[r[k].split("(")[0]].append(float(r[v].replace(",", "")))
 for name, xs in d.items(): print(name, len(xs), round(sum(xs) / len(xs)), min(xs), max(xs))
 EOF
 sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section WarpStateStats --section SourceCounters --section MemoryWorkloadAnalysis)
-timeout 120 ncu --cache-control none --clock-control none -k "$kernels" --launch-skip 4000 --launch-count 2 "${sections[@]}" --import-source yes \
+timeout 120 ncu --cache-control none --clock-control none -k "$kernels" --launch-skip "$skip" --launch-count 2 "${sections[@]}" --import-source yes \
   -o "$R/microcircuit" -f "$exe" run "$pd" --set simulation.duration=300 --backend cuda -o "$scratch/b.h5" --force --quiet >"$R/microcircuit.log" 2>&1
 ncu -i "$R/microcircuit.ncu-rep" --page details >"$R/microcircuit_details.txt" 2>&1
 ncu -i "$R/microcircuit.ncu-rep" --page source --csv --print-source sass >"$R/microcircuit_sass.csv" 2>&1
