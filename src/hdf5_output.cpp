@@ -216,6 +216,30 @@ public:
     void write(state_batch&& b) override { enqueue(std::move(b)); }
     void write(rate_batch&& b) override { enqueue(std::move(b)); }
 
+    void reuse(spike_batch& b) override {
+        {
+            std::lock_guard lock(mutex_);
+            if (!spare_spikes_.empty() && b.ids.capacity() < spare_spikes_.back().ids.capacity()) {
+                std::swap(b.ids, spare_spikes_.back().ids);
+                std::swap(b.run_steps, spare_spikes_.back().run_steps);
+                std::swap(b.run_ends, spare_spikes_.back().run_ends);
+                spare_spikes_.pop_back();
+            }
+        }
+        output_sink::reuse(b);
+    }
+    void reuse(state_batch& b) override {
+        {
+            std::lock_guard lock(mutex_);
+            if (!spare_states_.empty() && b.values.capacity() < spare_states_.back().values.capacity()) {
+                std::swap(b.steps, spare_states_.back().steps);
+                std::swap(b.values, spare_states_.back().values);
+                spare_states_.pop_back();
+            }
+        }
+        output_sink::reuse(b);
+    }
+
     void flush() override {
         std::lock_guard lock(mutex_);
         rethrow_locked();
@@ -249,7 +273,7 @@ private:
     using job = std::variant<spike_batch, state_batch, rate_batch, flush_request>;
 
     static std::size_t bytes_of(const job& j) {
-        if (auto* b = std::get_if<spike_batch>(&j)) return b->ids.size() * (sizeof(std::int64_t) + sizeof(std::uint32_t));
+        if (auto* b = std::get_if<spike_batch>(&j)) return b->ids.size() * sizeof(std::uint32_t) + b->run_steps.size() * 16;
         if (auto* b = std::get_if<state_batch>(&j)) return b->values.size() * sizeof(float) + b->steps.size() * sizeof(std::int64_t);
         if (auto* b = std::get_if<rate_batch>(&j)) return b->rates.size() * sizeof(double);
         return 0;
@@ -370,6 +394,7 @@ private:
     };
 
     static constexpr std::size_t max_queued_bytes = std::size_t{64} << 20;
+    static constexpr std::size_t max_spare = 2;  ///< written batches of each kind kept for reuse (one in the writer, one refilled)
 
     void rethrow_locked() {
         if (error_) std::rethrow_exception(error_);
@@ -401,6 +426,9 @@ private:
                 else check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
                 std::lock_guard lock(mutex_);
                 queued_bytes_ -= bytes_of(j);
+                // the written batch's storage goes back to the recorders (reuse), a few batches at most
+                if (auto* b = std::get_if<spike_batch>(&j); b && spare_spikes_.size() < max_spare) spare_spikes_.push_back(std::move(*b));
+                if (auto* st = std::get_if<state_batch>(&j); st && spare_states_.size() < max_spare) spare_states_.push_back(std::move(*st));
                 not_full_.notify_all();
             } catch (...) {
                 std::lock_guard lock(mutex_);
@@ -423,10 +451,11 @@ private:
         const std::size_t n = b.ids.size();
         times_.resize(n);
         ids_.resize(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            times_[i] = model_.spike_time_ms(b.steps[i]);
-            ids_[i] = b.ids[i];
-        }
+        run_times_.resize(b.run_steps.size());
+        model_.spike_times_ms(b.run_steps.data(), b.run_steps.size(), run_times_.data());
+        for (std::size_t r = 0, i = 0; r < b.run_steps.size(); ++r)
+            for (; i < b.run_ends[r]; ++i) times_[i] = run_times_[r];
+        std::copy(b.ids.begin(), b.ids.end(), ids_.begin());
         append(pop.timestamps, H5T_NATIVE_DOUBLE, times_.data(), pop.size, n);
         append(pop.node_ids, H5T_NATIVE_UINT64, ids_.data(), pop.size, n);
         pop.size += n;
@@ -439,13 +468,15 @@ private:
     std::vector<population_datasets> populations_;
     std::vector<report> reports_;
     std::vector<rate_datasets> rates_;
-    std::vector<double> times_;
+    std::vector<double> times_, run_times_;
     std::vector<std::uint64_t> ids_;
 
     std::mutex mutex_;
     std::condition_variable not_empty_, not_full_;
     std::deque<job> queue_;
     std::size_t queued_bytes_ = 0;
+    std::vector<spike_batch> spare_spikes_;  ///< written, for reuse (their storage; under mutex_)
+    std::vector<state_batch> spare_states_;
     bool stopping_ = false;
     std::exception_ptr error_;
     std::thread thread_;

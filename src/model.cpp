@@ -67,11 +67,29 @@ double synapse_parameter::mean() const {
     return value;
 }
 
-double model::spike_time_ms(std::int64_t s) const {
+namespace {
+
+/// Steps per ms when 1/dt is a whole number (then times are (s + 1) / k, exact for whole ms), else 0.
+double whole_steps_per_ms(double dt) {
     const double per_ms = 1.0 / dt;
     const double k = std::nearbyint(per_ms);
-    if (k >= 1 && std::fabs(per_ms - k) <= 1e-9 * k) return static_cast<double>(s + 1) / k;
+    return k >= 1 && std::fabs(per_ms - k) <= 1e-9 * k ? k : 0.0;
+}
+
+}  // namespace
+
+double model::spike_time_ms(std::int64_t s) const {
+    const double k = whole_steps_per_ms(dt);
+    if (k != 0.0) return static_cast<double>(s + 1) / k;
     return static_cast<double>(s + 1) * dt;
+}
+
+void model::spike_times_ms(const std::int64_t* steps, std::size_t n, double* out) const {
+    const double k = whole_steps_per_ms(dt);
+    if (k != 0.0)
+        for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(steps[i] + 1) / k;
+    else
+        for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(steps[i] + 1) * dt;
 }
 
 }  // namespace synfire

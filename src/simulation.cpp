@@ -56,24 +56,29 @@ public:
         for (std::size_t k = 0; k < w.steps(); ++k) {
             const std::int64_t s = w.first_step + static_cast<std::int64_t>(k);
             if (s < rec_.start || s >= rec_.stop) continue;
-            for (std::uint32_t j = w.offsets[k]; j < w.offsets[k + 1]; ++j) {
-                const std::uint32_t id = w.ids[j];
-                if (!wanted_.empty() && !wanted_[id]) continue;
-                batch_.steps.push_back(s);
-                batch_.ids.push_back(id);
-                ++taken_;
+            const std::uint32_t* first = w.ids.data() + w.offsets[k];
+            const std::uint32_t* last = w.ids.data() + w.offsets[k + 1];
+            const std::size_t before = batch_.ids.size();
+            if (wanted_.empty()) {
+                batch_.append(s, first, last);
+            } else {
+                for (const std::uint32_t* id = first; id != last; ++id)
+                    if (wanted_[*id]) batch_.append(s, *id);
             }
+            taken_ += batch_.ids.size() - before;
         }
     }
-    std::size_t pending() const override { return batch_.ids.size() * 12; }
+    std::size_t pending() const override { return batch_.ids.size() * 4 + batch_.run_steps.size() * 16; }
     std::uint64_t taken() const { return taken_; }
     void hand_over(output_sink& out) override {
         if (batch_.ids.empty()) return;
         spike_batch b;
         b.population = batch_.population;
-        std::swap(b.steps, batch_.steps);
         std::swap(b.ids, batch_.ids);
+        std::swap(b.run_steps, batch_.run_steps);
+        std::swap(b.run_ends, batch_.run_ends);
         out.write(std::move(b));
+        out.reuse(batch_);
     }
 
 private:
@@ -99,6 +104,7 @@ public:
         std::swap(b.steps, batch_.steps);
         std::swap(b.values, batch_.values);
         out.write(std::move(b));
+        out.reuse(batch_);
     }
 
 private:
@@ -123,8 +129,12 @@ public:
             if (s < rec_.start || s >= end_) continue;
             const auto bin = static_cast<std::size_t>((s - rec_.start) / rec_.bin - next_bin_);
             if (counts_.size() <= bin) counts_.resize(bin + 1, 0);
-            for (std::uint32_t j = w.offsets[k]; j < w.offsets[k + 1]; ++j)
-                if (wanted_.empty() || wanted_[w.ids[j]]) ++counts_[bin];
+            if (wanted_.empty()) {
+                counts_[bin] += w.offsets[k + 1] - w.offsets[k];
+            } else {
+                for (std::uint32_t j = w.offsets[k]; j < w.offsets[k + 1]; ++j)
+                    if (wanted_[w.ids[j]]) ++counts_[bin];
+            }
         }
         // whole bins the run has passed
         std::size_t full = 0;
@@ -241,7 +251,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
         const auto taking = clock_type::now();
         for (auto& r : recorders) {
             r->take(spikes[r->population()], done);
-            if (r->pending() >= std::min(batch_bytes, opt.batch_spikes * 12)) timed([&] { r->hand_over(*out); });
+            if (r->pending() >= std::min(batch_bytes, opt.batch_spikes * 4)) timed([&] { r->hand_over(*out); });
         }
         if (out) recording_s += seconds_since(taking);
         if (opt.on_window) opt.on_window(spikes, done);

@@ -75,7 +75,9 @@ public:
     explicit memory_sink(std::size_t populations) : spikes(populations) {}
     void write(spike_batch&& b) override {
         ++batches;
-        for (std::size_t i = 0; i < b.ids.size(); ++i) spikes[b.population].emplace_back(b.steps[i], b.ids[i]);
+        for (std::size_t r = 0, i = 0; r < b.run_steps.size(); ++r)
+            for (; i < b.run_ends[r]; ++i) spikes[b.population].emplace_back(b.run_steps[r], b.ids[i]);
+        EXPECT_EQ(b.run_ends.empty() ? 0 : b.run_ends.back(), b.ids.size()) << "every spike in a run";
     }
     void write(state_batch&& b) override {
         if (states.size() <= b.recorder) states.resize(b.recorder + 1);

@@ -187,6 +187,8 @@ struct model {
     /// Time of a spike emitted in step s, (s+1)·dt [ms]; computed as (s+1)/(1/dt) when 1/dt is a whole
     /// number so that grid times print as written (0.3, not 0.30000000000000004).
     double spike_time_ms(std::int64_t s) const;
+    /// spike_time_ms of steps[0, n) into out, bit for bit (the choice of formula made once).
+    void spike_times_ms(const std::int64_t* steps, std::size_t n, double* out) const;
 };
 
 }  // namespace synfire

@@ -7,11 +7,35 @@
 
 namespace synfire {
 
-/// Recorded spikes of one population, sorted by (step, id). A spike of step s has time (s+1)·dt.
+/// Recorded spikes of one population, sorted by (step, id), in runs of one step each: the spikes of step
+/// run_steps[r] are ids[r ? run_ends[r - 1] : 0, run_ends[r]). A spike of step s has time (s+1)·dt.
 struct spike_batch {
     std::size_t population = 0;
-    std::vector<std::int64_t> steps;
     std::vector<std::uint32_t> ids;
+    std::vector<std::int64_t> run_steps;  ///< ascending, one per step with spikes
+    std::vector<std::uint64_t> run_ends;
+
+    /// Appends the spikes [first, last) of step s (after every step before it).
+    void append(std::int64_t s, const std::uint32_t* first, const std::uint32_t* last) {
+        if (first == last) return;
+        ids.insert(ids.end(), first, last);
+        run_steps.push_back(s);
+        run_ends.push_back(ids.size());
+    }
+    /// Appends one spike of step s (after every step before it).
+    void append(std::int64_t s, std::uint32_t id) {
+        ids.push_back(id);
+        if (run_steps.empty() || run_steps.back() != s) {
+            run_steps.push_back(s);
+            run_ends.push_back(0);
+        }
+        run_ends.back() = ids.size();
+    }
+    void clear() {
+        ids.clear();
+        run_steps.clear();
+        run_ends.clear();
+    }
 };
 
 /// State samples of one state recorder: frame f is the state after step steps[f].
@@ -46,6 +70,13 @@ public:
     virtual void write(spike_batch&& batch) = 0;
     virtual void write(state_batch&& batch) = 0;
     virtual void write(rate_batch&& batch) = 0;
+    /// Empties `b` for the next batch, with the storage of a batch already written where the sink keeps
+    /// some (a recorder refilling it then touches no new pages). The default clears b's own vectors.
+    virtual void reuse(spike_batch& b) { b.clear(); }
+    virtual void reuse(state_batch& b) {
+        b.steps.clear();
+        b.values.clear();
+    }
     /// Makes everything written so far durable (a killed run keeps it).
     virtual void flush() = 0;
     /// Writes the totals and closes; no write() after this.

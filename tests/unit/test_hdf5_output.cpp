@@ -148,6 +148,35 @@ TEST_F(Hdf5Output, GridTimesAreExactDecimals) {
     EXPECT_EQ(quarter.spike_time_ms(3), 1.0);
 }
 
+TEST_F(Hdf5Output, BatchedSpikeTimesEqualTheSingleOnes) {
+    // the writer converts a batch's steps at once: the same doubles as spike_time_ms, for whole and for
+    // fractional steps per ms
+    for (const char* dt : {"0.1", "0.25", "0.4", "0.125", "1.0"}) {  // 0.4: 2.5 steps per ms
+        const model m = test::model_from(two_pops, {std::string("simulation.dt=") + dt, "simulation.duration=20"});
+        std::vector<std::int64_t> steps;
+        for (std::int64_t s = 0; s < 100'000; s += 7) steps.push_back(s);
+        steps.push_back(std::int64_t{1} << 40);
+        std::vector<double> times(steps.size());
+        m.spike_times_ms(steps.data(), steps.size(), times.data());
+        for (std::size_t i = 0; i < steps.size(); ++i) ASSERT_EQ(times[i], m.spike_time_ms(steps[i])) << "dt " << dt << ", step " << steps[i];
+    }
+}
+
+TEST(SpikeBatch, RunsHoldEachStepOnce) {
+    spike_batch b;
+    const std::uint32_t two[] = {3, 9};
+    b.append(4, two, two + 2);
+    b.append(5, two, two);  // no spikes: no run
+    b.append(6, 1);
+    b.append(6, 2);
+    b.append(8, 0);
+    EXPECT_EQ(b.ids, (std::vector<std::uint32_t>{3, 9, 1, 2, 0}));
+    EXPECT_EQ(b.run_steps, (std::vector<std::int64_t>{4, 6, 8}));
+    EXPECT_EQ(b.run_ends, (std::vector<std::uint64_t>{2, 4, 5}));
+    b.clear();
+    EXPECT_TRUE(b.ids.empty() && b.run_steps.empty() && b.run_ends.empty());
+}
+
 TEST_F(Hdf5Output, SmallBatchesKeepEverySpikeInOrder) {
     const model m = test::model_from(two_pops);
     const std::string file = path("batched.h5");
@@ -198,8 +227,9 @@ TEST_F(Hdf5Output, AbandonedRunLeavesAReadableFile) {
         auto out = open_hdf5_output(file, false, m, {"cpu", "test", 1});
         spike_batch b;
         b.population = 0;
-        b.steps = {1, 2, 2};
-        b.ids = {4, 1, 3};
+        b.append(1, 4);
+        b.append(2, 1);
+        b.append(2, 3);
         out->write(std::move(b));
         out->flush();
         // destroyed without finish(), as when an exception unwinds the run
