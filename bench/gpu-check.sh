@@ -44,7 +44,7 @@ toml_hint=()
 [ -d .deps/include/toml++ ] && toml_hint=(-DSYNFIRE_TOMLPP_INCLUDE_DIR="$PWD/.deps/include")
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${toml_hint[@]}" >"$R/configure.log" 2>&1 \
   || { tail -30 "$R/configure.log"; exit 1; }
-targets=(synfire test_cuda test_synapse_build bench_gpu); full || targets=(synfire test_cuda bench_gpu)
+targets=(synfire test_cuda test_synapse_build bench_gpu bench_recording); full || targets=(synfire test_cuda bench_gpu)
 cmake --build "$build" -j "$jobs" --target "${targets[@]}" >"$R/build.log" 2>&1 \
   || { grep -E "error" -A3 "$R/build.log" | head -40; exit 1; }
 "$build/synfire" info | tee "$R/info.txt"
@@ -150,6 +150,8 @@ billion_rc=$?
 billion_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 cat "$R/billion.txt"; rm -f "$scratch/billion.h5"
 
+step "host recording floor (replay, no simulation): 1e6 neurons at 10 Hz, 1000 V_m traces" 30 "$build/bench/bench_recording" \
+  --json "$R/bench_recording.json" 2>&1 | tee -a "$R/recording.txt"
 for c in none deflate; do
   step "recording overhead ($c): 1e6 neurons at ~10 Hz, 1000 V_m traces" 40 \
     python3 bench/recording_overhead.py "$build/synfire" --backend cuda --out "$R" --repeat 2 --compression "$c" 2>&1 | tee -a "$R/recording.txt"

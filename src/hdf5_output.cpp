@@ -1,15 +1,23 @@
 #include "synfire/hdf5_output.hpp"
 
 #include <hdf5.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <type_traits>
+#include <memory>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 #include <variant>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -155,6 +163,106 @@ void append(hid_t dset, hid_t mem_type, const void* data, hsize_t size, hsize_t 
     check(H5Dwrite(dset, mem_type, mem_space, file_space, H5P_DEFAULT, data), "H5Dwrite");
 }
 
+// ---------------------------------------------------------------- whole chunks, written directly
+
+/// HDF5's shuffle filter: byte j of element i goes to position j * n + i.
+void shuffle_bytes(const unsigned char* in, std::size_t n, std::size_t size, unsigned char* out) {
+    for (std::size_t j = 0; j < size; ++j)
+        for (std::size_t i = 0; i < n; ++i) out[j * n + i] = in[i * size + j];
+}
+
+/// A growing 1-d dataset of T (chunk_elements per chunk) written a whole chunk at a time: values are staged
+/// until their chunk is full; full chunks go to the file with H5Dwrite_chunk, shuffled and deflated as the
+/// dataset's filter pipeline would (in parallel, by `threads` threads) when it is compressed, as they are
+/// when not. A flush writes the staged tail through the pipeline (H5Dwrite, a partial chunk); when that
+/// chunk fills, it is written whole again (a direct write evicts HDF5's cached copy).
+template <class T>
+class chunked_column {
+public:
+    chunked_column() = default;
+    chunked_column(h5id dset, hid_t mem_type, bool filtered, int threads)
+        : dset_(std::move(dset)), mem_type_(mem_type), filtered_(filtered), threads_(std::max(1, threads)) {}
+
+    hid_t id() const { return dset_; }
+    /// Makes room for n more values at the end (not initialised) and returns where they go.
+    T* grow(std::size_t n) {
+        if (size_ + n > capacity_) {
+            const std::size_t capacity = std::max(size_ + n, 2 * capacity_);
+            std::unique_ptr<T[]> more(new T[capacity]);  // trivial T: left uninitialised
+            if (size_) std::memcpy(more.get(), staged_.get(), size_ * sizeof(T));
+            staged_ = std::move(more);
+            capacity_ = capacity;
+        }
+        size_ += n;
+        return staged_.get() + size_ - n;
+    }
+    /// Writes every full chunk staged.
+    void write_full_chunks() {
+        const std::size_t full = size_ / chunk_elements;
+        if (full == 0) return;
+        extend(base_ + full * chunk_elements);
+        constexpr std::size_t bytes = chunk_elements * sizeof(T);
+        const auto* raw = reinterpret_cast<const unsigned char*>(staged_.get());
+        if (filtered_) {
+            if (packed_.size() < full) packed_.resize(full);
+            std::vector<int> failed(full, Z_OK);
+#pragma omp parallel num_threads(threads_) if (threads_ > 1 && full > 1)
+            {
+                std::vector<unsigned char> shuffled(bytes);
+#pragma omp for schedule(dynamic, 1)
+                for (std::size_t c = 0; c < full; ++c) {
+                    shuffle_bytes(raw + c * bytes, chunk_elements, sizeof(T), shuffled.data());
+                    auto& out = packed_[c];
+                    uLongf size = compressBound(bytes);
+                    out.resize(size);
+                    failed[c] = compress2(out.data(), &size, shuffled.data(), bytes, 1);
+                    out.resize(size);
+                }
+            }
+            for (std::size_t c = 0; c < full; ++c) {
+                if (failed[c] != Z_OK) throw runtime_failure(fmt::format("deflating a chunk of spikes failed (zlib error {})", failed[c]));
+                write_chunk(base_ + c * chunk_elements, packed_[c].data(), packed_[c].size());
+            }
+        } else {
+            for (std::size_t c = 0; c < full; ++c) write_chunk(base_ + c * chunk_elements, raw + c * bytes, bytes);
+        }
+        size_ -= full * chunk_elements;  // the partial chunk left to the front
+        std::memmove(staged_.get(), staged_.get() + full * chunk_elements, size_ * sizeof(T));
+        base_ += full * chunk_elements;
+    }
+    /// Writes the staged values of the last, partial chunk through the filter pipeline (kept staged).
+    void write_tail() {
+        write_full_chunks();
+        if (size_ == 0) return;
+        extend(base_ + size_);
+        const hsize_t start = base_, n = size_;
+        const h5id file_space(H5Dget_space(dset_), H5Sclose, "H5Dget_space");
+        check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &n, nullptr), "H5Sselect_hyperslab");
+        const h5id mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple");
+        check(H5Dwrite(dset_, mem_type_, mem_space, file_space, H5P_DEFAULT, staged_.get()), "H5Dwrite");
+    }
+
+private:
+    void extend(hsize_t size) {
+        if (size <= extent_) return;
+        check(H5Dset_extent(dset_, &size), "H5Dset_extent");
+        extent_ = size;
+    }
+    void write_chunk(hsize_t offset, const void* data, std::size_t bytes) {
+        check(H5Dwrite_chunk(dset_, H5P_DEFAULT, 0, &offset, bytes, data), "H5Dwrite_chunk");
+    }
+
+    h5id dset_;
+    hid_t mem_type_ = -1;
+    bool filtered_ = false;
+    int threads_ = 1;
+    static_assert(std::is_trivially_copyable_v<T>, "staged values are copied as bytes");
+    std::unique_ptr<T[]> staged_;  ///< size_ values from element base_ (a chunk boundary) on
+    std::size_t size_ = 0, capacity_ = 0;
+    hsize_t base_ = 0, extent_ = 0;
+    std::vector<std::vector<unsigned char>> packed_;  ///< one compressed chunk each
+};
+
 // ---------------------------------------------------------------- the writer
 
 class hdf5_writer final : public output_sink {
@@ -196,9 +304,12 @@ public:
             const h5id g(H5Gcreate2(spikes, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, name.c_str());
             write_sorting_by_time(g);
             auto& pop = populations_[r.population];
-            pop.timestamps = create_growing(g, "timestamps", H5T_IEEE_F64LE, info.compress);
-            write_attr(pop.timestamps, "units", std::string("ms"));
-            pop.node_ids = create_growing(g, "node_ids", H5T_STD_U64LE, info.compress);
+            const bool filtered = info.compress && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0;  // as create_growing decides
+            h5id times = create_growing(g, "timestamps", H5T_IEEE_F64LE, info.compress);
+            write_attr(times, "units", std::string("ms"));
+            pop.timestamps = chunked_column<double>(std::move(times), H5T_NATIVE_DOUBLE, filtered, info.compress_threads);
+            pop.node_ids = chunked_column<std::uint64_t>(create_growing(g, "node_ids", H5T_STD_U64LE, info.compress), H5T_NATIVE_UINT64, filtered,
+                                                         info.compress_threads);
         }
         create_reports(m);
         create_rates(m);
@@ -389,8 +500,8 @@ private:
     };
 
     struct population_datasets {
-        h5id timestamps, node_ids;
-        hsize_t size = 0;
+        chunked_column<double> timestamps;
+        chunked_column<std::uint64_t> node_ids;
     };
 
     static constexpr std::size_t max_queued_bytes = std::size_t{64} << 20;
@@ -423,7 +534,7 @@ private:
                 if (auto* b = std::get_if<spike_batch>(&j)) write_batch(*b);
                 else if (auto* st = std::get_if<state_batch>(&j)) write_states(*st);
                 else if (auto* rt = std::get_if<rate_batch>(&j)) write_rates(*rt);
-                else check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+                else flush_file();
                 std::lock_guard lock(mutex_);
                 queued_bytes_ -= bytes_of(j);
                 // the written batch's storage goes back to the recorders (reuse), a few batches at most
@@ -439,26 +550,35 @@ private:
             }
         }
         try {
-            if (!error_) check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+            if (!error_) flush_file();
         } catch (...) {
             std::lock_guard lock(mutex_);
             error_ = std::current_exception();
         }
     }
 
+    /// Everything written so far to the file, staged spikes included, and the file flushed.
+    void flush_file() {
+        for (auto& p : populations_) {
+            if (p.timestamps.id() < 0) continue;
+            p.timestamps.write_tail();
+            p.node_ids.write_tail();
+        }
+        check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+    }
+
     void write_batch(const spike_batch& b) {
         auto& pop = populations_.at(b.population);
         const std::size_t n = b.ids.size();
-        times_.resize(n);
-        ids_.resize(n);
+        double* times = pop.timestamps.grow(n);
+        std::uint64_t* ids = pop.node_ids.grow(n);
         run_times_.resize(b.run_steps.size());
         model_.spike_times_ms(b.run_steps.data(), b.run_steps.size(), run_times_.data());
         for (std::size_t r = 0, i = 0; r < b.run_steps.size(); ++r)
-            for (; i < b.run_ends[r]; ++i) times_[i] = run_times_[r];
-        std::copy(b.ids.begin(), b.ids.end(), ids_.begin());
-        append(pop.timestamps, H5T_NATIVE_DOUBLE, times_.data(), pop.size, n);
-        append(pop.node_ids, H5T_NATIVE_UINT64, ids_.data(), pop.size, n);
-        pop.size += n;
+            for (; i < b.run_ends[r]; ++i) times[i] = run_times_[r];
+        std::copy(b.ids.begin(), b.ids.end(), ids);
+        pop.timestamps.write_full_chunks();
+        pop.node_ids.write_full_chunks();
     }
 
     std::string path_;
@@ -468,8 +588,7 @@ private:
     std::vector<population_datasets> populations_;
     std::vector<report> reports_;
     std::vector<rate_datasets> rates_;
-    std::vector<double> times_, run_times_;
-    std::vector<std::uint64_t> ids_;
+    std::vector<double> run_times_;
 
     std::mutex mutex_;
     std::condition_variable not_empty_, not_full_;

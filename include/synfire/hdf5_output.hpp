@@ -29,6 +29,7 @@ struct hdf5_run_info {
     std::string device;
     int ranks = 1;
     bool compress = true;  ///< shuffle + deflate on spike and rate datasets (about 10x smaller, costs writer CPU)
+    int compress_threads = 1;  ///< threads that deflate whole chunks of spikes at once (the writer's helpers)
 };
 
 /// Clears the "open for writing" mark that a killed run leaves in its file (as `h5clear -s` does), so that

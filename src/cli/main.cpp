@@ -9,6 +9,7 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -79,7 +80,12 @@ int run(const run_options& o) {
     const synfire::model m = load(o.model);
     const std::string output = o.output.empty() ? m.name + ".h5" : o.output;
     auto backend = make_backend(o, m);
-    auto sink = synfire::open_hdf5_output(output, o.force, m, {backend->name(), backend->device(), 1, o.compression == "deflate"});
+    synfire::hdf5_run_info info{backend->name(), backend->device(), 1, o.compression == "deflate"};
+    // a GPU run leaves the host's cores to the writer: all but two (this thread and the writer's) deflate
+    // chunks of spikes; a CPU run keeps its cores for the simulation
+    const unsigned cores = std::thread::hardware_concurrency();
+    if (backend->name() == "cuda") info.compress_threads = cores > 2 ? static_cast<int>(cores - 2) : 1;
+    auto sink = synfire::open_hdf5_output(output, o.force, m, info);
 
     synfire::run_options ro;
     ro.flush_interval_s = o.flush_interval;
