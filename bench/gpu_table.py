@@ -70,6 +70,11 @@ if fused and peer:
     ratio = fused["updates_per_s"] / peer["updates_per_s"]
     check("fused update N=1e8 vs PyTorch CUDA-graph step",
           f"{fused['updates_per_s']:.3g} vs {peer['updates_per_s']:.3g} updates/s = {ratio:.1f}x", ">= 10x", ratio >= 10)
+floor = load("bench_recording.json")  # the host alone, replaying spikes: what a GPU run's recording cannot beat
+if floor:
+    per_s = {r["variant"]: r["wall_s"] / (floor["duration_ms"] * 1e-3) for r in floor["results"]}
+    check(f"host recording floor per simulated s (replay, {floor.get('deflate_threads', 1)} deflate threads)",
+          ", ".join(f"{k} {v:.3f} s" for k, v in per_s.items()), "-", True)
 for c in ("deflate", "none"):
     rec = load(f"recording_overhead_cuda_{c}.json")
     if rec:
