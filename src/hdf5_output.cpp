@@ -268,7 +268,7 @@ private:
 class hdf5_writer final : public output_sink {
 public:
     hdf5_writer(const std::string& path, bool overwrite, const model& m, const hdf5_run_info& info)
-        : path_(path), model_(m), compress_(info.compress) {
+        : path_(path), model_(m), compress_(info.compress), threads_(std::max(1, info.compress_threads)) {
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr dumps
         const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
         check(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "H5Pset_libver_bounds");
@@ -572,11 +572,21 @@ private:
         const std::size_t n = b.ids.size();
         double* times = pop.timestamps.grow(n);
         std::uint64_t* ids = pop.node_ids.grow(n);
+        const auto runs = static_cast<std::ptrdiff_t>(b.run_steps.size());
         run_times_.resize(b.run_steps.size());
         model_.spike_times_ms(b.run_steps.data(), b.run_steps.size(), run_times_.data());
-        for (std::size_t r = 0, i = 0; r < b.run_steps.size(); ++r)
-            for (; i < b.run_ends[r]; ++i) times[i] = run_times_[r];
-        std::copy(b.ids.begin(), b.ids.end(), ids);
+        const bool parallel = threads_ > 1 && n >= chunk_elements;
+        // one time per run (step), spread over its spikes; the ids widened to SONATA's uint64
+#pragma omp parallel num_threads(threads_) if (parallel)
+        {
+#pragma omp for schedule(static) nowait
+            for (std::ptrdiff_t r = 0; r < runs; ++r) {
+                const std::size_t first = r ? b.run_ends[static_cast<std::size_t>(r) - 1] : 0;
+                std::fill(times + first, times + b.run_ends[static_cast<std::size_t>(r)], run_times_[static_cast<std::size_t>(r)]);
+            }
+#pragma omp for schedule(static)
+            for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i) ids[i] = b.ids[static_cast<std::size_t>(i)];
+        }
         pop.timestamps.write_full_chunks();
         pop.node_ids.write_full_chunks();
     }
@@ -584,6 +594,7 @@ private:
     std::string path_;
     const model& model_;
     bool compress_;
+    int threads_;  ///< helper threads (deflate, and the expansion of spike batches)
     h5id file_;
     std::vector<population_datasets> populations_;
     std::vector<report> reports_;
