@@ -165,6 +165,15 @@ void append(hid_t dset, hid_t mem_type, const void* data, hsize_t size, hsize_t 
 
 // ---------------------------------------------------------------- whole chunks, written directly
 
+/// This thread's number in the innermost parallel region (0 outside one, or without OpenMP).
+int thread_number() {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /// HDF5's shuffle filter: byte j of element i goes to position j * n + i.
 void shuffle_bytes(const unsigned char* in, std::size_t n, std::size_t size, unsigned char* out) {
     for (std::size_t j = 0; j < size; ++j)
@@ -205,10 +214,11 @@ public:
         const auto* raw = reinterpret_cast<const unsigned char*>(staged_.get());
         if (filtered_) {
             if (packed_.size() < full) packed_.resize(full);
+            if (shuffled_.size() < static_cast<std::size_t>(threads_)) shuffled_.assign(static_cast<std::size_t>(threads_), std::vector<unsigned char>(bytes));
             std::vector<int> failed(full, Z_OK);
 #pragma omp parallel num_threads(threads_) if (threads_ > 1 && full > 1)
             {
-                std::vector<unsigned char> shuffled(bytes);
+                auto& shuffled = shuffled_[static_cast<std::size_t>(thread_number())];
 #pragma omp for schedule(dynamic, 1)
                 for (std::size_t c = 0; c < full; ++c) {
                     shuffle_bytes(raw + c * bytes, chunk_elements, sizeof(T), shuffled.data());
@@ -260,7 +270,8 @@ private:
     std::unique_ptr<T[]> staged_;  ///< size_ values from element base_ (a chunk boundary) on
     std::size_t size_ = 0, capacity_ = 0;
     hsize_t base_ = 0, extent_ = 0;
-    std::vector<std::vector<unsigned char>> packed_;  ///< one compressed chunk each
+    std::vector<std::vector<unsigned char>> packed_;    ///< one compressed chunk each
+    std::vector<std::vector<unsigned char>> shuffled_;  ///< one shuffled chunk per thread
 };
 
 // ---------------------------------------------------------------- the writer
