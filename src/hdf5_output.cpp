@@ -470,7 +470,8 @@ private:
         const std::size_t n_rec = rep.recorder->ids.size();
         const std::size_t frames = b.steps.size();
         const std::size_t gathered = b.values.size() / std::max<std::size_t>(frames * n_rec, 1);
-        std::vector<float> rows(frames * n_rec);
+        auto& rows = rows_;  // kept between batches (no fresh pages for every one)
+        rows.resize(frames * n_rec);
         for (auto& var : rep.variables) {
             for (std::size_t f = 0; f < frames; ++f)
                 for (std::size_t j = 0; j < n_rec; ++j) {
@@ -611,6 +612,7 @@ private:
     std::vector<report> reports_;
     std::vector<rate_datasets> rates_;
     std::vector<double> run_times_;
+    std::vector<float> rows_;  ///< one report variable's frames, as written
 
     std::mutex mutex_;
     std::condition_variable not_empty_, not_full_;
