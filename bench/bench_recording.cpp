@@ -108,7 +108,7 @@ result run(const model& m, std::uint32_t per_step, const std::string& variant, c
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     std::uint64_t n = 1'000'000;
     double rate = 10.0, duration = 1000.0;
     std::string compression = "both", dir = std::filesystem::temp_directory_path().string(), json;
@@ -164,4 +164,7 @@ int main(int argc, char** argv) {
         std::fclose(f);
     }
     return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_recording: %s\n", e.what());
+    return 1;
 }
