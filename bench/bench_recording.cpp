@@ -6,7 +6,8 @@
 // host must record a simulated second in well under 0.06 s for the <= 10% target.
 //
 // usage: bench_recording [--n N] [--rate HZ] [--duration MS] [--compression deflate|none|both] [--dir DIR]
-//                        [--threads T (deflate threads; default: cores - 2, as a GPU run)] [--json FILE]
+//                        [--threads T (deflate threads; default: cores - 2, as a GPU run)] [--traces N (1000)]
+//                        [--json FILE]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -109,7 +110,7 @@ result run(const model& m, std::uint32_t per_step, const std::string& variant, c
 }  // namespace
 
 int main(int argc, char** argv) try {
-    std::uint64_t n = 1'000'000;
+    std::uint64_t n = 1'000'000, traces = 1000;
     double rate = 10.0, duration = 1000.0;
     std::string compression = "both", dir = std::filesystem::temp_directory_path().string(), json;
     const unsigned cores = std::thread::hardware_concurrency();
@@ -118,6 +119,7 @@ int main(int argc, char** argv) try {
         const std::string a = argv[i], v = argv[i + 1];
         if (a == "--n") n = std::stoull(v);
         else if (a == "--rate") rate = std::stod(v);
+        else if (a == "--traces") traces = std::stoull(v);
         else if (a == "--duration") duration = std::stod(v);
         else if (a == "--compression") compression = v;
         else if (a == "--dir") dir = v;
@@ -129,7 +131,8 @@ int main(int argc, char** argv) try {
         }
     }
     std::string ids = "[";
-    for (std::uint64_t j = 0; j < 1000 && j < n; ++j) ids += fmt::format("{}{}", j ? "," : "", j * std::max<std::uint64_t>(1, n / 1000));
+    for (std::uint64_t j = 0; j < std::max<std::uint64_t>(traces, 1) && j < n; ++j)
+        ids += fmt::format("{}{}", j ? "," : "", j * std::max<std::uint64_t>(1, n / std::max<std::uint64_t>(traces, 1)));
     ids += "]";
     const model m = load_model_file(SYNFIRE_SOURCE_DIR "/bench/models/recording.toml",
                                     {fmt::format("populations.E.n={}", n), fmt::format("simulation.duration={}", duration), "recorders[1].ids=" + ids});
@@ -142,8 +145,9 @@ int main(int argc, char** argv) try {
     for (const auto& v : variants) results.push_back(run(m, per_step, v, path, threads));
     std::filesystem::remove(path);
     const double seconds = duration * 1e-3;
-    std::printf("host recording floor: %llu neurons, %u spikes per step (%.1f Hz), 1000 V_m traces every step, %.0f ms, %d deflate threads\n",
-                static_cast<unsigned long long>(n), per_step, static_cast<double>(per_step) / (static_cast<double>(n) * m.dt * 1e-3), duration, threads);
+    std::printf("host recording floor: %llu neurons, %u spikes per step (%.1f Hz), %llu V_m traces every step, %.0f ms, %d deflate threads\n",
+                static_cast<unsigned long long>(n), per_step, static_cast<double>(per_step) / (static_cast<double>(n) * m.dt * 1e-3),
+                static_cast<unsigned long long>(std::max<std::uint64_t>(traces, 1)), duration, threads);
     std::printf("%-8s %10s %14s %12s %12s %14s\n", "variant", "wall [s]", "per sim. s [s]", "recording", "writer wait", "spikes/s");
     for (const auto& r : results)
         std::printf("%-8s %10.3f %14.4f %12.3f %12.3f %14.3g\n", r.variant.c_str(), r.wall_s, r.wall_s / seconds, r.recording_s, r.writer_wait_s,
