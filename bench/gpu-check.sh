@@ -44,7 +44,7 @@ toml_hint=()
 [ -d .deps/include/toml++ ] && toml_hint=(-DSYNFIRE_TOMLPP_INCLUDE_DIR="$PWD/.deps/include")
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${toml_hint[@]}" >"$R/configure.log" 2>&1 \
   || { tail -30 "$R/configure.log"; exit 1; }
-targets=(synfire test_cuda test_synapse_build bench_gpu bench_recording); full || targets=(synfire test_cuda bench_gpu)
+targets=(synfire test_cuda test_synapse_build bench_gpu bench_recording); full || targets=(synfire test_cuda bench_gpu bench_recording)
 cmake --build "$build" -j "$jobs" --target "${targets[@]}" >"$R/build.log" 2>&1 \
   || { grep -E "error" -A3 "$R/build.log" | head -40; exit 1; }
 "$build/synfire" info | tee "$R/info.txt"
@@ -103,17 +103,6 @@ step "Brunel 1e4 .. 1e6 with deferred delivery (A/B)" 60 env SYNFIRE_CUDA_DEFERR
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label deferred 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4, 1e5 with deferred delivery in the persistent window kernel (A/B)" 30 env SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label deferred_persistent 2>&1 | tee -a "$R/network.txt"
-# hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
-# for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
-ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
-step "ncu: microcircuit step and delivery kernels" 60 ncu --clock-control none --cache-control none -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
-  --launch-count 4 "${ncu_sections[@]}" "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
-  -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_microcircuit.txt" 2>&1; tail -40 "$R/ncu_microcircuit.txt" | grep -E "Duration|Throughput|Elapsed|Achieved Occupancy|Registers|No Eligible" | head -20
-for kernel in exp_kernel lean_packed_step; do  # the engine's networked step and the hand-written floor, N = 1e7
-  step "ncu: $kernel at N = 1e7" 40 ncu --clock-control none -k "regex:$kernel" --launch-skip 2 --launch-count 1 --kill yes \
-    "${ncu_sections[@]}" "$build/bench/bench_gpu" --no-latency --min-n 10000000 --max-n 10000000 >"$R/ncu_$kernel.txt" 2>&1
-  grep -E "Duration|Memory Throughput|DRAM Throughput|L2 Hit|L1/TEX Hit" "$R/ncu_$kernel.txt" | head -8
-done
 if ! full; then  # the network paths under memcheck (step mode with both workers and PDL, fused windows)
   step "compute-sanitizer memcheck: network delivery" 60 compute-sanitizer --tool memcheck --error-exitcode 9 "$build/tests/test_cuda" \
     --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' >"$R/sanitizer-memcheck.log" 2>&1
@@ -125,8 +114,23 @@ if ! full; then  # the network paths under memcheck (step mode with both workers
     >"$R/sanitizer-memcheck-deferred.log" 2>&1
   rc=$?; (( rc != 0 )) && san_rc=$rc
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-deferred.log" | tail -3
-  exit 0
 fi
+# the host alone (no GPU work): the floor under the recording-overhead runs, on this machine's cores
+step "host recording floor (replay, no simulation): 1e6 neurons at 10 Hz, 1000 V_m traces" 30 "$build/bench/bench_recording" \
+  --json "$R/bench_recording.json" 2>&1 | tee -a "$R/recording.txt"
+# hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
+# for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
+ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
+step "ncu: microcircuit step and delivery kernels" 60 ncu --clock-control none --cache-control none -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
+  --launch-count 4 "${ncu_sections[@]}" "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
+  -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_microcircuit.txt" 2>&1; tail -40 "$R/ncu_microcircuit.txt" | grep -E "Duration|Throughput|Elapsed|Achieved Occupancy|Registers|No Eligible" | head -20
+for kernel in exp_kernel lean_packed_step; do  # the engine's networked step and the hand-written floor, N = 1e7
+  step "ncu: $kernel at N = 1e7" 40 ncu --clock-control none -k "regex:$kernel" --launch-skip 2 --launch-count 1 --kill yes \
+    "${ncu_sections[@]}" "$build/bench/bench_gpu" --no-latency --min-n 10000000 --max-n 10000000 >"$R/ncu_$kernel.txt" 2>&1
+  grep -E "Duration|Memory Throughput|DRAM Throughput|L2 Hit|L1/TEX Hit" "$R/ncu_$kernel.txt" | head -8
+done
+
+full || exit 0  # the networks part ends here
 
 step "GPU benchmarks" 100 "$build/bench/bench_gpu" --no-latency --max-n 100000000 --json "$R/bench_gpu.json" 2>&1 | tee "$R/bench_gpu.txt"
 
@@ -150,8 +154,6 @@ billion_rc=$?
 billion_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 cat "$R/billion.txt"; rm -f "$scratch/billion.h5"
 
-step "host recording floor (replay, no simulation): 1e6 neurons at 10 Hz, 1000 V_m traces" 30 "$build/bench/bench_recording" \
-  --json "$R/bench_recording.json" 2>&1 | tee -a "$R/recording.txt"
 for c in none deflate; do
   step "recording overhead ($c): 1e6 neurons at ~10 Hz, 1000 V_m traces" 40 \
     python3 bench/recording_overhead.py "$build/synfire" --backend cuda --out "$R" --repeat 2 --compression "$c" 2>&1 | tee -a "$R/recording.txt"
