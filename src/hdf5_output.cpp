@@ -116,12 +116,15 @@ h5id create_growing(hid_t parent, const char* name, hid_t type, bool compress) {
 
 /// An empty 2-d dataset of `columns` columns that grows by rows, chunked, not compressed: sampled membrane
 /// potentials barely compress (their mantissas are noise) and deflate would cost the run a core.
+constexpr hsize_t max_chunk_columns = 16384;
+/// Rows of a chunk of a dataset of `columns` columns (about 2^18 values a chunk).
+hsize_t chunk_rows(hsize_t columns) { return std::max<hsize_t>(1, (hsize_t{1} << 18) / std::min(columns, max_chunk_columns)); }
+
 h5id create_growing_rows(hid_t parent, const char* name, hid_t type, hsize_t columns) {
     const hsize_t dims[2] = {0, columns}, maxdims[2] = {H5S_UNLIMITED, columns};
     const h5id space(H5Screate_simple(2, dims, maxdims), H5Sclose, "H5Screate_simple");
     const h5id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate");
-    const hsize_t chunk_columns = std::min<hsize_t>(columns, 16384);
-    const hsize_t chunk[2] = {std::max<hsize_t>(1, (hsize_t{1} << 18) / chunk_columns), chunk_columns};
+    const hsize_t chunk[2] = {chunk_rows(columns), std::min(columns, max_chunk_columns)};
     check(H5Pset_chunk(dcpl, 2, chunk), "H5Pset_chunk");
     return {H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, name};
 }
@@ -180,20 +183,25 @@ void shuffle_bytes(const unsigned char* in, std::size_t n, std::size_t size, uns
         for (std::size_t i = 0; i < n; ++i) out[j * n + i] = in[i * size + j];
 }
 
-/// A growing 1-d dataset of T (chunk_elements per chunk) written a whole chunk at a time: values are staged
-/// until their chunk is full; full chunks go to the file with H5Dwrite_chunk, shuffled and deflated as the
-/// dataset's filter pipeline would (in parallel, by `threads` threads) when it is compressed, as they are
-/// when not. A flush writes the staged tail through the pipeline (H5Dwrite, a partial chunk); when that
-/// chunk fills, it is written whole again (a direct write evicts HDF5's cached copy).
+/// A growing dataset of T written a whole chunk at a time: 1-d (chunk_elements per chunk) or 2-d, growing by
+/// rows of `columns` values, chunked by whole rows (create_growing_rows, one chunk across all columns).
+/// Values are staged until their chunk is full; full chunks go to the file with H5Dwrite_chunk, shuffled and
+/// deflated as the dataset's filter pipeline would (in parallel, by `threads` threads) when it is filtered,
+/// as they are when not. A flush writes the staged tail through the pipeline (H5Dwrite, a partial chunk);
+/// when that chunk fills, it is written whole again (a direct write evicts HDF5's cached copy).
 template <class T>
 class chunked_column {
 public:
     chunked_column() = default;
+    /// 1-d.
     chunked_column(h5id dset, hid_t mem_type, bool filtered, int threads)
-        : dset_(std::move(dset)), mem_type_(mem_type), filtered_(filtered), threads_(std::max(1, threads)) {}
+        : dset_(std::move(dset)), mem_type_(mem_type), filtered_(filtered), threads_(std::max(1, threads)), chunk_rows_(chunk_elements) {}
+    /// 2-d of `columns` columns (at most max_chunk_columns: one chunk across a row), chunks of chunk_rows rows.
+    chunked_column(h5id dset, hid_t mem_type, hsize_t columns, hsize_t chunk_rows)
+        : dset_(std::move(dset)), mem_type_(mem_type), rank_(2), columns_(columns), chunk_rows_(chunk_rows) {}
 
     hid_t id() const { return dset_; }
-    /// Makes room for n more values at the end (not initialised) and returns where they go.
+    /// Makes room for n more values at the end (not initialised; 2-d: whole rows) and returns where they go.
     T* grow(std::size_t n) {
         if (size_ + n > capacity_) {
             const std::size_t capacity = std::max(size_ + n, 2 * capacity_);
@@ -207,10 +215,11 @@ public:
     }
     /// Writes every full chunk staged.
     void write_full_chunks() {
-        const std::size_t full = size_ / chunk_elements;
+        const std::size_t per_chunk = chunk_rows_ * columns_;
+        const std::size_t full = size_ / per_chunk;
         if (full == 0) return;
-        extend(base_ + full * chunk_elements);
-        constexpr std::size_t bytes = chunk_elements * sizeof(T);
+        extend(base_ + full * chunk_rows_);
+        const std::size_t bytes = per_chunk * sizeof(T);
         const auto* raw = reinterpret_cast<const unsigned char*>(staged_.get());
         if (filtered_) {
             if (packed_.size() < full) packed_.resize(full);
@@ -221,7 +230,7 @@ public:
                 auto& shuffled = shuffled_[static_cast<std::size_t>(thread_number())];
 #pragma omp for schedule(dynamic, 1)
                 for (std::size_t c = 0; c < full; ++c) {
-                    shuffle_bytes(raw + c * bytes, chunk_elements, sizeof(T), shuffled.data());
+                    shuffle_bytes(raw + c * bytes, per_chunk, sizeof(T), shuffled.data());
                     auto& out = packed_[c];
                     uLongf size = compressBound(bytes);
                     out.resize(size);
@@ -230,46 +239,51 @@ public:
                 }
             }
             for (std::size_t c = 0; c < full; ++c) {
-                if (failed[c] != Z_OK) throw runtime_failure(fmt::format("deflating a chunk of spikes failed (zlib error {})", failed[c]));
-                write_chunk(base_ + c * chunk_elements, packed_[c].data(), packed_[c].size());
+                if (failed[c] != Z_OK) throw runtime_failure(fmt::format("deflating a chunk failed (zlib error {})", failed[c]));
+                write_chunk(base_ + c * chunk_rows_, packed_[c].data(), packed_[c].size());
             }
         } else {
-            for (std::size_t c = 0; c < full; ++c) write_chunk(base_ + c * chunk_elements, raw + c * bytes, bytes);
+            for (std::size_t c = 0; c < full; ++c) write_chunk(base_ + c * chunk_rows_, raw + c * bytes, bytes);
         }
-        size_ -= full * chunk_elements;  // the partial chunk left to the front
-        std::memmove(staged_.get(), staged_.get() + full * chunk_elements, size_ * sizeof(T));
-        base_ += full * chunk_elements;
+        size_ -= full * per_chunk;  // the partial chunk left to the front
+        std::memmove(staged_.get(), staged_.get() + full * per_chunk, size_ * sizeof(T));
+        base_ += full * chunk_rows_;
     }
     /// Writes the staged values of the last, partial chunk through the filter pipeline (kept staged).
     void write_tail() {
         write_full_chunks();
         if (size_ == 0) return;
-        extend(base_ + size_);
-        const hsize_t start = base_, n = size_;
+        const hsize_t rows = size_ / columns_;
+        extend(base_ + rows);
+        const hsize_t start[2] = {base_, 0}, count[2] = {rows, columns_};
         const h5id file_space(H5Dget_space(dset_), H5Sclose, "H5Dget_space");
-        check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &start, nullptr, &n, nullptr), "H5Sselect_hyperslab");
-        const h5id mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple");
+        check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab");
+        const h5id mem_space(H5Screate_simple(rank_, count, nullptr), H5Sclose, "H5Screate_simple");
         check(H5Dwrite(dset_, mem_type_, mem_space, file_space, H5P_DEFAULT, staged_.get()), "H5Dwrite");
     }
 
 private:
-    void extend(hsize_t size) {
-        if (size <= extent_) return;
-        check(H5Dset_extent(dset_, &size), "H5Dset_extent");
-        extent_ = size;
+    void extend(hsize_t rows) {
+        if (rows <= extent_) return;
+        const hsize_t dims[2] = {rows, columns_};
+        check(H5Dset_extent(dset_, dims), "H5Dset_extent");
+        extent_ = rows;
     }
-    void write_chunk(hsize_t offset, const void* data, std::size_t bytes) {
-        check(H5Dwrite_chunk(dset_, H5P_DEFAULT, 0, &offset, bytes, data), "H5Dwrite_chunk");
+    void write_chunk(hsize_t row, const void* data, std::size_t bytes) {
+        const hsize_t offset[2] = {row, 0};
+        check(H5Dwrite_chunk(dset_, H5P_DEFAULT, 0, offset, bytes, data), "H5Dwrite_chunk");
     }
 
     h5id dset_;
     hid_t mem_type_ = -1;
     bool filtered_ = false;
     int threads_ = 1;
+    int rank_ = 1;
+    hsize_t columns_ = 1, chunk_rows_ = chunk_elements;
     static_assert(std::is_trivially_copyable_v<T>, "staged values are copied as bytes");
-    std::unique_ptr<T[]> staged_;  ///< size_ values from element base_ (a chunk boundary) on
+    std::unique_ptr<T[]> staged_;  ///< size_ values from row base_ (a chunk boundary) on
     std::size_t size_ = 0, capacity_ = 0;
-    hsize_t base_ = 0, extent_ = 0;
+    hsize_t base_ = 0, extent_ = 0;  ///< rows
     std::vector<std::vector<unsigned char>> packed_;    ///< one compressed chunk each
     std::vector<std::vector<unsigned char>> shuffled_;  ///< one shuffled chunk per thread
 };
@@ -431,8 +445,12 @@ private:
                 auto& var = rep.variables.emplace_back();
                 var.gathered = gathered++;
                 var.voltage = v == 0;
-                var.data = create_growing_rows(vg, "data", H5T_IEEE_F32LE, n_rec);
-                write_attr(var.data, "units", std::string(v == 0 ? "mV" : "pA"));
+                h5id data = create_growing_rows(vg, "data", H5T_IEEE_F32LE, n_rec);
+                write_attr(data, "units", std::string(v == 0 ? "mV" : "pA"));
+                if (n_rec <= max_chunk_columns)  // a chunk spans whole rows: written a chunk at a time
+                    var.rows = chunked_column<float>(std::move(data), H5T_NATIVE_FLOAT, n_rec, chunk_rows(n_rec));
+                else
+                    var.data = std::move(data);
                 const h5id mapping = create_group(vg, "mapping");
                 std::vector<std::uint64_t> node_ids(r.ids.begin(), r.ids.end()), pointers(n_rec + 1);
                 for (std::size_t j = 0; j <= n_rec; ++j) pointers[j] = j;
@@ -470,15 +488,19 @@ private:
         const std::size_t n_rec = rep.recorder->ids.size();
         const std::size_t frames = b.steps.size();
         const std::size_t gathered = b.values.size() / std::max<std::size_t>(frames * n_rec, 1);
-        auto& rows = rows_;  // kept between batches (no fresh pages for every one)
-        rows.resize(frames * n_rec);
         for (auto& var : rep.variables) {
-            for (std::size_t f = 0; f < frames; ++f)
+            const bool direct = var.rows.id() >= 0;
+            if (!direct) rows_.resize(frames * n_rec);  // kept between batches (no fresh pages for every one)
+            float* rows = direct ? var.rows.grow(frames * n_rec) : rows_.data();
+            // the recorder's variable out of the gathered frames, potentials relative to 0 mV (by the helpers)
+#pragma omp parallel for num_threads(threads_) if (threads_ > 1 && frames * n_rec >= chunk_elements) schedule(static)
+            for (std::ptrdiff_t f = 0; f < static_cast<std::ptrdiff_t>(frames); ++f)
                 for (std::size_t j = 0; j < n_rec; ++j) {
-                    const float x = b.values[(f * gathered + static_cast<std::size_t>(var.gathered)) * n_rec + j];
-                    rows[f * n_rec + j] = var.voltage ? static_cast<float>(static_cast<double>(x) + rep.E_L) : x;
+                    const float x = b.values[(static_cast<std::size_t>(f) * gathered + static_cast<std::size_t>(var.gathered)) * n_rec + j];
+                    rows[static_cast<std::size_t>(f) * n_rec + j] = var.voltage ? static_cast<float>(static_cast<double>(x) + rep.E_L) : x;
                 }
-            append_rows(var.data, H5T_NATIVE_FLOAT, rows.data(), rep.frames, frames, n_rec);
+            if (direct) var.rows.write_full_chunks();
+            else append_rows(var.data, H5T_NATIVE_FLOAT, rows, rep.frames, frames, n_rec);
         }
         rep.frames += frames;
         const std::vector<double> time = {rep.first_time, rep.first_time + static_cast<double>(rep.frames) * rep.interval, rep.interval};
@@ -497,7 +519,8 @@ private:
     struct report_variable {
         int gathered = 0;  ///< position among the backend's gathered variables
         bool voltage = false;
-        h5id data, time;
+        chunked_column<float> rows;  ///< the data, a chunk at a time (up to max_chunk_columns recorded neurons)
+        h5id data, time;             ///< data: the same, wider, written through HDF5's chunk cache
     };
     struct report {
         const state_recorder* recorder = nullptr;
@@ -576,6 +599,9 @@ private:
             p.timestamps.write_tail();
             p.node_ids.write_tail();
         }
+        for (auto& rep : reports_)
+            for (auto& var : rep.variables)
+                if (var.rows.id() >= 0) var.rows.write_tail();
         check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
     }
 

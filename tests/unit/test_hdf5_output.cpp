@@ -218,6 +218,49 @@ TEST_F(Hdf5Output, WholeChunksWrittenDirectlyReadBackExactly) {
         }
 }
 
+TEST_F(Hdf5Output, ReportChunksWrittenDirectlyReadBackExactly) {
+    // a state report of 700 neurons (chunks of 374 frames across all columns) written a chunk at a time:
+    // batches of odd frame counts across several chunks, a flush in the middle of a chunk after each
+    std::string ids;
+    for (int j = 0; j < 700; ++j) ids += fmt::format("{}{}", j ? ", " : "", j);
+    const model m = test::model_from(std::string(two_pops) + fmt::format(R"(
+[[recorders]]
+type = "state"
+population = "exc"
+ids = [{}]
+variables = ["V_m", "I_syn_in"]
+interval = 0.1
+)", ids), {"populations.exc.n=1000"});
+    const std::string file = path("report_chunks.h5");
+    std::vector<float> V, I;
+    {
+        auto out = open_hdf5_output(file, false, m, {"cpu", "test", 1});
+        std::int64_t step = 0;
+        for (const std::size_t frames : {std::size_t{100}, std::size_t{500}, std::size_t{3}, std::size_t{1000}, std::size_t{371}}) {
+            state_batch b;
+            b.recorder = 0;
+            for (std::size_t f = 0; f < frames; ++f, ++step) {
+                b.steps.push_back(step);
+                for (int v = 0; v < 2; ++v)
+                    for (int j = 0; j < 700; ++j) {
+                        const float x = static_cast<float>(step % 1000) * 0.01f + static_cast<float>(j) * (v ? -1.0f : 0.001f);
+                        b.values.push_back(x);
+                        (v ? I : V).push_back(v ? x : static_cast<float>(static_cast<double>(x) - 70.0));
+                    }
+            }
+            out->write(std::move(b));
+            out->flush();
+        }
+        run_totals t;
+        t.completed = true;
+        out->finish(t);
+    }
+    const test::h5_file f(file);
+    ASSERT_EQ(f.read<float>("/report/exc/V_m/data", H5T_NATIVE_FLOAT), V);
+    ASSERT_EQ(f.read<float>("/report/exc/I_syn_in/data", H5T_NATIVE_FLOAT), I);
+    EXPECT_EQ(f.doubles("/report/exc/V_m/mapping/time"), (std::vector<double>{0.1, 0.1 + 1974 * 0.1, 0.1}));
+}
+
 TEST_F(Hdf5Output, SmallBatchesKeepEverySpikeInOrder) {
     const model m = test::model_from(two_pops);
     const std::string file = path("batched.h5");
