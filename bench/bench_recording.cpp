@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -113,8 +112,8 @@ int main(int argc, char** argv) try {
     std::uint64_t n = 1'000'000, traces = 1000;
     double rate = 10.0, duration = 1000.0;
     std::string compression = "both", dir = std::filesystem::temp_directory_path().string(), json;
-    const unsigned cores = std::thread::hardware_concurrency();
-    int threads = cores > 2 ? static_cast<int>(cores - 2) : 1;  // as `synfire run --backend cuda` gives the writer
+    const int cores = usable_cores();
+    int threads = cores > 2 ? cores - 2 : 1;  // as `synfire run --backend cuda` gives the writer
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i], v = argv[i + 1];
         if (a == "--n") n = std::stoull(v);

@@ -1,6 +1,7 @@
 #include "synfire/hdf5_output.hpp"
 
 #include <hdf5.h>
+#include <sched.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -652,6 +653,13 @@ private:
 };
 
 }  // namespace
+
+int usable_cores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 void repair_hdf5_output(const std::string& path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);

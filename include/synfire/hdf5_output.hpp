@@ -32,6 +32,9 @@ struct hdf5_run_info {
     int compress_threads = 1;  ///< threads that deflate whole chunks of spikes at once (the writer's helpers)
 };
 
+/// Cores this process may run on: its CPU affinity (a batch job's share, not the whole node), at least 1.
+int usable_cores();
+
 /// Clears the "open for writing" mark that a killed run leaves in its file (as `h5clear -s` does), so that
 /// readers other than SWMR readers open it. The data stay as they were at the last flush.
 void repair_hdf5_output(const std::string& path);

@@ -9,7 +9,6 @@
 #include <iostream>
 #include <new>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -83,8 +82,8 @@ int run(const run_options& o) {
     synfire::hdf5_run_info info{backend->name(), backend->device(), 1, o.compression == "deflate"};
     // a GPU run leaves the host's cores to the writer: all but two (this thread and the writer's) deflate
     // chunks of spikes; a CPU run keeps its cores for the simulation
-    const unsigned cores = std::thread::hardware_concurrency();
-    if (backend->name() == "cuda") info.compress_threads = cores > 2 ? static_cast<int>(cores - 2) : 1;
+    const int cores = synfire::usable_cores();
+    if (backend->name() == "cuda") info.compress_threads = cores > 2 ? cores - 2 : 1;
     auto sink = synfire::open_hdf5_output(output, o.force, m, info);
 
     synfire::run_options ro;

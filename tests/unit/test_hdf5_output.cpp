@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -162,6 +163,23 @@ TEST_F(Hdf5Output, BatchedSpikeTimesEqualTheSingleOnes) {
         m.spike_times_ms(steps.data(), steps.size(), times.data());
         for (std::size_t i = 0; i < steps.size(); ++i) ASSERT_EQ(times[i], m.spike_time_ms(steps[i])) << "dt " << dt << ", step " << steps[i];
     }
+}
+
+TEST(Writer, UsesTheCoresItMayRunOn) {
+    // a batch job's share of a node, not the node: the writer's helpers are counted from the CPU affinity
+    cpu_set_t all;
+    ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+    EXPECT_EQ(usable_cores(), CPU_COUNT(&all));
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &all)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    EXPECT_EQ(usable_cores(), 1);
+    ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
 }
 
 TEST(SpikeBatch, RunsHoldEachStepOnce) {
