@@ -297,9 +297,11 @@ struct no_shared {};
 /// earlier grids before it touches shared state.
 /// Deferred: the step's whole delivery is in this launch (launchers.hpp, deferred_delivery): each block
 /// delivers its spiking neurons' synapses of one step's delay, then the grid delivers the list of the step
-/// before (synapses of longer delays: into slots this step does not read).
+/// before (synapses of longer delays: into slots this step does not read). Capped at 64 registers (4 blocks
+/// per multiprocessor, as the plain programmatic kernel gets by itself; 74 uncapped): room for the next
+/// step's early blocks. A minimum of 0 blocks leaves the other kernels exactly as `(block_size)` does.
 template <bool Programmatic, bool Deferred>
-__global__ void __launch_bounds__(block_size) step_kernel(const population_args* args, const std::uint32_t* first_blocks, const block_starts starts,
+__global__ void __launch_bounds__(block_size, Deferred ? 4 : 0) step_kernel(const population_args* args, const std::uint32_t* first_blocks, const block_starts starts,
                                                           int pops, int k, spike_range* list, std::uint32_t* count, const std::uint64_t* offsets,
                                                           const deferred_delivery dd) {
     if constexpr (Programmatic) allow_next_grid();
