@@ -45,6 +45,10 @@ struct cpu_population {
     /// 1 for iaf_psc_delta); empty when nothing projects onto the population.
     aligned_buffer<std::int64_t> ring;
     int receptors = 1;
+    /// Each neuron's Philox blocks of its Poisson sources, kept from window to window where windows are shorter
+    /// than a block's four steps (networks with short delays: one-step windows would draw each block four
+    /// times); empty otherwise (each window starts its own).
+    std::vector<poisson_cache> poisson_caches;
 };
 
 /// One step of a block of iaf_psc_exp neurons; flags[i] = spiked.
@@ -151,6 +155,10 @@ public:
             if (synapses_.receives[p]) {
                 pop.receptors = setup[p].model == neuron_model::iaf_psc_exp ? 2 : 1;
                 pop.ring = aligned_buffer<std::int64_t>(static_cast<std::size_t>(slots_) * n * static_cast<std::size_t>(pop.receptors));
+            }
+            if (pop.program.poissons && max_window_ < cpu_kept_poisson_below) {
+                pop.poisson_caches.resize(n);
+                for (auto& c : pop.poisson_caches) c.reset();
             }
             pops_.push_back(std::move(pop));
         }
@@ -304,18 +312,19 @@ private:
             thread_spikes& mine = per_thread_[t];
             alignas(64) std::uint8_t flags[block_size];
             std::uint32_t cursor[block_size];
-            std::vector<poisson_cache> caches(pop.program.poissons ? block_size : 0);
+            std::vector<poisson_cache> caches(pop.program.poissons && pop.poisson_caches.empty() ? block_size : 0);
             const bool generic = !pop.program.empty() || pop.ring.size();
             for (std::size_t b = begin; b < end; b += block_size) {
                 const std::size_t len = std::min(block_size, end - b);
                 const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
                 if (pop.program.events.offsets)
                     for (std::size_t j = 0; j < len; ++j) cursor[j] = first_event(pop.program.events, static_cast<std::uint32_t>(b + j), first_step);
-                if (pop.program.poissons)
+                poisson_cache* cache = pop.poisson_caches.empty() ? caches.data() : pop.poisson_caches.data() + b;
+                if (pop.program.poissons && pop.poisson_caches.empty())
                     for (std::size_t j = 0; j < len; ++j) caches[j].reset();
                 for (int k = 0; k < steps; ++k) {
                     if (generic)
-                        generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, caches.data(), flags);
+                        generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, cache, flags);
                     else if (pop.setup.model == neuron_model::iaf_psc_exp)
                         exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron,
                                   in.I_uniform[k], flags, len, pop.setup.exp);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "synfire/backend.hpp"
+#include "synfire/inputs.hpp"
 #include "synfire/network.hpp"
 #include "synfire/theory.hpp"
 #include "synfire/version.hpp"
@@ -21,6 +22,7 @@ std::string format_bytes(std::uint64_t bytes) {
 
 std::uint64_t cpu_memory_estimate(const model& m) {
     std::uint64_t bytes = 0;
+    const synapse_estimate syn = estimate_synapses(m);
     for (std::size_t p = 0; p < m.populations.size(); ++p) {
         const auto& pop = m.populations[p];
         bytes += pop.n * (pop.model == neuron_model::iaf_psc_exp ? 16 : 8);  // V, (I_ex, I_in,) r
@@ -28,11 +30,15 @@ std::uint64_t cpu_memory_estimate(const model& m) {
             return s.target == p && s.role_of() == stimulus::role::constant_per_neuron;
         });
         if (ramp) bytes += pop.n * 8;  // per-neuron current + per-neuron spike counts
+        const bool poisson = std::any_of(m.stimuli.begin(), m.stimuli.end(), [&](const stimulus& s) {
+            return s.target == p && s.type == stimulus::kind::poisson;
+        });
+        if (poisson && syn.min_delay > 0 && syn.min_delay < cpu_kept_poisson_below) bytes += pop.n * sizeof(poisson_cache);  // kept Philox blocks (cpu_backend.cpp)
         // worst-case spike buffers of one window (per thread and merged)
         bytes += 2 * std::min<std::uint64_t>(max_window_spikes, pop.n * 100) * sizeof(std::uint32_t);
     }
     if (!m.projections.empty()) {  // synapse table, offsets and input rings
-        const synapse_estimate e = estimate_synapses(m);
+        const synapse_estimate& e = syn;
         std::uint64_t neurons = 0;
         for (const auto& p : m.populations) neurons += p.n;
         bytes += e.synapses * 16 + (neurons + 1) * 8 + static_cast<std::uint64_t>(e.min_delay + e.max_delay) * neurons * 16;

@@ -104,6 +104,10 @@ inline constexpr std::uint64_t max_window_spikes = std::uint64_t{1} << 24;
 /// Largest window whose worst-case spike count stays within max_window_spikes for every population.
 int window_limit(const std::vector<population_setup>& pops, int cap);
 
+/// The CPU backend keeps each neuron's Philox blocks of Poisson counts (a poisson_cache each) from window to
+/// window where its windows are shorter than this many steps (a block serves four steps).
+inline constexpr int cpu_kept_poisson_below = 4;
+
 /// The CPU reference backend; threads <= 0: OpenMP's default.
 std::unique_ptr<backend> make_cpu_backend(const model& m, int threads);
 
