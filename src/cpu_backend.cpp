@@ -163,6 +163,11 @@ public:
             pops_.push_back(std::move(pop));
         }
         per_thread_.resize(static_cast<std::size_t>(threads_));
+        if (!synapses_.empty()) {  // part of the construction
+            const auto t0 = std::chrono::steady_clock::now();
+            group_rows_by_thread();
+            synapses_.build_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
     }
 
     std::string name() const override { return "cpu"; }
@@ -216,6 +221,42 @@ private:
     /// range of target neurons and, within each delay group of a source's synapses (sorted by target), finds its
     /// range by binary search: no two threads write one slot, so no atomics, and the sums are the same for any
     /// thread count.
+    /// Regroups each source's synapses by the thread that delivers them (the one whose range of global target
+    /// ids holds the target, as deliver() divides them), each group in the table's order, and records where
+    /// each group starts: segments_[g * (threads_ + 1) + t], relative to the row. Delivery then walks one
+    /// contiguous range per spike and thread instead of searching every delay group of every row (integer
+    /// sums: the order of the adds does not matter).
+    void group_rows_by_thread() {
+        const std::uint64_t neurons = synapses_.base.back();
+        const auto T = static_cast<std::uint64_t>(threads_);
+        segments_.assign(neurons * (T + 1), 0);
+        const auto owner = [&](const synapse& s) {
+            const std::uint64_t x = synapses_.base[s.population] + s.target;
+            std::uint64_t t = x * T / neurons;  // the t with neurons * t / T <= x < neurons * (t + 1) / T
+            while (t + 1 < T && neurons * (t + 1) / T <= x) ++t;
+            while (t > 0 && neurons * t / T > x) --t;
+            return t;
+        };
+#pragma omp parallel num_threads(threads_)
+        {
+            std::vector<synapse> scratch;
+            std::vector<std::uint32_t> start(T + 1);
+#pragma omp for schedule(dynamic, 256)
+            for (std::int64_t gi = 0; gi < static_cast<std::int64_t>(neurons); ++gi) {
+                const auto g = static_cast<std::uint64_t>(gi);
+                synapse* row = synapses_.synapses.data() + synapses_.offsets[g];
+                const std::size_t len = synapses_.offsets[g + 1] - synapses_.offsets[g];
+                std::fill(start.begin(), start.end(), 0u);
+                for (std::size_t e = 0; e < len; ++e) ++start[owner(row[e]) + 1];
+                for (std::uint64_t t = 0; t < T; ++t) start[t + 1] += start[t];
+                std::copy(start.begin(), start.end(), segments_.begin() + static_cast<std::ptrdiff_t>(g * (T + 1)));
+                if (T == 1 || len == 0) continue;
+                scratch.assign(row, row + len);
+                for (const synapse& s : scratch) row[start[owner(s)]++] = s;
+            }
+        }
+    }
+
     void deliver(const std::vector<window_output>& windows) {
         struct spike {
             std::int64_t step;
@@ -230,9 +271,8 @@ private:
         }
         if (spikes.empty()) return;
         for (const spike& sp : spikes) events_ += synapses_.offsets[sp.source + 1] - synapses_.offsets[sp.source];
-        const std::uint64_t neurons = synapses_.base.back();
         const synapse* syn = synapses_.synapses.data();
-        const auto global = [&](const synapse& s) { return synapses_.base[s.population] + s.target; };
+        const auto T = static_cast<std::uint64_t>(threads_);
 #pragma omp parallel num_threads(threads_)
         {
 #ifdef _OPENMP
@@ -241,23 +281,19 @@ private:
 #else
             const std::uint64_t me = 0, team = 1;
 #endif
-            const std::uint64_t lo = neurons * me / team, hi = neurons * (me + 1) / team;
-            for (const spike& sp : spikes) {
-                std::uint64_t e = synapses_.offsets[sp.source];
-                const std::uint64_t end = synapses_.offsets[sp.source + 1];
-                while (e < end) {
-                    const std::uint16_t d = syn[e].delay;
-                    const synapse* group_end = std::partition_point(syn + e, syn + end, [d](const synapse& s) { return s.delay == d; });
-                    const synapse* first = std::partition_point(syn + e, group_end, [&](const synapse& s) { return global(s) < lo; });
-                    const synapse* last = std::partition_point(first, group_end, [&](const synapse& s) { return global(s) < hi; });
-                    const auto slot = static_cast<std::size_t>((sp.step + d) % slots_);
-                    for (const synapse* x = first; x != last; ++x) {
+            // the groups of targets this thread owns (all of them in a smaller team than asked for)
+            for (std::uint64_t t = me; t < T; t += team)
+                for (const spike& sp : spikes) {
+                    const std::uint32_t* seg = segments_.data() + sp.source * (T + 1);
+                    const synapse* row = syn + synapses_.offsets[sp.source];
+                    const auto step_slot = static_cast<std::size_t>(sp.step % slots_);
+                    for (const synapse* x = row + seg[t]; x != row + seg[t + 1]; ++x) {
+                        std::size_t slot = step_slot + x->delay;
+                        if (slot >= static_cast<std::size_t>(slots_)) slot -= static_cast<std::size_t>(slots_);  // delay < slots
                         cpu_population& tgt = pops_[x->population];
                         tgt.ring[(slot * tgt.setup.n + x->target) * static_cast<std::size_t>(tgt.receptors) + x->receptor] += x->weight;
                     }
-                    e = static_cast<std::uint64_t>(group_end - syn);
                 }
-            }
         }
     }
 
@@ -354,6 +390,7 @@ private:
     int max_window_ = 1;
     std::vector<cpu_population> pops_;
     std::vector<thread_spikes> per_thread_;
+    std::vector<std::uint32_t> segments_;  ///< [source][thread + 1] where each thread's synapses start in the row
     std::vector<window_output> result_;
     bool pending_ = false;
 };
