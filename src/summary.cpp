@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "synfire/backend.hpp"
 #include "synfire/inputs.hpp"
 #include "synfire/network.hpp"
@@ -42,6 +46,12 @@ std::uint64_t cpu_memory_estimate(const model& m) {
         std::uint64_t neurons = 0;
         for (const auto& p : m.populations) neurons += p.n;
         bytes += e.synapses * 16 + (neurons + 1) * 8 + static_cast<std::uint64_t>(e.min_delay + e.max_delay) * neurons * 16;
+#ifdef _OPENMP
+        const auto threads = static_cast<std::uint64_t>(std::max(1, omp_get_max_threads()));
+#else
+        const std::uint64_t threads = 1;
+#endif
+        bytes += neurons * (threads + 1) * 4;  // where each delivering thread's synapses start in each row
     }
     return bytes + (std::uint64_t{64} << 20);  // writer queue at most
 }
