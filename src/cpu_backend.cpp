@@ -49,6 +49,7 @@ struct cpu_population {
     /// than a block's four steps (networks with short delays: one-step windows would draw each block four
     /// times); empty otherwise (each window starts its own).
     std::vector<poisson_cache> poisson_caches;
+    std::vector<int> frame_of;  ///< this window: the frame taken after step k, or -1
 };
 
 /// One step of a block of iaf_psc_exp neurons; flags[i] = spiked.
@@ -162,7 +163,7 @@ public:
             }
             pops_.push_back(std::move(pop));
         }
-        per_thread_.resize(static_cast<std::size_t>(threads_));
+        per_thread_.assign(pops_.size(), std::vector<thread_spikes>(static_cast<std::size_t>(threads_)));
         if (!synapses_.empty()) {  // part of the construction
             const auto t0 = std::chrono::steady_clock::now();
             group_rows_by_thread();
@@ -182,9 +183,29 @@ public:
         if (pending_) throw internal_error("cpu backend: launch before the previous window was collected");
         result_.resize(pops_.size());
         const auto t0 = std::chrono::steady_clock::now();
-        for (std::size_t p = 0; p < pops_.size(); ++p) advance_population(pops_[p], first_step, steps, in[p], result_[p]);
-        const auto t1 = std::chrono::steady_clock::now();
-        if (!synapses_.empty()) deliver(result_);
+        auto t1 = t0;
+        for (std::size_t p = 0; p < pops_.size(); ++p) prepare_window(pops_[p], p, first_step, steps, result_[p]);
+        // one parallel region for the whole window (a network's windows are often a single step: a region per
+        // population and one for the delivery cost more than the step): every population's slices, then the
+        // spikes merged in order by one thread, then the delivery
+#pragma omp parallel num_threads(threads_)
+        {
+#ifdef _OPENMP
+            const auto t = static_cast<std::size_t>(omp_get_thread_num());
+            const auto team = static_cast<std::size_t>(omp_get_num_threads());
+#else
+            const std::size_t t = 0, team = 1;
+#endif
+            for (std::size_t p = 0; p < pops_.size(); ++p) update_slice(pops_[p], p, t, team, first_step, steps, in[p], result_[p]);
+#pragma omp barrier
+#pragma omp single
+            {
+                t1 = std::chrono::steady_clock::now();
+                for (std::size_t p = 0; p < pops_.size(); ++p) merge_window(p, first_step, steps, result_[p]);
+                if (!synapses_.empty()) gather_spikes(result_);
+            }
+            if (!synapses_.empty()) deliver(t, team);
+        }
         update_s_ += std::chrono::duration<double>(t1 - t0).count();
         delivery_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
         pending_ = true;
@@ -217,10 +238,6 @@ private:
         std::vector<std::vector<std::uint32_t>> by_step;
     };
 
-    /// Adds every spike's synaptic input to the target rings, slot (step + delay) mod slots. Each thread owns a
-    /// range of target neurons and, within each delay group of a source's synapses (sorted by target), finds its
-    /// range by binary search: no two threads write one slot, so no atomics, and the sums are the same for any
-    /// thread count.
     /// Regroups each source's synapses by the thread that delivers them (the one whose range of global target
     /// ids holds the target, as deliver() divides them), each group in the table's order, and records where
     /// each group starts: segments_[g * (threads_ + 1) + t], relative to the row. Delivery then walks one
@@ -257,44 +274,37 @@ private:
         }
     }
 
-    void deliver(const std::vector<window_output>& windows) {
-        struct spike {
-            std::int64_t step;
-            std::uint64_t source;  // global id
-        };
-        std::vector<spike> spikes;
+    /// The window's spikes of every population, as (step, global source), for the delivery (one thread).
+    void gather_spikes(const std::vector<window_output>& windows) {
+        spikes_.clear();
         for (std::size_t p = 0; p < windows.size(); ++p) {
             const window_output& w = windows[p];
             for (std::size_t k = 0; k < w.steps(); ++k)
                 for (std::uint32_t j = w.offsets[k]; j < w.offsets[k + 1]; ++j)
-                    spikes.push_back({w.first_step + static_cast<std::int64_t>(k), synapses_.base[p] + w.ids[j]});
+                    spikes_.push_back({w.first_step + static_cast<std::int64_t>(k), synapses_.base[p] + w.ids[j]});
         }
-        if (spikes.empty()) return;
-        for (const spike& sp : spikes) events_ += synapses_.offsets[sp.source + 1] - synapses_.offsets[sp.source];
+        for (const spike& sp : spikes_) events_ += synapses_.offsets[sp.source + 1] - synapses_.offsets[sp.source];
+    }
+
+    /// Adds every gathered spike's synaptic input to the target rings, slot (step + delay) mod slots: thread t
+    /// of a team walks, for every spike, the groups of synapses (group_rows_by_thread) whose targets it owns,
+    /// t, t + team, ...; no two threads write one slot, so no atomics, and the sums are the same for any
+    /// thread count.
+    void deliver(std::size_t me, std::size_t team) {
         const synapse* syn = synapses_.synapses.data();
-        const auto T = static_cast<std::uint64_t>(threads_);
-#pragma omp parallel num_threads(threads_)
-        {
-#ifdef _OPENMP
-            const auto me = static_cast<std::uint64_t>(omp_get_thread_num());
-            const auto team = static_cast<std::uint64_t>(omp_get_num_threads());
-#else
-            const std::uint64_t me = 0, team = 1;
-#endif
-            // the groups of targets this thread owns (all of them in a smaller team than asked for)
-            for (std::uint64_t t = me; t < T; t += team)
-                for (const spike& sp : spikes) {
-                    const std::uint32_t* seg = segments_.data() + sp.source * (T + 1);
-                    const synapse* row = syn + synapses_.offsets[sp.source];
-                    const auto step_slot = static_cast<std::size_t>(sp.step % slots_);
-                    for (const synapse* x = row + seg[t]; x != row + seg[t + 1]; ++x) {
-                        std::size_t slot = step_slot + x->delay;
-                        if (slot >= static_cast<std::size_t>(slots_)) slot -= static_cast<std::size_t>(slots_);  // delay < slots
-                        cpu_population& tgt = pops_[x->population];
-                        tgt.ring[(slot * tgt.setup.n + x->target) * static_cast<std::size_t>(tgt.receptors) + x->receptor] += x->weight;
-                    }
+        const auto T = static_cast<std::size_t>(threads_);
+        for (std::size_t t = me; t < T; t += team)
+            for (const spike& sp : spikes_) {
+                const std::uint32_t* seg = segments_.data() + sp.source * (T + 1);
+                const synapse* row = syn + synapses_.offsets[sp.source];
+                const auto step_slot = static_cast<std::size_t>(sp.step % slots_);
+                for (const synapse* x = row + seg[t]; x != row + seg[t + 1]; ++x) {
+                    std::size_t slot = step_slot + x->delay;
+                    if (slot >= static_cast<std::size_t>(slots_)) slot -= static_cast<std::size_t>(slots_);  // delay < slots
+                    cpu_population& tgt = pops_[x->population];
+                    tgt.ring[(slot * tgt.setup.n + x->target) * static_cast<std::size_t>(tgt.receptors) + x->receptor] += x->weight;
                 }
-        }
+            }
     }
 
     /// Copies the state of the recorded neurons in [b, b + len) into frame f.
@@ -312,17 +322,14 @@ private:
         }
     }
 
-    void advance_population(cpu_population& pop, std::int64_t first_step, int steps, const window_input& in,
-                            window_output& out) {
-        const std::size_t n = pop.setup.n;
-        const std::size_t grains = (n + thread_grain - 1) / thread_grain;
-        const int nthreads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads_), std::max<std::size_t>(grains, 1)));
-        for (auto& t : per_thread_) {
+    /// Before the window's parallel region: the population's per-thread spike lists emptied, its frames laid out.
+    void prepare_window(cpu_population& pop, std::size_t p, std::int64_t first_step, int steps, window_output& out) {
+        for (auto& t : per_thread_[p]) {
             t.by_step.resize(static_cast<std::size_t>(steps));
             for (auto& v : t.by_step) v.clear();
         }
         // state samples: frame_of[k] is the frame taken after window step k, or -1
-        std::vector<int> frame_of(static_cast<std::size_t>(steps), -1);
+        pop.frame_of.assign(static_cast<std::size_t>(steps), -1);
         out.frame_steps.clear();
         const state_recorder* rec = pop.recorder;
         const std::size_t vars = rec ? static_cast<std::size_t>(gathered_variables(*rec)) : 0;
@@ -330,53 +337,58 @@ private:
         if (rec)
             for (int k = 0; k < steps; ++k)
                 if (rec->samples(first_step + k)) {
-                    frame_of[static_cast<std::size_t>(k)] = static_cast<int>(out.frame_steps.size());
+                    pop.frame_of[static_cast<std::size_t>(k)] = static_cast<int>(out.frame_steps.size());
                     out.frame_steps.push_back(first_step + k);
                 }
         out.frames.resize(out.frame_steps.size() * vars * n_rec);
+    }
 
-#pragma omp parallel num_threads(nthreads)
-        {
-#ifdef _OPENMP
-            const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
-            const std::size_t nt = static_cast<std::size_t>(omp_get_num_threads());
-#else
-            const std::size_t t = 0, nt = 1;
-#endif
-            const std::size_t begin = std::min(n, grains * t / nt * thread_grain);
-            const std::size_t end = std::min(n, grains * (t + 1) / nt * thread_grain);
-            thread_spikes& mine = per_thread_[t];
-            alignas(64) std::uint8_t flags[block_size];
-            std::uint32_t cursor[block_size];
-            std::vector<poisson_cache> caches(pop.program.poissons && pop.poisson_caches.empty() ? block_size : 0);
-            const bool generic = !pop.program.empty() || pop.ring.size();
-            for (std::size_t b = begin; b < end; b += block_size) {
-                const std::size_t len = std::min(block_size, end - b);
-                const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
-                if (pop.program.events.offsets)
-                    for (std::size_t j = 0; j < len; ++j) cursor[j] = first_event(pop.program.events, static_cast<std::uint32_t>(b + j), first_step);
-                poisson_cache* cache = pop.poisson_caches.empty() ? caches.data() : pop.poisson_caches.data() + b;
-                if (pop.program.poissons && pop.poisson_caches.empty())
-                    for (std::size_t j = 0; j < len; ++j) caches[j].reset();
-                for (int k = 0; k < steps; ++k) {
-                    if (generic)
-                        generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, cache, flags);
-                    else if (pop.setup.model == neuron_model::iaf_psc_exp)
-                        exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron,
-                                  in.I_uniform[k], flags, len, pop.setup.exp);
-                    else
-                        delta_block(pop.V.data() + b, pop.r.data() + b, I_neuron, in.I_uniform[k], flags, len, pop.setup.delta);
-                    append_spikes(flags, len, static_cast<std::uint32_t>(b), mine.by_step[static_cast<std::size_t>(k)]);
-                    if (const int f = frame_of[static_cast<std::size_t>(k)]; f >= 0) sample(pop, b, len, static_cast<std::size_t>(f), vars, out.frames);
-                }
+    /// Thread t's slice of population p for the window: whole grains of neurons, the slices of the first
+    /// min(team, grains) threads covering the population in order.
+    void update_slice(cpu_population& pop, std::size_t p, std::size_t t, std::size_t team, std::int64_t first_step, int steps,
+                      const window_input& in, window_output& out) {
+        const std::size_t n = pop.setup.n;
+        const std::size_t grains = (n + thread_grain - 1) / thread_grain;
+        const std::size_t nt = std::min(team, std::max<std::size_t>(grains, 1));
+        if (t >= nt) return;
+        const std::size_t begin = std::min(n, grains * t / nt * thread_grain);
+        const std::size_t end = std::min(n, grains * (t + 1) / nt * thread_grain);
+        if (begin >= end) return;
+        const std::size_t vars = pop.recorder ? static_cast<std::size_t>(gathered_variables(*pop.recorder)) : 0;
+        thread_spikes& mine = per_thread_[p][t];
+        alignas(64) std::uint8_t flags[block_size];
+        std::uint32_t cursor[block_size];
+        std::vector<poisson_cache> caches(pop.program.poissons && pop.poisson_caches.empty() ? block_size : 0);
+        const bool generic = !pop.program.empty() || pop.ring.size();
+        for (std::size_t b = begin; b < end; b += block_size) {
+            const std::size_t len = std::min(block_size, end - b);
+            const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
+            if (pop.program.events.offsets)
+                for (std::size_t j = 0; j < len; ++j) cursor[j] = first_event(pop.program.events, static_cast<std::uint32_t>(b + j), first_step);
+            poisson_cache* cache = pop.poisson_caches.empty() ? caches.data() : pop.poisson_caches.data() + b;
+            if (pop.program.poissons && pop.poisson_caches.empty())
+                for (std::size_t j = 0; j < len; ++j) caches[j].reset();
+            for (int k = 0; k < steps; ++k) {
+                if (generic)
+                    generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, cache, flags);
+                else if (pop.setup.model == neuron_model::iaf_psc_exp)
+                    exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron, in.I_uniform[k], flags, len,
+                              pop.setup.exp);
+                else
+                    delta_block(pop.V.data() + b, pop.r.data() + b, I_neuron, in.I_uniform[k], flags, len, pop.setup.delta);
+                append_spikes(flags, len, static_cast<std::uint32_t>(b), mine.by_step[static_cast<std::size_t>(k)]);
+                if (const int f = pop.frame_of[static_cast<std::size_t>(k)]; f >= 0) sample(pop, b, len, static_cast<std::size_t>(f), vars, out.frames);
             }
         }
+    }
 
+    /// After the slices: population p's spikes in (step, id) order (the slices are ascending ranges).
+    void merge_window(std::size_t p, std::int64_t first_step, int steps, window_output& out) {
         out.first_step = first_step;
         out.offsets.assign(static_cast<std::size_t>(steps) + 1, 0);
         out.ids.clear();
         for (std::size_t k = 0; k < static_cast<std::size_t>(steps); ++k) {
-            for (const auto& t : per_thread_) out.ids.insert(out.ids.end(), t.by_step[k].begin(), t.by_step[k].end());
+            for (const auto& t : per_thread_[p]) out.ids.insert(out.ids.end(), t.by_step[k].begin(), t.by_step[k].end());
             out.offsets[k + 1] = static_cast<std::uint32_t>(out.ids.size());
         }
     }
@@ -389,7 +401,12 @@ private:
     std::uint64_t events_ = 0;
     int max_window_ = 1;
     std::vector<cpu_population> pops_;
-    std::vector<thread_spikes> per_thread_;
+    std::vector<std::vector<thread_spikes>> per_thread_;  ///< [population][thread]
+    struct spike {
+        std::int64_t step;
+        std::uint64_t source;  ///< global id
+    };
+    std::vector<spike> spikes_;  ///< the window's spikes, gathered for the delivery
     std::vector<std::uint32_t> segments_;  ///< [source][thread + 1] where each thread's synapses start in the row
     std::vector<window_output> result_;
     bool pending_ = false;
