@@ -15,6 +15,7 @@
 #endif
 
 #include "aligned_buffer.hpp"
+#include "team.hpp"
 #include "synfire/backend.hpp"
 #include "synfire/errors.hpp"
 #include "synfire/network.hpp"
@@ -190,12 +191,7 @@ public:
         // spikes merged in order by one thread, then the delivery
 #pragma omp parallel num_threads(threads_)
         {
-#ifdef _OPENMP
-            const auto t = static_cast<std::size_t>(omp_get_thread_num());
-            const auto team = static_cast<std::size_t>(omp_get_num_threads());
-#else
-            const std::size_t t = 0, team = 1;
-#endif
+            const auto [t, team] = this_thread_in_team();
             for (std::size_t p = 0; p < pops_.size(); ++p) update_slice(pops_[p], p, t, team, first_step, steps, in[p], result_[p]);
 #pragma omp barrier
 #pragma omp single

@@ -16,13 +16,11 @@
 #include <thread>
 #include <variant>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include <fmt/format.h>
 
 #include "synfire/errors.hpp"
+#include "team.hpp"
 #include "synfire/version.hpp"
 
 namespace synfire {
@@ -169,15 +167,6 @@ void append(hid_t dset, hid_t mem_type, const void* data, hsize_t size, hsize_t 
 
 // ---------------------------------------------------------------- whole chunks, written directly
 
-/// This thread's number in the innermost parallel region (0 outside one, or without OpenMP).
-int thread_number() {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 /// HDF5's shuffle filter: byte j of element i goes to position j * n + i.
 void shuffle_bytes(const unsigned char* in, std::size_t n, std::size_t size, unsigned char* out) {
     for (std::size_t j = 0; j < size; ++j)
@@ -228,7 +217,7 @@ public:
             std::vector<int> failed(full, Z_OK);
 #pragma omp parallel num_threads(threads_) if (threads_ > 1 && full > 1)
             {
-                auto& shuffled = shuffled_[static_cast<std::size_t>(thread_number())];
+                auto& shuffled = shuffled_[this_thread_in_team().me];
 #pragma omp for schedule(dynamic, 1)
                 for (std::size_t c = 0; c < full; ++c) {
                     shuffle_bytes(raw + c * bytes, per_chunk, sizeof(T), shuffled.data());

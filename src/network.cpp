@@ -15,6 +15,7 @@
 
 #include "synfire/connect.hpp"
 #include "synfire/errors.hpp"
+#include "team.hpp"
 
 namespace synfire {
 
@@ -138,12 +139,7 @@ synapse_table build_synapses(const model& m, int threads) {
             const std::uint32_t log2_slots = connect::floyd_log2_slots(connect::uses_floyd(v) ? v.count : 0);
 #pragma omp parallel num_threads(threads)
             {
-#ifdef _OPENMP
-                const auto me = static_cast<std::uint64_t>(omp_get_thread_num());
-                const auto team = static_cast<std::uint64_t>(omp_get_num_threads());
-#else
-                const std::uint64_t me = 0, team = 1;
-#endif
+                const auto [me, team] = this_thread_in_team();
                 std::uint64_t* row = rows.data() + (private_rows ? me * neurons : 0);
                 std::vector<std::uint64_t> slots(connect::uses_floyd(v) ? std::size_t{1} << log2_slots : 0, 0);
                 connect::floyd_set chosen{slots.data(), log2_slots, 0};
