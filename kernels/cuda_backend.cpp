@@ -25,7 +25,20 @@ namespace synfire {
 namespace cuda {
 namespace {
 
-constexpr int slots = 2;  // windows in flight
+constexpr int slots = gpu_limits::windows_in_flight;  // window buffers: windows launched before the host collects the first
+
+/// Windows in flight: all slots, or SYNFIRE_CUDA_WINDOWS_IN_FLIGHT (1 to the slots, for comparisons). With
+/// two, the host launched window w + 2 only after collecting window w, which the persistent window kernel
+/// outran (bench/NOTES.md, v7): the GPU waited for the host between windows.
+int windows_in_flight() {
+    const char* v = std::getenv("SYNFIRE_CUDA_WINDOWS_IN_FLIGHT");
+    if (!v) return slots;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < 1 || n > slots)
+        throw user_error(fmt::format("SYNFIRE_CUDA_WINDOWS_IN_FLIGHT={}: expected a whole number of windows from 1 to {}", v, slots));
+    return static_cast<int>(n);
+}
 
 /// Milliseconds between two completed events, as seconds.
 double elapsed(cudaEvent_t a, cudaEvent_t b) {
@@ -156,12 +169,13 @@ public:
         cudaStreamSynchronize(compute_);
         cudaStreamSynchronize(copy_);
         for (auto& s : count_) cudaStreamSynchronize(s);
+        if (persistent_grid_) report_phase_clocks();  // diagnostic builds only
     }
 
     std::string name() const override { return "cuda"; }
     std::string device() const override { return description_; }
     int max_window() const override { return window_; }
-    int max_in_flight() const override { return slots; }
+    int max_in_flight() const override { return in_flight_limit_; }
 
     std::vector<std::pair<std::string, double>> phase_times() const override {
         if (step_mode_)  // update and delivery alternate every step: timed together
@@ -177,9 +191,9 @@ public:
     void launch(std::int64_t first_step, int steps, const std::vector<window_input>& in) override {
         if (steps < 1 || steps > window_)
             throw internal_error(fmt::format("cuda backend: window of {} steps (limit {})", steps, window_));
-        if (in_flight_.size() >= static_cast<std::size_t>(slots)) throw internal_error("cuda backend: too many windows in flight");
+        if (in_flight_.size() >= static_cast<std::size_t>(in_flight_limit_)) throw internal_error("cuda backend: too many windows in flight");
         const int slot = next_slot_;
-        next_slot_ = (next_slot_ + 1) % slots;
+        next_slot_ = (next_slot_ + 1) % in_flight_limit_;
         marks_[slot][0].record(compute_);
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
@@ -497,6 +511,7 @@ private:
     std::vector<population_buffers> pops_;
     std::deque<window> in_flight_;
     int next_slot_ = 0;
+    int in_flight_limit_ = windows_in_flight();  ///< windows launched before the first is collected (<= slots)
     std::vector<std::uint64_t> base_;           ///< global id of each population's first neuron
     std::vector<bool> receives_;
     std::vector<std::uint64_t> host_offsets_;   ///< synapses per source, for the event count

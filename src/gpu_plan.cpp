@@ -56,7 +56,7 @@ gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery) {
             lists += pr.synapses.size() * sizeof(explicit_synapse);
         }
         plan.construction = synapse_build_transient(syn.synapses, neurons, floyd, lists);
-        if (step_mode) plan.scratch += neurons * 16 + w * 4 + 2 * m.populations.size() * 4096;  // spike list, counts, launch arguments
+        if (step_mode) plan.scratch += neurons * 16 + w * 4 + gpu_limits::windows_in_flight * m.populations.size() * 4096;  // spike list, counts, launch arguments of each slot
         if (step_mode && deferred_delivery) plan.scratch += neurons * (16 + 8);                      // a second list, the splits
         std::vector<bool> receives(m.populations.size(), false);
         for (const auto& pr : m.projections) receives[pr.target] = true;
@@ -79,14 +79,15 @@ gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery) {
         for (const auto& v : in.poisson_cdf) plan.currents += bytes(v);
         plan.currents += bytes(in.trace_column) + bytes(in.event_offsets) + bytes(in.event_steps) + bytes(in.event_ex) + bytes(in.event_in);
         if (in.trace >= 0) plan.currents += bytes(m.stimuli[static_cast<std::size_t>(in.trace)].trace);
-        if (const state_recorder* r = state_recorder_of(m, i))  // recorded ids and bits, two windows of frames
+        const std::uint64_t slots = gpu_limits::windows_in_flight;
+        if (const state_recorder* r = state_recorder_of(m, i))  // recorded ids and bits, a window of frames per slot
             plan.scratch += r->ids.size() * 4 + words * 4 +
-                            2 * static_cast<std::uint64_t>(max_frames(*r)) * static_cast<std::uint64_t>(gathered_variables(*r)) * r->ids.size() * 4;
-        plan.bitmaps += 2 * w * words * 4;
+                            slots * static_cast<std::uint64_t>(max_frames(*r)) * static_cast<std::uint64_t>(gathered_variables(*r)) * r->ids.size() * 4;
+        plan.bitmaps += slots * w * words * 4;
         plan.spikes += std::min<std::uint64_t>(w * p.n, std::max<std::uint64_t>(std::uint64_t{1} << 20, p.n / 4)) * 4;
-        // counts and offsets for two windows, step offsets, and the scan's temporary storage (bounded by
-        // 2 x its input plus 1 MiB)
-        plan.scratch += 2 * 2 * (chunks + 1) * 4 + 2 * (w + 1) * 4 + 2 * (chunks + 1) * 4 + (std::uint64_t{1} << 20);
+        // counts and offsets of each slot's window, step offsets, and the scan's temporary storage of each
+        // slot (bounded by 2 x its input plus 1 MiB)
+        plan.scratch += slots * 2 * (chunks + 1) * 4 + 2 * (w + 1) * 4 + slots * (2 * (chunks + 1) * 4 + (std::uint64_t{1} << 20));
     }
     return plan;
 }

@@ -15,6 +15,7 @@ namespace gpu_limits {
 inline constexpr int max_window = 64;                                     ///< steps per fused kernel launch
 inline constexpr std::uint64_t bitmap_budget = std::uint64_t{512} << 20;  ///< bytes of one window's spike bitmap per population
 inline constexpr std::uint64_t chunk_words = 256;                         ///< bitmap words per compaction block
+inline constexpr int windows_in_flight = 3;                              ///< windows launched ahead of the host's collection (buffers for each)
 inline constexpr std::uint64_t floyd_scratch = std::uint64_t{256} << 20;  ///< device synapse build: Floyd's sets of all threads (one thread's set at least)
 }  // namespace gpu_limits
 
@@ -49,7 +50,7 @@ struct gpu_memory_plan {
     int window = 1;                 ///< steps per window (fused kernel launch)
     std::uint64_t state = 0;        ///< packed neuron state, 16 B (iaf_psc_exp) or 8 B (iaf_psc_delta) per neuron
     std::uint64_t currents = 0;     ///< per-neuron stimulus current (4 B per neuron) and the inputs of inputs.hpp: masks, Poisson tables, events, traces
-    std::uint64_t bitmaps = 0;      ///< spike bitmaps, one bit per neuron and step, two windows
+    std::uint64_t bitmaps = 0;      ///< spike bitmaps, one bit per neuron and step, a window per slot (windows_in_flight)
     std::uint64_t spikes = 0;       ///< compacted spike ids of a window (initial capacity; grows on demand)
     std::uint64_t scratch = 0;      ///< compaction counts, offsets and scan storage, state-recorder frames
     std::uint64_t synapses = 0;     ///< the synapse table (16 B per synapse, 8 B per neuron) and input rings

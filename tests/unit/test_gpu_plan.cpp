@@ -27,7 +27,7 @@ TEST(GpuPlan, OneBillionNeuronsFitAnEightyGigabyteCard) {
     EXPECT_EQ(plan.state, 16'000'000'000u);       // packed 16-byte state
     EXPECT_EQ(plan.currents, 4'000'000'000u);     // the ramp's per-neuron current
     EXPECT_EQ(plan.window, 4);                    // a window's spike count must fit 32 bits
-    EXPECT_EQ(plan.bitmaps, 2u * 4u * 31'250'000u * 4u);
+    EXPECT_EQ(plan.bitmaps, std::uint64_t{gpu_limits::windows_in_flight} * 4u * 31'250'000u * 4u);  // a window per slot
     EXPECT_EQ(plan.spikes, 250'000'000u * 4u);    // n/4 ids to start with
     EXPECT_LT(plan.total(), 30 * GiB);
     EXPECT_LT(plan.total(), 78 * GiB) << "an H100 has about 79 GiB free";
@@ -51,7 +51,7 @@ TEST(GpuPlan, BitmapBudgetBoundsTheWindow) {
     // 1e8 neurons: 3 125 000 words per step, 512 MiB / 12.5 MB = 42 steps
     const gpu_memory_plan plan = cuda_memory_plan(fi_model(100'000'000));
     EXPECT_EQ(plan.window, 42);
-    EXPECT_LE(plan.bitmaps, 2 * gpu_limits::bitmap_budget);
+    EXPECT_LE(plan.bitmaps, gpu_limits::windows_in_flight * gpu_limits::bitmap_budget);
 }
 
 TEST(GpuPlan, NetworksRunInStepModeWithFullWindows) {
