@@ -74,9 +74,9 @@ if full; then
   cat "$R/pd_cuda.txt"
 fi
 # A/B variants of the same run, most important first; each one's spikes against the default run's (identical)
-for variant in "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_DEFERRED=1" "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1" \
-  "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_DELIVERY_BLOCKS=2" "SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_GRAPHS=0" \
-  "SYNFIRE_CUDA_DELIVERY_BLOCKS=1"; do
+for variant in "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1 SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" \
+  "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" "SYNFIRE_CUDA_DEFERRED=1" "SYNFIRE_CUDA_DELIVERY_BLOCKS=2" \
+  "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_GRAPHS=0" "SYNFIRE_CUDA_DELIVERY_BLOCKS=1"; do
   name=$(echo "$variant" | tr ' =' '__')
   rm -f "$scratch/pd_variant.h5"
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
@@ -86,6 +86,20 @@ done
 full && step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
 full && python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
+
+# where a step of the persistent window kernel goes: a second build with per-phase cycle counters
+# (SYNFIRE_PHASE_CLOCKS, kernels/phase_clocks.cuh), its table on stderr at exit
+if ! full && (( $(left) > 150 )); then
+  step "build with phase clocks (build-clocks)" 120 bash -c "cmake -S . -B build-clocks -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
+    cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
+  for variant in "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_PERSISTENT=1"; do
+    name=$(echo "$variant" | tr ' =' '__')
+    step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \
+      -o "$scratch/pd_clocks.h5" --force >"$R/clocks_$name.txt" 2>&1
+    grep -E "real-time|phase" -A9 "$R/clocks_$name.txt" | grep -v "^L[0-9]" | head -14
+  done
+fi
 
 # what a step costs before any work: dependent graph nodes (plain and programmatic) and grid barriers
 step "latency floors" 20 "$build/bench/bench_gpu" --latency-only --json "$R/latency.json" 2>&1 | tee "$R/latency.txt"

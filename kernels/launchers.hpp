@@ -110,6 +110,10 @@ void update_step(const void* args, const std::uint32_t* first_blocks, const std:
 /// for a step of update_blocks step-kernel blocks: all of them, and at least two per multiprocessor where that
 /// many are resident; 0 where cooperative launches are unsupported or the update's blocks are not all
 /// resident at once.
+/// Diagnostic builds (SYNFIRE_PHASE_CLOCKS): prints the persistent window kernel's cycles per step and phase
+/// (phase_clocks.cuh) to stderr, if it ran; does nothing in other builds.
+void report_phase_clocks();
+
 unsigned window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false);
 /// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
 /// barrier, the step's delivery, a grid barrier; with splits (deferred delivery) each step every population

@@ -2,12 +2,14 @@
 // inputs.hpp, spikes recorded with one warp ballot per step into a bitmap (no atomics; compacted in order
 // by spike_compaction.cu).
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
 #include "cuda_check.hpp"
 #include "launchers.hpp"
 #include "grid_barrier.cuh"
+#include "phase_clocks.cuh"
 #include "programmatic.cuh"
 #include "step_delivery.cuh"
 #include "synfire/fixed_point.hpp"
@@ -391,17 +393,21 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
     std::int64_t ex = 0, in = 0;
     float I = live ? window_current(w, I_neuron, i, 0, cursor, cache, ex, in) : 0.0f;
     unsigned generation = 0;
+    phase_clock clock;  // a diagnostic build's per-phase cycles (phase_clocks.cuh); nothing otherwise
+    clock.start();
     for (int k = 0; k < steps; ++k) {
         std::uint32_t previous = 0;  // deferred: the previous step's spikes, read beside the ring slot
         if (Deferred && k > 0) previous = __ldcg(d.counts + k - 1);
         if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
         const bool spike = Neuron::step(s, I, ex, in, c) && live;
+        clock.mark(0);
         record_spikes(w.bitmap, w.words, k, i, spike);
         spike_sink out = sink;
         if (out.list) out.list = d.list_of(k);
         out.count = d.counts + k;
         append_spikes<true>(out, i, spike, syn);
         if (rec >= 0) Neuron::record(w, k, rec, s);
+        clock.mark(1);
         auto next_inputs = [&] {
             ex = 0;
             in = 0;
@@ -410,16 +416,32 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         };
         if constexpr (Deferred) {
             deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
+            clock.mark(2);
             if (k > 0)
                 deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
+            clock.mark(3);
             grid_arrive(d.barrier);
+            clock.mark(4);
             next_inputs();
+            clock.mark(5);
             grid_wait(d.barrier, generation++);
-        } else {
-            deliver_at_barriers(d, k, generation, next_inputs);
+            clock.mark(6);
+        } else {  // deliver_at_barriers, with the diagnostic build's marks
+            grid_arrive(d.barrier);
+            clock.mark(4);
+            next_inputs();
+            clock.mark(5);
+            grid_wait(d.barrier, generation++);
+            clock.mark(6);
+            d.deliver(k);
+            clock.mark(3);
+            grid_barrier(d.barrier, generation++);
+            clock.mark(6);
         }
+        clock.step();
     }
     if constexpr (Deferred) d.deliver(steps - 1);
+    clock.flush();
     if (live) state[i] = s;
 }
 
@@ -595,6 +617,48 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, 0, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");
+}
+
+void report_phase_clocks() {
+#ifdef SYNFIRE_PHASE_CLOCKS
+    static unsigned long long cycles[clock_blocks][clock_phases], steps[clock_blocks];
+    if (cudaMemcpyFromSymbol(cycles, phase_cycles, sizeof cycles) != cudaSuccess ||
+        cudaMemcpyFromSymbol(steps, phase_steps, sizeof steps) != cudaSuccess) {
+        cudaGetLastError();
+        return;
+    }
+    int device = 0, khz = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device);
+    static const char* names[clock_phases] = {"take+step", "append", "own parts", "list", "arrive", "inputs", "wait"};
+    // per block: cycles per step of each phase; the table: mean over blocks, and the block that waits least
+    // (the one that holds the others up most often)
+    double mean[clock_phases] = {}, least[clock_phases] = {};
+    double least_wait = 1e300;
+    unsigned blocks = 0, least_block = 0;
+    for (unsigned b = 0; b < clock_blocks; ++b) {
+        if (!steps[b]) continue;
+        ++blocks;
+        const double n = static_cast<double>(steps[b]);
+        for (int p = 0; p < clock_phases; ++p) mean[p] += cycles[b][p] / n;
+        if (cycles[b][6] / n < least_wait) {
+            least_wait = cycles[b][6] / n, least_block = b;
+            for (int p = 0; p < clock_phases; ++p) least[p] = cycles[b][p] / n;
+        }
+    }
+    if (!blocks) return;
+    const double us = khz > 0 ? 1e3 / khz : 0.0;  // microseconds per cycle at the nominal clock
+    std::fprintf(stderr, "phase clocks: persistent window kernel, %u blocks, %llu steps each, cycles per step (us at %.0f MHz)\n", blocks,
+                 steps[least_block], khz / 1e3);
+    std::fprintf(stderr, "  %-10s %14s %22s\n", "phase", "mean of blocks", "block least waiting");
+    double total_mean = 0, total_least = 0;
+    for (int p = 0; p < clock_phases; ++p) {
+        mean[p] /= blocks;
+        total_mean += mean[p], total_least += least[p];
+        std::fprintf(stderr, "  %-10s %8.0f (%5.2f) %8.0f (%5.2f) [%u]\n", names[p], mean[p], mean[p] * us, least[p], least[p] * us, least_block);
+    }
+    std::fprintf(stderr, "  %-10s %8.0f (%5.2f) %8.0f (%5.2f)\n", "step", total_mean, total_mean * us, total_least, total_least * us);
+#endif
 }
 
 }  // namespace synfire::cuda
