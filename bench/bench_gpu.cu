@@ -289,7 +289,7 @@ std::vector<latency_row> latency_floors(int multiprocessors, timer& t) {
         rows.push_back({"graph kernel node, dependent", blocks, graph_node_seconds(blocks, false, t)});
         rows.push_back({"graph kernel node, programmatic dependent launch", blocks, graph_node_seconds(blocks, true, t)});
     }
-    if (window_grid(multiprocessors, 1) == 0) return rows;  // no cooperative launches
+    if (window_grid(multiprocessors, 1).grid == 0) return rows;  // no cooperative launches
     // the barrier at 1..4 blocks per SM: the persistent kernel uses 2 or 3 (window_grid); arrivals serialise on one word
     constexpr int barriers = 1024;
     device_buffer<unsigned> counter(1);

@@ -74,9 +74,10 @@ if full; then
   cat "$R/pd_cuda.txt"
 fi
 # A/B variants of the same run, most important first; each one's spikes against the default run's (identical)
-for variant in "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1 SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" \
-  "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" "SYNFIRE_CUDA_DEFERRED=1" "SYNFIRE_CUDA_DELIVERY_BLOCKS=2" \
-  "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_GRAPHS=0" "SYNFIRE_CUDA_DELIVERY_BLOCKS=1"; do
+# (default: the persistent window kernel with deferred delivery and delivering blocks, where it fits)
+for variant in "SYNFIRE_CUDA_DELIVERERS=0" "SYNFIRE_CUDA_PERSISTENT=0" "SYNFIRE_CUDA_DELIVERERS=45" "SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" \
+  "SYNFIRE_CUDA_DEFERRED=0" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DELIVERY_BLOCKS=2" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DEFERRED=1" \
+  "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_GRAPHS=0"; do
   name=$(echo "$variant" | tr ' =' '__')
   rm -f "$scratch/pd_variant.h5"
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
@@ -93,7 +94,7 @@ if ! full && (( $(left) > 150 )); then
   step "build with phase clocks (build-clocks)" 120 bash -c "cmake -S . -B build-clocks -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
     cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
-  for variant in "SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_PERSISTENT=1"; do
+  for variant in "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_DELIVERERS=0"; do
     name=$(echo "$variant" | tr ' =' '__')
     step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \
       -o "$scratch/pd_clocks.h5" --force >"$R/clocks_$name.txt" 2>&1
@@ -109,20 +110,22 @@ step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
 
 step "Brunel 1e4 .. 1e6 in fused windows of min-delay steps (A/B)" 60 env SYNFIRE_CUDA_STEP_MODE=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label fused 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4 .. 1e6 with programmatic dependent launches (A/B)" 60 env SYNFIRE_CUDA_PDL=1 \
+step "Brunel 1e4, 1e5 in CUDA graphs (A/B: the default where the persistent kernel does not fit)" 30 env SYNFIRE_CUDA_PERSISTENT=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label graphs 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with programmatic dependent launches in CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_PDL=1 SYNFIRE_CUDA_PERSISTENT=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label pdl 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 in the persistent window kernel (A/B; 1e6 does not fit one wave)" 30 env SYNFIRE_CUDA_PERSISTENT=1 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label persistent 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4 .. 1e6 with deferred delivery (A/B)" 60 env SYNFIRE_CUDA_DEFERRED=1 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label deferred 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 with deferred delivery in the persistent window kernel (A/B)" 30 env SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=1 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label deferred_persistent 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 in the persistent kernel without delivering blocks (A/B)" 30 env SYNFIRE_CUDA_DELIVERERS=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label no_deliverers 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 in the persistent kernel without deferred delivery (A/B)" 30 env SYNFIRE_CUDA_DEFERRED=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label persistent_plain 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with deferred delivery in CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label deferred_graphs 2>&1 | tee -a "$R/network.txt"
 if ! full; then  # the network paths under memcheck (step mode with both workers and PDL, fused windows)
   step "compute-sanitizer memcheck: network delivery" 60 compute-sanitizer --tool memcheck --error-exitcode 9 "$build/tests/test_cuda" \
     --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' >"$R/sanitizer-memcheck.log" 2>&1
   san_rc=$?
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck.log" | tail -3
-  # the same tests with deferred delivery on every path they take (persistent kernel included: SmallFanOuts)
+  # the same tests with deferred delivery on every path they take (the default persistent kernel and the graphs)
   step "compute-sanitizer memcheck: deferred delivery" 60 env SYNFIRE_CUDA_DEFERRED=1 compute-sanitizer --tool memcheck --error-exitcode 9 \
     "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.SmallFanOutsAreDeliveredByWarps' \
     >"$R/sanitizer-memcheck-deferred.log" 2>&1

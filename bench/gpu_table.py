@@ -82,9 +82,10 @@ for c in ("deflate", "none"):
               f"{rec['ratio']:.3f}x, writer wait {rec['writer_wait_s']:.3f} s", "<= 1.10x, no wait",
               rec["ratio"] <= 1.10 and rec["writer_wait_s"] < 0.01)
 for label, name in (("", "network_bench_cuda.json"), (" fused windows", "network_bench_cuda_fused.json"),
-                    (" programmatic launches", "network_bench_cuda_pdl.json"), (" persistent kernel", "network_bench_cuda_persistent.json"),
-                    (" deferred delivery", "network_bench_cuda_deferred.json"),
-                    (" deferred, persistent kernel", "network_bench_cuda_deferred_persistent.json")):
+                    (" CUDA graphs", "network_bench_cuda_graphs.json"), (" graphs, programmatic launches", "network_bench_cuda_pdl.json"),
+                    (" persistent, no delivering blocks", "network_bench_cuda_no_deliverers.json"),
+                    (" persistent, not deferred", "network_bench_cuda_persistent_plain.json"),
+                    (" graphs, deferred delivery", "network_bench_cuda_deferred_graphs.json")):
     for r in load(name) or []:
         delivery = r["phases"].get("delivery", r["phases"].get("update+delivery", 0.0))
         rate = r["synaptic_events"] / delivery if delivery > 0 else 0.0

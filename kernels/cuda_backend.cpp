@@ -65,6 +65,18 @@ unsigned delivery_blocks_per_multiprocessor() {
     return static_cast<unsigned>(n);
 }
 
+/// SYNFIRE_CUDA_DELIVERERS: the persistent window kernel's delivering blocks (0 to 1024; for comparisons);
+/// -1 (unset): window_grid's choice.
+int deliverers_setting() {
+    const char* v = std::getenv("SYNFIRE_CUDA_DELIVERERS");
+    if (!v) return -1;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < 0 || n > 1024)
+        throw user_error(fmt::format("SYNFIRE_CUDA_DELIVERERS={}: expected a whole number of blocks from 0 to 1024", v));
+    return static_cast<int>(n);
+}
+
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
 
 struct population_buffers {
@@ -256,7 +268,7 @@ public:
                     update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
                                              spike_list_.data(), list_capacity_, spike_counts_.data(), first, offsets_.data(),
                                              deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
-                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_);
+                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -408,11 +420,19 @@ private:
             step_args_host_[s] = pinned_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
         }
         use_graphs_ = !env_is("SYNFIRE_CUDA_GRAPHS", "0");  // 0: launch every step's kernels (for comparison)
-        // 1: the whole window in one cooperative launch with grid barriers, where the update's blocks are all
-        // resident at once (else the graphs); measured slower than the graphs on an H200 (bench/NOTES.md), so
-        // opt-in
-        // deferred delivery (launchers.hpp): one launch, or one grid barrier, per step; opt-in until measured
-        deferred_ = cuda_deferred_delivery_requested();  // cuda_memory_plan counts its buffers
+        // The whole window in one cooperative launch with one grid barrier per step (deferred delivery), where
+        // the update's blocks are all resident at once, with delivering blocks beside them where there is room
+        // (H200, microcircuit: RTF 0.142 with graphs, 0.119 persistent and deferred; bench/NOTES.md v7);
+        // else the graphs. SYNFIRE_CUDA_PERSISTENT=0/1 and SYNFIRE_CUDA_DEFERRED=0/1 force either (deferred
+        // delivery also runs in the graphs; the persistent kernel also with a delivery of its own per step),
+        // SYNFIRE_CUDA_DELIVERERS=N the delivering blocks (0: none).
+        const int deferred_setting = cuda_deferred_delivery_setting();  // cuda_memory_plan counts its buffers unless 0
+        if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
+            const window_launch launch = window_grid(multiprocessors, step_grid_, deferred_setting != 0, deliverers_setting());
+            persistent_grid_ = launch.grid;
+            deliverers_ = launch.deliverers;
+        }
+        deferred_ = deferred_setting == 1 || (deferred_setting == -1 && persistent_grid_);
         const std::uint64_t sources = base_.back();
         if (deferred_) {
             splits_ = device_buffer<std::uint64_t>(std::max<std::uint64_t>(sources, 1));
@@ -424,7 +444,6 @@ private:
             for (std::uint64_t g = 0; g < sources; ++g) one_step += splits[g] - host_offsets_[g];
             one_step_share_ = host_offsets_.back() ? static_cast<double>(one_step) / static_cast<double>(host_offsets_.back()) : 0.0;
         }
-        if (env_is("SYNFIRE_CUDA_PERSISTENT", "1")) persistent_grid_ = window_grid(multiprocessors, step_grid_, deferred_);
         barrier_ = device_buffer<unsigned>(1);
         // each step's update and delivery as programmatic dependent launches (sm 90+), which start while the
         // kernel before them drains and compute the step's inputs before they wait for it. Faster where the
@@ -456,7 +475,9 @@ private:
             fmt::format("delivery by {} (mean fan-out {:.0f}) in {} blocks", warp_workers_ ? "warp" : "block", mean_fan_out_, deliver_grid_);
         const std::string deferred =
             deferred_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_) : std::string();
-        if (persistent_grid_) return fmt::format("step mode, persistent window kernel of {} blocks, {}{}", persistent_grid_, delivery, deferred);
+        if (persistent_grid_)
+            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}", persistent_grid_,
+                               deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred);
         return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
@@ -538,6 +559,7 @@ private:
     bool warp_workers_ = false;     ///< delivery by warps (small fan-outs) instead of blocks
     double mean_fan_out_ = 0.0;     ///< synapses per sending neuron
     unsigned persistent_grid_ = 0;  ///< blocks of the persistent window kernel; 0: per-step launches
+    unsigned deliverers_ = 0;       ///< of those, the blocks that only deliver the lists (deferred delivery)
     device_buffer<unsigned> barrier_;
     graph_exec step_graph_[slots];  ///< a full step-mode window per slot, captured at its first use
 };

@@ -106,24 +106,33 @@ void update_step(const void* args, const std::uint32_t* first_blocks, const std:
                  spike_range* list, std::uint32_t* count, const std::uint64_t* offsets, cudaStream_t s, bool programmatic = false,
                  const deferred_delivery* deferred = nullptr);
 
-/// Blocks of a cooperative launch of the persistent window kernel (deferred delivery or not) on this device
-/// for a step of update_blocks step-kernel blocks: all of them, and at least two per multiprocessor where that
-/// many are resident; 0 where cooperative launches are unsupported or the update's blocks are not all
-/// resident at once.
 /// Diagnostic builds (SYNFIRE_PHASE_CLOCKS): prints the persistent window kernel's cycles per step and phase
 /// (phase_clocks.cuh) to stderr, if it ran; does nothing in other builds.
 void report_phase_clocks();
 
-unsigned window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false);
+/// A cooperative launch of the persistent window kernel: its blocks (0: none possible) and, of those, the
+/// blocks that only deliver each step's list (deferred delivery; 0: every block delivers its share).
+struct window_launch {
+    unsigned grid = 0;
+    unsigned deliverers = 0;
+};
+/// The persistent window kernel's launch on this device for a step of update_blocks step-kernel blocks: all of
+/// them, and at least two per multiprocessor where that many are resident; none where cooperative launches are
+/// unsupported or the update's blocks are not all resident at once. Deferred delivery: the places left beside
+/// the update's blocks, at most one per multiprocessor, become delivering blocks where there are at least
+/// half as many as multiprocessors (deliverers < 0), or `deliverers` of them (0: none; for comparisons).
+window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false, int deliverers = -1);
 /// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
 /// barrier, the step's delivery, a grid barrier; with splits (deferred delivery) each step every population
 /// and the delivery of its own synapses of one step's delay and of the step before's list, then one grid
-/// barrier; step k's list at list + (k & 1) * list_capacity. counts[0, steps) must be zero; barrier is a device
-/// word (zeroed here). Arguments as update_step and deliver_step.
+/// barrier; step k's list at list + (k & 1) * list_capacity (delivered by the last `deliverers` blocks alone,
+/// where window_grid gave some: then grid = virtual_blocks + deliverers). counts[0, steps) must be zero;
+/// barrier is a device word (zeroed here). Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
-                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false);
+                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false,
+                              unsigned deliverers = 0);
 
 /// Deferred delivery's split of the table: splits[g] = the first synapse of source g (< sources) with a delay
 /// of two steps or more, offsets[g + 1] if none (rows are sorted by delay).

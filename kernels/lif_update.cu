@@ -350,11 +350,17 @@ struct window_delivery {
     int slots;
     unsigned* barrier;
     bool warp_workers;
+    unsigned deliverers;  ///< deferred: the last `deliverers` blocks deliver each step's list alone (0: every block its share)
 
     __device__ spike_range* list_of(int k) const { return list + static_cast<std::size_t>(k & 1) * capacity; }
     /// The grid's delivery of step k's list (its count read here).
     __device__ void deliver(int k) const {
         deliver_spikes_by<true, block_size>(warp_workers, list_of(k), __ldcg(counts + k), first_step + k, synapses, rings, slots);
+    }
+    /// A delivering block's share of step k's list: deliverers' block `block` (< deliverers).
+    __device__ void deliver_among_deliverers(int k, unsigned block) const {
+        deliver_spikes_among<true, block_size>(warp_workers, list_of(k), __ldcg(counts + k), first_step + k, synapses, rings, slots, block,
+                                               deliverers);
     }
 };
 
@@ -375,8 +381,8 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
 /// ring slot is read. Integer input sums do not depend on the order of their terms, so the spikes are the other
 /// paths' bit for bit.
 /// Not deferred: each step, a barrier, the step's delivery by the grid, a barrier. Deferred: one barrier per
-/// step; before it the block delivers its own spikes' synapses of one step's delay and the grid the previous
-/// step's list; after the last step's barrier the grid delivers its list.
+/// step; before it the block delivers its own spikes' synapses of one step's delay and (without delivering
+/// blocks) its share of the previous step's list; after the last step's barrier the grid delivers its list.
 template <class Neuron, bool Deferred>
 __device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
                                                const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
@@ -417,7 +423,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         if constexpr (Deferred) {
             deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
             clock.mark(2);
-            if (k > 0)
+            if (k > 0 && !d.deliverers)
                 deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
             clock.mark(3);
             grid_arrive(d.barrier);
@@ -448,7 +454,9 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
 /// A whole step-mode window in one cooperative launch of at least as many blocks as step_kernel has (block b
 /// keeps the neurons of step_kernel's block b for the whole window; window_grid sizes the grid): each step,
 /// every population and the step's delivery by the whole grid, with two grid barriers per step (one when
-/// Deferred: window_neurons). Each updating block stages its population record once for the window. Reads of
+/// Deferred: window_neurons). Deferred with `deliverers`: the blocks past the update's deliver each step's
+/// list (synapses of two steps' delay or more, of the step before) alone, while the update blocks step, so
+/// that the list's chain of loads (count, range, synapses) runs beside the update's instead of after it. Each updating block stages its population record once for the window. Reads of
 /// what other blocks wrote in this launch (ring slots, the spike list and its count) bypass L1. At most 80
 /// registers, so that three blocks fit on a multiprocessor (the microcircuit's 305 update blocks on 132; 114
 /// unbounded, with a few spills at 80).
@@ -457,7 +465,8 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                                                             unsigned virtual_blocks, int steps, spike_range* list, std::size_t list_capacity,
                                                             std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
                                                             const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
-                                                            int ring_count, int slots, unsigned* barrier, bool warp_workers) {
+                                                            int ring_count, int slots, unsigned* barrier, bool warp_workers,
+                                                            unsigned deliverers) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
     __shared__ std::conditional_t<Deferred, sender_parts<block_size>, no_shared> senders;
@@ -473,12 +482,16 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         if (threadIdx.x == 0) senders.count = 0;
     }
     __syncthreads();
-    const window_delivery d{list, Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers};
+    const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
+                            Deferred ? deliverers : 0};
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
             if constexpr (Deferred) {
-                if (k > 0) d.deliver(k - 1);
+                if (k > 0) {
+                    if (d.deliverers) d.deliver_among_deliverers(k - 1, blockIdx.x - virtual_blocks);
+                    else d.deliver(k - 1);
+                }
                 grid_barrier(barrier, generation++);
             } else {
                 deliver_at_barriers(d, k, generation, [] {});
@@ -592,27 +605,36 @@ void update_step(const void* args, const std::uint32_t* first_blocks, const std:
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
-unsigned window_grid(int multiprocessors, unsigned update_blocks, bool deferred) {
+window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers) {
     int device = 0, cooperative = 0, per_sm = 0;
     const void* kernel = deferred ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
         !cooperative || cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size, 0) != cudaSuccess || per_sm < 1) {
         cudaGetLastError();
-        return 0;
+        return {};
     }
-    const unsigned resident = static_cast<unsigned>(multiprocessors) * static_cast<unsigned>(per_sm);
-    if (update_blocks > resident) return 0;  // the update would not fit in one wave
-    return std::max(update_blocks, std::min(resident, 2 * static_cast<unsigned>(multiprocessors)));
+    const auto sms = static_cast<unsigned>(multiprocessors);
+    const unsigned resident = sms * static_cast<unsigned>(per_sm);
+    if (update_blocks > resident) return {};  // the update would not fit in one wave
+    const unsigned free = resident - update_blocks;
+    unsigned d = 0;
+    if (deferred && deliverers < 0 && 2 * free >= sms) d = std::min(free, sms);  // at least one per two multiprocessors
+    if (deferred && deliverers > 0) d = std::min(free, static_cast<unsigned>(deliverers));
+    if (d > 0) return {update_blocks + d, d};
+    return {std::max(update_blocks, std::min(resident, 2 * sms)), 0};
 }
 
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
-                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers) {
+                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
+                              unsigned deliverers) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
+    if (deliverers && (!splits || virtual_blocks + deliverers != grid))
+        throw internal_error(fmt::format("cuda window kernel: {} delivering blocks beside {} of {}", deliverers, virtual_blocks, grid));
     const auto* a = static_cast<const population_args*>(args);
-    void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,  &first_step,
-                      &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers};
+    void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
+                      &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers};
     const void* kernel = splits ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, 0, s));

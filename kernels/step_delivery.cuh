@@ -81,14 +81,15 @@ __device__ __forceinline__ void stage_rings(ring_view* staged, const ring_view* 
 /// With at least as many spikes as workers each worker walks whole spikes; with fewer, each spike is split
 /// into parts = workers / spikes ranges, one per worker, so a few spikes spread over the whole grid. Control
 /// flow is uniform within a worker. rings: the staged ring views.
+/// Blocks [0, blocks) share the work; this one is `block` (blockIdx.x and gridDim.x: the whole grid).
 template <bool Coherent, unsigned BlockSize, unsigned Worker = BlockSize>
 __device__ __forceinline__ void deliver_spikes_body(const spike_range* list, std::uint32_t spikes, std::int64_t step, const synapse* synapses,
-                                                    const ring_view* rings, int slots) {
+                                                    const ring_view* rings, int slots, std::uint32_t block, std::uint32_t blocks) {
     static_assert(BlockSize % Worker == 0 && Worker % 32 == 0, "workers are whole warps that divide the block");
     constexpr unsigned per_block = BlockSize / Worker;
     if (spikes == 0) return;
-    const std::uint32_t workers = gridDim.x * per_block;
-    const std::uint32_t worker = blockIdx.x * per_block + threadIdx.x / Worker;
+    const std::uint32_t workers = blocks * per_block;
+    const std::uint32_t worker = block * per_block + threadIdx.x / Worker;
     const unsigned lane = threadIdx.x % Worker;
     const int step_slot = static_cast<int>(step % slots);
     if (spikes >= workers) {
@@ -120,15 +121,24 @@ __device__ __forceinline__ void deliver_spikes_body(const spike_range* list, std
 template <bool Coherent, unsigned BlockSize, unsigned Worker = BlockSize>
 __device__ __forceinline__ void deliver_step_body(const spike_range* list, const std::uint32_t* count, std::int64_t step,
                                                   const synapse* synapses, const ring_view* rings, int slots) {
-    deliver_spikes_body<Coherent, BlockSize, Worker>(list, load_u32<Coherent>(count), step, synapses, rings, slots);
+    deliver_spikes_body<Coherent, BlockSize, Worker>(list, load_u32<Coherent>(count), step, synapses, rings, slots, blockIdx.x, gridDim.x);
 }
 
-/// deliver_spikes_body with warp or block workers chosen at run time (uniform across the grid).
+/// deliver_spikes_body with warp or block workers chosen at run time (uniform across the grid), shared by
+/// blocks [0, blocks) of which this is `block`.
+template <bool Coherent, unsigned BlockSize>
+__device__ __forceinline__ void deliver_spikes_among(bool warp_workers, const spike_range* list, std::uint32_t spikes, std::int64_t step,
+                                                     const synapse* synapses, const ring_view* rings, int slots, std::uint32_t block,
+                                                     std::uint32_t blocks) {
+    if (warp_workers) deliver_spikes_body<Coherent, BlockSize, 32>(list, spikes, step, synapses, rings, slots, block, blocks);
+    else deliver_spikes_body<Coherent, BlockSize>(list, spikes, step, synapses, rings, slots, block, blocks);
+}
+
+/// The same shared by the whole grid.
 template <bool Coherent, unsigned BlockSize>
 __device__ __forceinline__ void deliver_spikes_by(bool warp_workers, const spike_range* list, std::uint32_t spikes, std::int64_t step,
                                                   const synapse* synapses, const ring_view* rings, int slots) {
-    if (warp_workers) deliver_spikes_body<Coherent, BlockSize, 32>(list, spikes, step, synapses, rings, slots);
-    else deliver_spikes_body<Coherent, BlockSize>(list, spikes, step, synapses, rings, slots);
+    deliver_spikes_among<Coherent, BlockSize>(warp_workers, list, spikes, step, synapses, rings, slots, blockIdx.x, gridDim.x);
 }
 
 /// Deferred delivery (one launch, or one grid barrier, per step): a spiking neuron's synapses of one step's

@@ -18,14 +18,17 @@ std::uint64_t synapse_build_transient(std::uint64_t synapses, std::uint64_t neur
     return std::max(drawing, sorting);
 }
 
-bool cuda_deferred_delivery_requested() {
-    const char* v = std::getenv("SYNFIRE_CUDA_DEFERRED");
-    if (!v || std::strcmp(v, "0") == 0) return false;
-    if (std::strcmp(v, "1") == 0) return true;
-    throw user_error(fmt::format("SYNFIRE_CUDA_DEFERRED={}: expected 0 or 1", v));
+int cuda_switch(const char* name) {
+    const char* v = std::getenv(name);
+    if (!v) return -1;
+    if (std::strcmp(v, "0") == 0) return 0;
+    if (std::strcmp(v, "1") == 0) return 1;
+    throw user_error(fmt::format("{}={}: expected 0 or 1", name, v));
 }
 
-gpu_memory_plan cuda_memory_plan(const model& m) { return cuda_memory_plan(m, cuda_deferred_delivery_requested()); }
+int cuda_deferred_delivery_setting() { return cuda_switch("SYNFIRE_CUDA_DEFERRED"); }
+
+gpu_memory_plan cuda_memory_plan(const model& m) { return cuda_memory_plan(m, cuda_deferred_delivery_setting() != 0); }
 
 gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery) {
     gpu_memory_plan plan;

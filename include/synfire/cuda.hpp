@@ -60,14 +60,21 @@ struct gpu_memory_plan {
     /// The most the backend holds at once, whenever during setup the table is built.
     std::uint64_t peak() const { return total() + construction; }
 };
-/// deferred_delivery: the plan of SYNFIRE_CUDA_DEFERRED=1 (two spike lists and each source's split of its
-/// synapses by delay: 24 B per neuron more in networks).
+/// deferred_delivery: the plan with deferred delivery's buffers (two spike lists and each source's split of
+/// its synapses by delay: 24 B per neuron more in networks).
 gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery);
-/// The plan for the switches of this process's environment (as the backend will read them).
+/// The plan for the switches of this process's environment (as the backend will read them): deferred
+/// delivery counted unless SYNFIRE_CUDA_DEFERRED=0 (the persistent window kernel, the default where it fits,
+/// uses it; whether it fits is known only on the device).
 gpu_memory_plan cuda_memory_plan(const model& m);
 
-/// SYNFIRE_CUDA_DEFERRED: unset or "0" false, "1" true; any other value throws user_error naming it.
-bool cuda_deferred_delivery_requested();
+/// A 0/1 switch of the environment (for comparisons): -1 unset, 0 or 1; any other value throws user_error
+/// naming the variable and the value.
+int cuda_switch(const char* name);
+
+/// SYNFIRE_CUDA_DEFERRED as cuda_switch reads it: 1 deferred delivery on every step path, 0 on none, -1 (unset)
+/// with the persistent window kernel only.
+int cuda_deferred_delivery_setting();
 
 /// The CUDA backend on device `device`. Checks first that the plan fits in the device's free memory and
 /// throws runtime_failure ("needs X GiB, device has Y GiB free") before allocating anything if not;

@@ -220,18 +220,48 @@ private:
 };
 
 TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
-    // step mode with a window replayed as a CUDA graph (default), per-step launches without graphs, the
-    // persistent window kernel, and fused windows of min-delay steps: the same spikes and state as the CPU
+    // step mode in the persistent window kernel with deferred delivery and delivering blocks (default where
+    // the update fits in one wave), with a delivery of its own per step, and without delivering blocks;
+    // windows replayed as CUDA graphs and per-step launches; fused windows of min-delay steps: the same
+    // spikes and state as the CPU
     REQUIRE_DEVICE();
     const model m = small_brunel(4000, 400, 50, 100, {"projections[1].delay=0.2"});
     const auto cpu = test::run_cpu(m, 2);
     EXPECT_GT(cpu.spikes[0].size(), 2000u);
     const bool hopper = cuda_devices().at(0).major >= 9;
+    {  // 20 update blocks: room for one delivering block per multiprocessor
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find(fmt::format("persistent window kernel of {} blocks ({} delivering the lists)",
+                                               20 + cuda_devices().at(0).multiprocessors, cuda_devices().at(0).multiprocessors)),
+                  std::string::npos)
+            << b->device();
+        EXPECT_NE(b->device().find("deferred delivery"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    for (const char* deliverers : {"0", "1"}) {  // none: every block delivers its share; one: all the list's work in one block
+        scoped_env env("SYNFIRE_CUDA_DELIVERERS", deliverers);
+        auto b = make_cuda_backend(m);
+        EXPECT_EQ(b->device().find("delivering") != std::string::npos, *deliverers == '1') << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    {
+        scoped_env deferred("SYNFIRE_CUDA_DEFERRED", "0");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("persistent"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("deferred"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel, a delivery of its own per step";
+    }
+    for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT"}) {
+        scoped_env env(bad, "-3");
+        EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
+    }
+    scoped_env no_persistent("SYNFIRE_CUDA_PERSISTENT", "0");
     {
         auto b = make_cuda_backend(m);
 #ifdef NDEBUG
         EXPECT_NE(b->device().find("CUDA graphs"), std::string::npos) << b->device();
 #endif
+        EXPECT_EQ(b->device().find("deferred"), std::string::npos) << b->device();
         // 20 update blocks, all resident at once: programmatic dependent launches by default (sm 90+)
         EXPECT_EQ(b->device().find("programmatic") != std::string::npos, hopper) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
@@ -255,12 +285,6 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     {
         scoped_env blocks("SYNFIRE_CUDA_DELIVERY_BLOCKS", "many");
         EXPECT_THROW(make_cuda_backend(m), user_error);
-    }
-    {
-        scoped_env persistent("SYNFIRE_CUDA_PERSISTENT", "1");
-        auto b = make_cuda_backend(m);
-        EXPECT_NE(b->device().find("persistent"), std::string::npos) << b->device();
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel";
     }
     {
         scoped_env fused("SYNFIRE_CUDA_STEP_MODE", "0");
@@ -343,10 +367,15 @@ TEST(CudaBackend, SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor) {
     const double fan_out = static_cast<double>(table.synapses.size()) / static_cast<double>(senders);
     ASSERT_GE(fan_out, cuda::warp_worker_fan_out);  // the model is meant for block workers
     EXPECT_NE(b->device().find(fmt::format("delivery by block (mean fan-out {:.0f})", fan_out)), std::string::npos) << b->device();
-    for (const char* worker : {"warp", "block"}) {  // both delivery workers, forced, and the programmatic step kernels
+    for (const char* worker : {"warp", "block"}) {  // both delivery workers, forced: in the persistent kernel and the graphs, plain and programmatic
         scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
+        {
+            auto p = make_cuda_backend(m);
+            EXPECT_NE(p->device().find("persistent"), std::string::npos) << p->device();
+            EXPECT_TRUE(same_run(cpu, test::run_on(m, *p))) << p->device();
+        }
         for (const char* pdl : {"0", "1"}) {
-            scoped_env programmatic("SYNFIRE_CUDA_PDL", pdl);
+            scoped_env programmatic("SYNFIRE_CUDA_PDL", pdl), graphs("SYNFIRE_CUDA_PERSISTENT", "0");
             auto p = make_cuda_backend(m);
             EXPECT_NE(p->device().find(std::string("delivery by ") + worker), std::string::npos) << p->device();
             EXPECT_TRUE(same_run(cpu, test::run_on(m, *p))) << p->device();
@@ -360,8 +389,10 @@ TEST(CudaBackend, SmallFanOutsAreDeliveredByWarps) {
     const model m = small_brunel(4000, 20, 50, 100, {"projections[1].delay=0.2"});
     const auto cpu = test::run_cpu(m, 2);
     EXPECT_GT(cpu.spikes[0].size(), 2000u);
-    for (const char* variant : {"SYNFIRE_CUDA_GRAPHS", "SYNFIRE_CUDA_PDL", "SYNFIRE_CUDA_PERSISTENT"}) {  // graphs = 1: the default
-        scoped_env env(variant, "1");
+    for (const char* persistent : {"1", "0"})  // the persistent kernel (the default), the graphs with and without programmatic launches
+        for (const char* pdl : {"0", "1"}) {
+        if (*persistent == '1' && *pdl == '1') continue;
+        scoped_env env("SYNFIRE_CUDA_PERSISTENT", persistent), programmatic("SYNFIRE_CUDA_PDL", pdl);
         auto b = make_cuda_backend(m);
         EXPECT_NE(b->device().find("delivery by warp (mean fan-out 25)"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
@@ -404,20 +435,23 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
         }
         for (const char* pdl : {"0", "1"})
             for (const char* graphs : {"1", "0"}) {
-                scoped_env programmatic("SYNFIRE_CUDA_PDL", pdl), with_graphs("SYNFIRE_CUDA_GRAPHS", graphs);
+                scoped_env programmatic("SYNFIRE_CUDA_PDL", pdl), with_graphs("SYNFIRE_CUDA_GRAPHS", graphs), no("SYNFIRE_CUDA_PERSISTENT", "0");
+                auto b = make_cuda_backend(*m);
+                EXPECT_EQ(b->device().find("persistent"), std::string::npos) << b->device();
+                EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
+            }
+        for (const char* worker : {"warp", "block"})
+            for (const char* persistent : {"1", "0"}) {
+                scoped_env by("SYNFIRE_CUDA_DELIVERY", worker), env("SYNFIRE_CUDA_PERSISTENT", persistent);
                 auto b = make_cuda_backend(*m);
                 EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
             }
-        for (const char* worker : {"warp", "block"}) {
-            scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
-            auto b = make_cuda_backend(*m);
-            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
-        }
-        {
-            scoped_env persistent("SYNFIRE_CUDA_PERSISTENT", "1");
+        for (const char* deliverers : {"0", "1", "3"}) {  // the persistent kernel (the default here) without and with delivering blocks
+            scoped_env env("SYNFIRE_CUDA_DELIVERERS", deliverers);
             auto b = make_cuda_backend(*m);
             EXPECT_NE(b->device().find("persistent"), std::string::npos) << b->device();
             EXPECT_NE(b->device().find(share), std::string::npos) << b->device();
+            EXPECT_EQ(b->device().find("delivering") != std::string::npos, *deliverers != '0') << b->device();
             EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
             auto c = make_cuda_backend(*m);
             EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, 7))) << c->device() << ", window 7";

@@ -70,8 +70,9 @@ TEST(GpuPlan, NetworksRunInStepModeWithFullWindows) {
 }
 
 TEST(GpuPlan, DeferredDeliveryCountsASecondListAndTheSplits) {
-    // SYNFIRE_CUDA_DEFERRED=1: two spike lists of 16 B and a split of 8 B per neuron of a network; nothing
-    // for an uncoupled model; the switch read from the environment, a bad value rejected by name
+    // deferred delivery: two spike lists of 16 B and a split of 8 B per neuron of a network; nothing for an
+    // uncoupled model. Counted by default (the persistent window kernel, the default where it fits on the
+    // device, uses it) and with SYNFIRE_CUDA_DEFERRED=1, not with =0; a bad value rejected by name
     const model brunel = load_model_file(SYNFIRE_SOURCE_DIR "/data/models/brunel.toml", {});  // 12 500 neurons
     EXPECT_EQ(cuda_memory_plan(brunel, true).scratch, cuda_memory_plan(brunel, false).scratch + 12'500u * 24u);
     EXPECT_EQ(cuda_memory_plan(brunel, true).total(), cuda_memory_plan(brunel, false).total() + 12'500u * 24u);
@@ -79,6 +80,8 @@ TEST(GpuPlan, DeferredDeliveryCountsASecondListAndTheSplits) {
     uncoupled.projections.clear();
     EXPECT_EQ(cuda_memory_plan(uncoupled, true).scratch, cuda_memory_plan(uncoupled, false).scratch);
     ASSERT_EQ(std::getenv("SYNFIRE_CUDA_DEFERRED"), nullptr);
+    EXPECT_EQ(cuda_memory_plan(brunel).scratch, cuda_memory_plan(brunel, true).scratch);
+    setenv("SYNFIRE_CUDA_DEFERRED", "0", 1);
     EXPECT_EQ(cuda_memory_plan(brunel).scratch, cuda_memory_plan(brunel, false).scratch);
     setenv("SYNFIRE_CUDA_DEFERRED", "1", 1);
     EXPECT_EQ(cuda_memory_plan(brunel).scratch, cuda_memory_plan(brunel, true).scratch);
