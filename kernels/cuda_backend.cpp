@@ -421,8 +421,9 @@ private:
         }
         use_graphs_ = !env_is("SYNFIRE_CUDA_GRAPHS", "0");  // 0: launch every step's kernels (for comparison)
         // The whole window in one cooperative launch with one grid barrier per step (deferred delivery), where
-        // the update's blocks are all resident at once, with delivering blocks beside them where there is room
-        // (H200, microcircuit: RTF 0.142 with graphs, 0.119 persistent and deferred; bench/NOTES.md v7);
+        // the update's blocks are all resident at once, with delivering blocks beside them where a whole wave of
+        // them fits (H200, microcircuit: RTF 0.142-0.147 with graphs, 0.119-0.124 persistent and deferred;
+        // bench/NOTES.md v7);
         // else the graphs. SYNFIRE_CUDA_PERSISTENT=0/1 and SYNFIRE_CUDA_DEFERRED=0/1 force either (deferred
         // delivery also runs in the graphs; the persistent kernel also with a delivery of its own per step),
         // SYNFIRE_CUDA_DELIVERERS=N the delivering blocks (0: none).

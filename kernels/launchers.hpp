@@ -118,9 +118,9 @@ struct window_launch {
 };
 /// The persistent window kernel's launch on this device for a step of update_blocks step-kernel blocks: all of
 /// them, and at least two per multiprocessor where that many are resident; none where cooperative launches are
-/// unsupported or the update's blocks are not all resident at once. Deferred delivery: the places left beside
-/// the update's blocks, at most one per multiprocessor, become delivering blocks where there are at least
-/// half as many as multiprocessors (deliverers < 0), or `deliverers` of them (0: none; for comparisons).
+/// unsupported or the update's blocks are not all resident at once. Deferred delivery: one delivering block per
+/// multiprocessor beside the update's blocks where that many places are free (deliverers < 0), or `deliverers`
+/// of the free places (0: none; for comparisons).
 window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false, int deliverers = -1);
 /// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
 /// barrier, the step's delivery, a grid barrier; with splits (deferred delivery) each step every population

@@ -618,7 +618,10 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
     if (update_blocks > resident) return {};  // the update would not fit in one wave
     const unsigned free = resident - update_blocks;
     unsigned d = 0;
-    if (deferred && deliverers < 0 && 2 * free >= sms) d = std::min(free, sms);  // at least one per two multiprocessors
+    // one delivering block per multiprocessor where that many places are free (H200: Brunel 1e4, 40 update
+    // blocks, RTF 0.053 -> 0.041 with 132); not with fewer (the microcircuit's 305 update blocks leave 91:
+    // RTF 0.124 -> 0.139, the delivering blocks then hold the update blocks up at the barrier; bench/NOTES.md v7)
+    if (deferred && deliverers < 0 && free >= sms) d = sms;
     if (deferred && deliverers > 0) d = std::min(free, static_cast<unsigned>(deliverers));
     if (d > 0) return {update_blocks + d, d};
     return {std::max(update_blocks, std::min(resident, 2 * sms)), 0};
