@@ -16,6 +16,7 @@
 
 #include "cuda_check.hpp"
 #include "launchers.hpp"
+#include "list_partition.hpp"
 #include "synapse_build.hpp"
 #include "synfire/cuda.hpp"
 #include "synfire/network.hpp"
@@ -75,6 +76,18 @@ int deliverers_setting() {
     if (end == v || *end != '\0' || n < 0 || n > 1024)
         throw user_error(fmt::format("SYNFIRE_CUDA_DELIVERERS={}: expected a whole number of blocks from 0 to 1024", v));
     return static_cast<int>(n);
+}
+
+/// SYNFIRE_CUDA_EARLY_LIST_PARTS: the early list's parts per spike (1 to 65536, clamped to the grid; for
+/// tests and comparisons); 0 (unset): from the spikes per step of the last collected window.
+std::uint32_t early_parts_setting() {
+    const char* v = std::getenv("SYNFIRE_CUDA_EARLY_LIST_PARTS");
+    if (!v) return 0;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < 1 || n > 65536)
+        throw user_error(fmt::format("SYNFIRE_CUDA_EARLY_LIST_PARTS={}: expected a whole number of parts from 1 to 65536", v));
+    return static_cast<std::uint32_t>(n);
 }
 
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
@@ -169,7 +182,7 @@ public:
             rings_ = device_buffer<ring_view>(rings.size());
             SYNFIRE_CUDA(cudaMemcpy(rings_.data(), rings.data(), rings.size() * sizeof(ring_view), cudaMemcpyHostToDevice));
             step_mode_ = !env_is("SYNFIRE_CUDA_STEP_MODE", "0");  // 0: fused windows of min-delay steps (for comparison)
-            if (step_mode_) prepare_step_mode(prop.multiProcessorCount, prop.major);
+            if (step_mode_) prepare_step_mode(prop.multiProcessorCount, prop.major, m.dt);
             else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
             description_ += "; network: " + network_path();
         }
@@ -268,7 +281,8 @@ public:
                     update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
                                              spike_list_.data(), list_capacity_, spike_counts_.data(), first, offsets_.data(),
                                              deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
-                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_);
+                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
+                                             early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -360,6 +374,12 @@ public:
                 SYNFIRE_CUDA(cudaMemcpyAsync(b.host_frames.data(), b.frames[w.slot].data(), frame_floats * sizeof(float), cudaMemcpyDeviceToHost, copy_));
         }
         SYNFIRE_CUDA(cudaStreamSynchronize(copy_));
+        if (early_list_) {
+            std::uint64_t sent = 0;
+            for (std::size_t p = 0; p < pops_.size(); ++p)
+                if (pops_[p].sends) sent += totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
+            spikes_per_step_ = static_cast<double>(sent) / w.steps;
+        }
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
             const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
@@ -407,7 +427,7 @@ private:
 
     /// Buffers of step mode: launch arguments per window slot, the blocks of each population, one step's
     /// spike list (every sending neuron at most once) and a count per step of the window.
-    void prepare_step_mode(int multiprocessors, int major) {
+    void prepare_step_mode(int multiprocessors, int major, double dt_ms) {
         if (base_.back() > 0xFFFFFFFFull) throw runtime_failure("cuda backend: networks of more than 2^32 neurons are not supported");
         std::vector<std::uint32_t> first{0};
         for (const auto& b : pops_) first.push_back(first.back() + step_blocks(b.setup.n));
@@ -467,6 +487,14 @@ private:
         warp_workers_ = mean_fan_out_ < warp_worker_fan_out;
         if (env_is("SYNFIRE_CUDA_DELIVERY", "warp")) warp_workers_ = true;  // warp | block: override (for comparison)
         if (env_is("SYNFIRE_CUDA_DELIVERY", "block")) warp_workers_ = false;
+        // SYNFIRE_CUDA_EARLY_LIST=1: the persistent kernel reads each step's list with the next step's ring slot
+        // (launchers.hpp; block workers, no delivering blocks); opt-in until measured
+        early_list_ = cuda_switch("SYNFIRE_CUDA_EARLY_LIST") == 1 && persistent_grid_ && deferred_ && !deliverers_ && !warp_workers_;
+        early_parts_ = early_parts_setting();  // 0: from the spikes per step
+        std::uint64_t sending = 0;  // neurons whose spikes join the list
+        for (std::size_t p = 0; p < pops_.size(); ++p)
+            if (pops_[p].sends) sending += pops_[p].setup.n;
+        spikes_per_step_ = static_cast<double>(sending) * 10.0 * dt_ms * 1e-3;  // until a window is collected: 10 Hz
     }
 
     /// How the network steps, for the run's provenance (summary and output file).
@@ -477,8 +505,9 @@ private:
         const std::string deferred =
             deferred_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_) : std::string();
         if (persistent_grid_)
-            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}", persistent_grid_,
-                               deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred);
+            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}", persistent_grid_,
+                               deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred,
+                               early_list_ ? ", lists read early" : "");
         return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
@@ -561,6 +590,9 @@ private:
     double mean_fan_out_ = 0.0;     ///< synapses per sending neuron
     unsigned persistent_grid_ = 0;  ///< blocks of the persistent window kernel; 0: per-step launches
     unsigned deliverers_ = 0;       ///< of those, the blocks that only deliver the lists (deferred delivery)
+    bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)
+    std::uint32_t early_parts_ = 0; ///< its parts per spike, forced (SYNFIRE_CUDA_EARLY_LIST_PARTS); 0: parts_for the spikes per step
+    double spikes_per_step_ = 0.0;  ///< of the sending populations, in the last collected window: the early list's parts
     device_buffer<unsigned> barrier_;
     graph_exec step_graph_[slots];  ///< a full step-mode window per slot, captured at its first use
 };

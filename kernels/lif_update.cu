@@ -351,6 +351,7 @@ struct window_delivery {
     unsigned* barrier;
     bool warp_workers;
     unsigned deliverers;  ///< deferred: the last `deliverers` blocks deliver each step's list alone (0: every block its share)
+    std::uint32_t early_parts;  ///< deferred, block workers, no deliverers: the list read early (early_list) with this many parts per spike; 0: not
 
     __device__ spike_range* list_of(int k) const { return list + static_cast<std::size_t>(k & 1) * capacity; }
     /// The grid's delivery of step k's list (its count read here).
@@ -383,7 +384,8 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
 /// Not deferred: each step, a barrier, the step's delivery by the grid, a barrier. Deferred: one barrier per
 /// step; before it the block delivers its own spikes' synapses of one step's delay and (without delivering
 /// blocks) its share of the previous step's list; after the last step's barrier the grid delivers its list.
-template <class Neuron, bool Deferred>
+/// Early (deferred only): that share read by early_list, its first loads at the top of the step.
+template <class Neuron, bool Deferred, bool Early>
 __device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
                                                const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
                                                const window_delivery& d) {
@@ -401,10 +403,17 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
     unsigned generation = 0;
     phase_clock clock;  // a diagnostic build's per-phase cycles (phase_clocks.cuh); nothing otherwise
     clock.start();
+    constexpr bool early = Deferred && Early;
+    const fixed_partition partition = fixed_partition::of(gridDim.x, d.early_parts);
     for (int k = 0; k < steps; ++k) {
         std::uint32_t previous = 0;  // deferred: the previous step's spikes, read beside the ring slot
-        if (Deferred && k > 0) previous = __ldcg(d.counts + k - 1);
+        early_list<block_size> list;  // early: the previous step's list, its first range read beside the ring slot too
+        if (Deferred && k > 0) {
+            if (early) list.start(d.list_of(k - 1), d.counts + k - 1, d.first_step + k - 1, partition);
+            else previous = __ldcg(d.counts + k - 1);
+        }
         if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
+        if (early && k > 0) list.issue(d.synapses);  // its first synapses load during the neuron step
         const bool spike = Neuron::step(s, I, ex, in, c) && live;
         clock.mark(0);
         record_spikes(w.bitmap, w.words, k, i, spike);
@@ -423,7 +432,8 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         if constexpr (Deferred) {
             deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
             clock.mark(2);
-            if (k > 0 && !d.deliverers)
+            if (k > 0 && early) list.finish(d.synapses, d.rings, d.slots);
+            else if (k > 0 && !d.deliverers)
                 deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
             clock.mark(3);
             grid_arrive(d.barrier);
@@ -456,17 +466,21 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
 /// every population and the step's delivery by the whole grid, with two grid barriers per step (one when
 /// Deferred: window_neurons). Deferred with `deliverers`: the blocks past the update's deliver each step's
 /// list (synapses of two steps' delay or more, of the step before) alone, while the update blocks step, so
-/// that the list's chain of loads (count, range, synapses) runs beside the update's instead of after it. Each updating block stages its population record once for the window. Reads of
-/// what other blocks wrote in this launch (ring slots, the spike list and its count) bypass L1. At most 80
+/// that the list's chain of loads (count, range, synapses) runs beside the update's instead of after it.
+/// Early (deferred, block workers, no delivering blocks): each step's list read with a fixed partition of
+/// early_parts parts per spike, its first loads at the top of the next step (early_list); a template
+/// parameter, so that the other kernels' registers stay as they were. Each updating block stages its
+/// population record once for the window. Reads of what other blocks wrote in this launch (ring slots, the
+/// spike list and its count) bypass L1. At most 80
 /// registers, so that three blocks fit on a multiprocessor (the microcircuit's 305 update blocks on 132; 114
 /// unbounded, with a few spills at 80).
-template <bool Deferred>
+template <bool Deferred, bool Early = false>
 __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, spike_range* list, std::size_t list_capacity,
                                                             std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
                                                             const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                                                             int ring_count, int slots, unsigned* barrier, bool warp_workers,
-                                                            unsigned deliverers) {
+                                                            unsigned deliverers, std::uint32_t early_parts) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
     __shared__ std::conditional_t<Deferred, sender_parts<block_size>, no_shared> senders;
@@ -483,14 +497,22 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     }
     __syncthreads();
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
-                            Deferred ? deliverers : 0};
+                            Deferred ? deliverers : 0, Deferred && Early ? early_parts : 0u};
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
             if constexpr (Deferred) {
                 if (k > 0) {
-                    if (d.deliverers) d.deliver_among_deliverers(k - 1, blockIdx.x - virtual_blocks);
-                    else d.deliver(k - 1);
+                    if (d.deliverers) {
+                        d.deliver_among_deliverers(k - 1, blockIdx.x - virtual_blocks);
+                    } else if constexpr (Early) {  // the update blocks' partition (early_list), all of it at once here
+                        early_list<block_size> share;
+                        share.start(d.list_of(k - 1), d.counts + k - 1, d.first_step + k - 1, fixed_partition::of(gridDim.x, d.early_parts));
+                        share.issue(synapses);
+                        share.finish(synapses, staged_rings, slots);
+                    } else {
+                        d.deliver(k - 1);
+                    }
                 }
                 grid_barrier(barrier, generation++);
             } else {
@@ -507,9 +529,9 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         sink.senders = &senders;
     }
     if (a.model == neuron_model::iaf_psc_exp)
-        window_neurons<exp_neuron, Deferred>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
+        window_neurons<exp_neuron, Deferred, Early>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
     else
-        window_neurons<delta_neuron, Deferred>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
+        window_neurons<delta_neuron, Deferred, Early>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
                                                d);
 }
 
@@ -631,14 +653,19 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
-                              unsigned deliverers) {
+                              unsigned deliverers, std::uint32_t early_parts) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
+    if (early_parts && (!splits || deliverers || warp_workers))
+        throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
     if (deliverers && (!splits || virtual_blocks + deliverers != grid))
         throw internal_error(fmt::format("cuda window kernel: {} delivering blocks beside {} of {}", deliverers, virtual_blocks, grid));
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
-                      &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers};
-    const void* kernel = splits ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
+                      &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
+                      &early_parts};
+    const void* kernel = !splits       ? reinterpret_cast<const void*>(window_kernel<false>)
+                         : early_parts ? reinterpret_cast<const void*>(window_kernel<true, true>)
+                                       : reinterpret_cast<const void*>(window_kernel<true>);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, 0, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");

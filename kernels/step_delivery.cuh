@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "launchers.hpp"
+#include "list_partition.hpp"
 #include "synfire/network.hpp"
 
 namespace synfire::cuda {
@@ -105,7 +106,7 @@ __device__ __forceinline__ void deliver_spikes_body(const spike_range* list, std
     const std::uint32_t part = worker - spike * parts;
     const spike_range r = load_range<Coherent>(list + spike);
     const std::uint64_t begin = r.begin, len = r.end - r.begin;
-    std::uint64_t chunk;
+    std::uint64_t chunk;  // as part_of_range (list_partition.hpp), written out: the same arithmetic compiles to fewer spills here
     if (len <= 0xFFFFFFFFu) {  // 32-bit division (a 64-bit one is a long emulated sequence)
         const auto l = static_cast<std::uint32_t>(len);
         chunk = l / parts + (l % parts != 0);
@@ -140,6 +141,58 @@ __device__ __forceinline__ void deliver_spikes_by(bool warp_workers, const spike
                                                   const synapse* synapses, const ring_view* rings, int slots) {
     deliver_spikes_among<Coherent, BlockSize>(warp_workers, list, spikes, step, synapses, rings, slots, blockIdx.x, gridDim.x);
 }
+
+/// Early list delivery (the persistent window kernel with deferred delivery, block workers): the step
+/// before's list shared by a fixed partition (list_partition.hpp), so that a block's first range is read
+/// beside the count and the ring slot at the top of the step, its first synapses are loaded before the
+/// neuron step, and only their reductions (and any further rounds) come after the step's own work: the
+/// list's chain of loads runs beside the update's instead of after it. Per thread: start(), issue(),
+/// finish(), in that order, by every thread of the block (control flow uniform across it).
+template <unsigned BlockSize>
+struct early_list {
+    static constexpr unsigned batch = 2;  ///< synapses per thread loaded before the neuron step (the microcircuit: its whole part)
+    fixed_partition partition;
+    const spike_range* list = nullptr;
+    std::int64_t step = 0;
+    std::uint32_t count = 0;
+    spike_range first{0, 0};
+    std::uint64_t next = 0, end = 0;  ///< the thread's next synapse of the first spike's part, and the part's end
+    uint4 s[batch];
+
+    /// Loads the count and the block's first range (read past L1: written by other blocks of the launch).
+    __device__ __forceinline__ void start(const spike_range* l, const std::uint32_t* count_of_step, std::int64_t st, fixed_partition f) {
+        partition = f;
+        list = l;
+        step = st;
+        count = __ldcg(count_of_step);
+        if (partition.active(blockIdx.x)) first = load_range<true>(list + partition.first_spike(blockIdx.x));
+    }
+    /// Loads the thread's first synapses of its part of the first spike (count and range arrived).
+    __device__ __forceinline__ void issue(const synapse* synapses) {
+        next = end = 0;
+        if (!partition.active(blockIdx.x) || partition.first_spike(blockIdx.x) >= count) return;
+        const part_bounds b = part_of_range(first.end - first.begin, partition.parts, partition.part(blockIdx.x));
+        next = first.begin + b.lo + threadIdx.x;
+        end = first.begin + b.hi;
+#pragma unroll
+        for (unsigned u = 0; u < batch; ++u)
+            if (next + u * BlockSize < end) s[u] = load_synapse(synapses, next + u * BlockSize);
+    }
+    /// Adds the loaded synapses, delivers the rest of the part and the block's further spikes.
+    __device__ __forceinline__ void finish(const synapse* synapses, const ring_view* rings, int slots) {
+        const int step_slot = static_cast<int>(step % slots);
+#pragma unroll
+        for (unsigned u = 0; u < batch; ++u)
+            if (next + u * BlockSize < end) add_synapse(s[u], rings, step_slot, slots);
+        if (next + batch * BlockSize < end) deliver_range<BlockSize>(next + batch * BlockSize - threadIdx.x, end, threadIdx.x, synapses, rings, step_slot, slots);
+        if (!partition.active(blockIdx.x)) return;
+        for (std::uint32_t j = partition.first_spike(blockIdx.x) + partition.groups; j < count; j += partition.groups) {
+            const spike_range r = load_range<true>(list + j);
+            const part_bounds b = part_of_range(r.end - r.begin, partition.parts, partition.part(blockIdx.x));
+            if (b.lo < b.hi) deliver_range<BlockSize>(r.begin + b.lo, r.begin + b.hi, threadIdx.x, synapses, rings, step_slot, slots);
+        }
+    }
+};
 
 /// Deferred delivery (one launch, or one grid barrier, per step): a spiking neuron's synapses of one step's
 /// delay, which the next step reads, are delivered at once by its own block; the rest of its synapses (delay

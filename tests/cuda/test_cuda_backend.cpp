@@ -251,7 +251,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_EQ(b->device().find("deferred"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel, a delivery of its own per step";
     }
-    for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT"}) {
+    for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -446,6 +446,19 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
                 auto b = make_cuda_backend(*m);
                 EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
             }
+        for (const char* parts : {"", "1", "65536"}) {  // the lists read early: parts from the spikes per step, whole spikes, one spike over the grid
+            scoped_env early("SYNFIRE_CUDA_EARLY_LIST", "1"), none("SYNFIRE_CUDA_DELIVERERS", "0"),
+                forced("SYNFIRE_CUDA_EARLY_LIST_PARTS", *parts ? parts : "1");
+            if (!*parts) unsetenv("SYNFIRE_CUDA_EARLY_LIST_PARTS");
+            auto b = make_cuda_backend(*m);
+            EXPECT_EQ(b->device().find("lists read early") != std::string::npos, b->device().find("delivery by block") != std::string::npos)
+                << b->device();
+            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device() << ", parts " << parts;
+            for (int window : {1, 7}) {
+                auto c = make_cuda_backend(*m);
+                EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, window))) << c->device() << ", parts " << parts << ", window " << window;
+            }
+        }
         for (const char* deliverers : {"0", "1", "3"}) {  // the persistent kernel (the default here) without and with delivering blocks
             scoped_env env("SYNFIRE_CUDA_DELIVERERS", deliverers);
             auto b = make_cuda_backend(*m);
