@@ -409,7 +409,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         std::uint32_t previous = 0;  // deferred: the previous step's spikes, read beside the ring slot
         early_list<block_size> list;  // early: the previous step's list, its first range read beside the ring slot too
         if (Deferred && k > 0) {
-            if (early) list.start(d.list_of(k - 1), d.counts + k - 1, d.first_step + k - 1, partition);
+            if (early) list.start(d.list_of(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1, partition);
             else previous = __ldcg(d.counts + k - 1);
         }
         if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
@@ -507,7 +507,8 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                         d.deliver_among_deliverers(k - 1, blockIdx.x - virtual_blocks);
                     } else if constexpr (Early) {  // the update blocks' partition (early_list), all of it at once here
                         early_list<block_size> share;
-                        share.start(d.list_of(k - 1), d.counts + k - 1, d.first_step + k - 1, fixed_partition::of(gridDim.x, d.early_parts));
+                        share.start(d.list_of(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1,
+                                    fixed_partition::of(gridDim.x, d.early_parts));
                         share.issue(synapses);
                         share.finish(synapses, staged_rings, slots);
                     } else {

@@ -159,13 +159,15 @@ struct early_list {
     std::uint64_t next = 0, end = 0;  ///< the thread's next synapse of the first spike's part, and the part's end
     uint4 s[batch];
 
-    /// Loads the count and the block's first range (read past L1: written by other blocks of the launch).
-    __device__ __forceinline__ void start(const spike_range* l, const std::uint32_t* count_of_step, std::int64_t st, fixed_partition f) {
+    /// Loads the count and the block's first range (read past L1: written by other blocks of the launch) where
+    /// it lies in the list's capacity (a spike past it is past the count too).
+    __device__ __forceinline__ void start(const spike_range* l, std::size_t capacity, const std::uint32_t* count_of_step, std::int64_t st,
+                                          fixed_partition f) {
         partition = f;
         list = l;
         step = st;
         count = __ldcg(count_of_step);
-        if (partition.active(blockIdx.x)) first = load_range<true>(list + partition.first_spike(blockIdx.x));
+        if (partition.active(blockIdx.x) && partition.first_spike(blockIdx.x) < capacity) first = load_range<true>(list + partition.first_spike(blockIdx.x));
     }
     /// Loads the thread's first synapses of its part of the first spike (count and range arrived).
     __device__ __forceinline__ void issue(const synapse* synapses) {
