@@ -28,18 +28,22 @@ namespace {
 
 constexpr int slots = gpu_limits::windows_in_flight;  // window buffers: windows launched before the host collects the first
 
+/// A whole number from environment variable `name` (a switch for comparisons) in [lo, hi]; `unset` where it is
+/// not set; anything else throws user_error naming the variable, the value and what it counts.
+long env_count(const char* name, long lo, long hi, long unset, const char* what) {
+    const char* v = std::getenv(name);
+    if (!v) return unset;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || n < lo || n > hi)
+        throw user_error(fmt::format("{}={}: expected a whole number of {} from {} to {}", name, v, what, lo, hi));
+    return n;
+}
+
 /// Windows in flight: all slots, or SYNFIRE_CUDA_WINDOWS_IN_FLIGHT (1 to the slots, for comparisons). With
 /// two, the host launched window w + 2 only after collecting window w, which the persistent window kernel
 /// outran (bench/NOTES.md, v7): the GPU waited for the host between windows.
-int windows_in_flight() {
-    const char* v = std::getenv("SYNFIRE_CUDA_WINDOWS_IN_FLIGHT");
-    if (!v) return slots;
-    char* end = nullptr;
-    const long n = std::strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < 1 || n > slots)
-        throw user_error(fmt::format("SYNFIRE_CUDA_WINDOWS_IN_FLIGHT={}: expected a whole number of windows from 1 to {}", v, slots));
-    return static_cast<int>(n);
-}
+int windows_in_flight() { return static_cast<int>(env_count("SYNFIRE_CUDA_WINDOWS_IN_FLIGHT", 1, slots, slots, "windows")); }
 
 /// Milliseconds between two completed events, as seconds.
 double elapsed(cudaEvent_t a, cudaEvent_t b) {
@@ -57,38 +61,16 @@ bool env_is(const char* name, const char* value) {
 /// Step-mode delivery blocks per multiprocessor: 4, or SYNFIRE_CUDA_DELIVERY_BLOCKS (1 to 8, for comparisons:
 /// fewer leave registers for the programmatic update blocks that wait beside them).
 unsigned delivery_blocks_per_multiprocessor() {
-    const char* v = std::getenv("SYNFIRE_CUDA_DELIVERY_BLOCKS");
-    if (!v) return 4;
-    char* end = nullptr;
-    const long n = std::strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < 1 || n > 8)
-        throw user_error(fmt::format("SYNFIRE_CUDA_DELIVERY_BLOCKS={}: expected a whole number of blocks per multiprocessor from 1 to 8", v));
-    return static_cast<unsigned>(n);
+    return static_cast<unsigned>(env_count("SYNFIRE_CUDA_DELIVERY_BLOCKS", 1, 8, 4, "blocks per multiprocessor"));
 }
 
 /// SYNFIRE_CUDA_DELIVERERS: the persistent window kernel's delivering blocks (0 to 1024; for comparisons);
 /// -1 (unset): window_grid's choice.
-int deliverers_setting() {
-    const char* v = std::getenv("SYNFIRE_CUDA_DELIVERERS");
-    if (!v) return -1;
-    char* end = nullptr;
-    const long n = std::strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < 0 || n > 1024)
-        throw user_error(fmt::format("SYNFIRE_CUDA_DELIVERERS={}: expected a whole number of blocks from 0 to 1024", v));
-    return static_cast<int>(n);
-}
+int deliverers_setting() { return static_cast<int>(env_count("SYNFIRE_CUDA_DELIVERERS", 0, 1024, -1, "blocks")); }
 
 /// SYNFIRE_CUDA_EARLY_LIST_PARTS: the early list's parts per spike (1 to 65536, clamped to the grid; for
 /// tests and comparisons); 0 (unset): from the spikes per step of the last collected window.
-std::uint32_t early_parts_setting() {
-    const char* v = std::getenv("SYNFIRE_CUDA_EARLY_LIST_PARTS");
-    if (!v) return 0;
-    char* end = nullptr;
-    const long n = std::strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < 1 || n > 65536)
-        throw user_error(fmt::format("SYNFIRE_CUDA_EARLY_LIST_PARTS={}: expected a whole number of parts from 1 to 65536", v));
-    return static_cast<std::uint32_t>(n);
-}
+std::uint32_t early_parts_setting() { return static_cast<std::uint32_t>(env_count("SYNFIRE_CUDA_EARLY_LIST_PARTS", 1, 65536, 0, "parts")); }
 
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
 

@@ -423,11 +423,17 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         append_spikes<true>(out, i, spike, syn);
         if (rec >= 0) Neuron::record(w, k, rec, s);
         clock.mark(1);
-        auto next_inputs = [&] {
+        // arrive at the grid barrier, compute the next step's inputs (nothing another block writes), wait
+        auto gather = [&] {
+            grid_arrive(d.barrier);
+            clock.mark(4);
             ex = 0;
             in = 0;
             I = 0.0f;
             if (k + 1 < steps && live) I = window_current(w, I_neuron, i, k + 1, cursor, cache, ex, in);
+            clock.mark(5);
+            grid_wait(d.barrier, generation++);
+            clock.mark(6);
         };
         if constexpr (Deferred) {
             deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
@@ -436,19 +442,9 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             else if (k > 0 && !d.deliverers)
                 deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
             clock.mark(3);
-            grid_arrive(d.barrier);
-            clock.mark(4);
-            next_inputs();
-            clock.mark(5);
-            grid_wait(d.barrier, generation++);
-            clock.mark(6);
+            gather();
         } else {  // deliver_at_barriers, with the diagnostic build's marks
-            grid_arrive(d.barrier);
-            clock.mark(4);
-            next_inputs();
-            clock.mark(5);
-            grid_wait(d.barrier, generation++);
-            clock.mark(6);
+            gather();
             d.deliver(k);
             clock.mark(3);
             grid_barrier(d.barrier, generation++);
