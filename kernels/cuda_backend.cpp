@@ -185,12 +185,15 @@ public:
     int max_in_flight() const override { return in_flight_limit_; }
 
     std::vector<std::pair<std::string, double>> phase_times() const override {
+        // idle: the compute stream's time between one window's end and the next one's start, waiting for
+        // the host to launch it
         if (step_mode_)  // update and delivery alternate every step: timed together
-            return {{"update+delivery", phase_s_[0]}, {"compaction", phase_s_[2]}, {"construction", construction_s_}};
+            return {{"update+delivery", phase_s_[0]}, {"compaction", phase_s_[2]}, {"construction", construction_s_}, {"idle", idle_s_}};
         std::vector<std::pair<std::string, double>> out = {{"update", phase_s_[0]}};
         if (offsets_.size()) out.emplace_back("delivery", phase_s_[1]);
         out.emplace_back("compaction", phase_s_[2]);
         if (offsets_.size()) out.emplace_back("construction", construction_s_);
+        out.emplace_back("idle", idle_s_);
         return out;
     }
     std::uint64_t delivered_events() const override { return events_; }
@@ -201,6 +204,10 @@ public:
         if (in_flight_.size() >= static_cast<std::size_t>(in_flight_limit_)) throw internal_error("cuda backend: too many windows in flight");
         const int slot = next_slot_;
         next_slot_ = (next_slot_ + 1) % in_flight_limit_;
+        if (!started_) {
+            start_.record(compute_);
+            started_ = true;
+        }
         marks_[slot][0].record(compute_);
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
@@ -327,6 +334,9 @@ public:
         phase_s_[0] += elapsed(marks_[w.slot][0], marks_[w.slot][1]);
         phase_s_[1] += elapsed(marks_[w.slot][1], marks_[w.slot][2]);
         phase_s_[2] += elapsed(marks_[w.slot][2], marks_[w.slot][3]);
+        const double begun = elapsed(start_, marks_[w.slot][0]);  // windows run in order on the compute stream
+        if (last_end_ >= 0.0 && begun > last_end_) idle_s_ += begun - last_end_;
+        last_end_ = elapsed(start_, marks_[w.slot][2]);
         out.resize(pops_.size());
         // every population's compaction and copies first, then one wait for all of them
         for (std::size_t p = 0; p < pops_.size(); ++p) {
@@ -538,6 +548,10 @@ private:
     event counted_[slots];
     timed_event marks_[slots][4];    ///< window start, updated, delivered, counted
     double phase_s_[3] = {0, 0, 0};  ///< update, delivery, compaction (count and scan) [s]
+    timed_event start_;              ///< recorded before the first window
+    bool started_ = false;
+    double last_end_ = -1.0;         ///< the last collected window's end after start_ [s]
+    double idle_s_ = 0.0;            ///< the compute stream's time between windows [s]
     double construction_s_ = 0.0;    ///< synapse table built and uploaded [s]
     std::uint64_t events_ = 0;
     pinned_buffer<std::uint32_t> totals_;  // [slot][population]

@@ -1,14 +1,12 @@
 // CUDA backend against the CPU reference, bit for bit. Every test skips without a CUDA device.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
-
-#include <cuda_runtime.h>
-
-#include <fmt/format.h>
-
 #include <filesystem>
 
+#include <cuda_runtime.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include "cuda_check.hpp"
@@ -176,9 +174,20 @@ TEST(CudaBackend, BrunelNetworkMatchesTheCpu) {
     const model m = small_brunel(8000, 800, 25, 200);
     const auto cpu = test::run_cpu(m, 2);
     auto b = make_cuda_backend(m);
+    const auto t0 = std::chrono::steady_clock::now();
     const auto gpu = test::run_on(m, *b);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_TRUE(same_run(cpu, gpu));
     EXPECT_GT(cpu.spikes[0].size(), 10000u);
+    // the GPU's time between windows, waiting for the host: a phase of its own, within the run's wall time
+    bool idle = false;
+    for (const auto& [phase, seconds] : b->phase_times())
+        if (phase == "idle") {
+            idle = true;
+            EXPECT_GE(seconds, 0.0);
+            EXPECT_LT(seconds, wall);
+        }
+    EXPECT_TRUE(idle);
 }
 
 TEST(CudaBackend, BrunelNetworkInStepModeMatchesTheCpu) {
