@@ -145,7 +145,13 @@ step "host recording floor (replay, no simulation): 1e6 neurons at 10 Hz, 1000 V
 # hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
 # for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
 ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
-step "ncu: microcircuit step and delivery kernels" 60 ncu --clock-control none --cache-control none -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
+# the persistent window kernel (the microcircuit's default): one window, with the warps' stall reasons
+step "ncu: microcircuit persistent window kernel" 60 ncu --clock-control none --cache-control none -k 'regex:window_kernel' --launch-skip 10 --kill yes \
+  --launch-count 1 "${ncu_sections[@]}" --section WarpStateStats "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
+  -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_window_kernel.txt" 2>&1
+grep -E "Duration|DRAM Throughput|L2 Hit|Achieved Occupancy|Registers|No Eligible|Stall|Warp Cycles" "$R/ncu_window_kernel.txt" | head -24
+step "ncu: microcircuit step and delivery kernels (CUDA graphs)" 60 env SYNFIRE_CUDA_PERSISTENT=0 ncu --clock-control none --cache-control none \
+  -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
   --launch-count 4 "${ncu_sections[@]}" "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
   -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_microcircuit.txt" 2>&1; tail -40 "$R/ncu_microcircuit.txt" | grep -E "Duration|Throughput|Elapsed|Achieved Occupancy|Registers|No Eligible" | head -20
 for kernel in exp_kernel lean_packed_step; do  # the engine's networked step and the hand-written floor, N = 1e7

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where the step-mode kernels spend their time, on a machine with an NVIDIA GPU and Nsight Compute (ncu):
 #   1. warm-cache durations of 40 consecutive step_kernel / deliver_step_kernel launches of the full-scale
-#      microcircuit (ncu --cache-control none: the caches as the replayed graph leaves them);
+#      microcircuit (ncu --cache-control none: the caches as the replayed graph leaves them), or with
+#      PROFILE_PATH=persistent (the microcircuit's default path) of 20 persistent window kernels (64 steps each);
 #   2. warp-state statistics, source counters and the SASS with its stall samples per instruction for one
 #      launch of each (ncu --page source);
 #   3. the same for one delivery launch of Brunel at 1e6 neurons (state C, 3700 spikes x 1250 synapses).
@@ -33,10 +34,15 @@ scratch=$(mktemp -d)
   python3 -c "import h5py,sys; a=h5py.File(sys.argv[1]).attrs; print(sys.argv[2] or 'default', 'RTF', a['real_time_factor'], {k: a[k] for k in a if k.startswith('time_')})" "$scratch/pd.h5" "$v" | tee -a "$R/rtf.txt"
 done
 # 300 ms of simulation = 3000 steps of two kernels (one with SYNFIRE_CUDA_DEFERRED=1 in the environment);
-# skip the first 2000 steps
-kernels='regex:step_kernel|deliver_step_kernel'
-skip=4000; [ "${SYNFIRE_CUDA_DEFERRED:-0}" = 1 ] && skip=2000
-timeout 90 ncu --cache-control none --clock-control none --metrics gpu__time_duration.sum -k "$kernels" --launch-skip "$skip" --launch-count 40 --csv \
+# skip the first 2000 steps. The persistent kernel: 47 windows of 64 steps, skip the first 10
+if [ "${PROFILE_PATH:-graphs}" = persistent ]; then
+  kernels='regex:window_kernel'; skip=10; count=20
+else
+  export SYNFIRE_CUDA_PERSISTENT=0  # the graphs' per-step kernels (the persistent kernel is the default where it fits)
+  kernels='regex:step_kernel|deliver_step_kernel'; count=40
+  skip=4000; [ "${SYNFIRE_CUDA_DEFERRED:-0}" = 1 ] && skip=2000
+fi
+timeout 90 ncu --cache-control none --clock-control none --metrics gpu__time_duration.sum -k "$kernels" --launch-skip "$skip" --launch-count "$count" --csv \
   "$exe" run "$pd" --set simulation.duration=300 --backend cuda -o "$scratch/a.h5" --force --quiet >"$R/durations.csv" 2>"$R/durations.err"
 python3 - "$R/durations.csv" >"$R/durations.txt" <<'EOF'
 import csv, sys, collections
