@@ -435,10 +435,9 @@ private:
         // The whole window in one cooperative launch with one grid barrier per step (deferred delivery), where
         // the update's blocks are all resident at once, with delivering blocks beside them where a whole wave of
         // them fits (H200, microcircuit: RTF 0.142-0.147 with graphs, 0.119-0.124 persistent and deferred;
-        // bench/NOTES.md v7);
-        // else the graphs. SYNFIRE_CUDA_PERSISTENT=0/1 and SYNFIRE_CUDA_DEFERRED=0/1 force either (deferred
-        // delivery also runs in the graphs; the persistent kernel also with a delivery of its own per step),
-        // SYNFIRE_CUDA_DELIVERERS=N the delivering blocks (0: none).
+        // bench/NOTES.md v7); else the graphs. SYNFIRE_CUDA_PERSISTENT=0/1 and SYNFIRE_CUDA_DEFERRED=0/1 force
+        // either (deferred delivery also runs in the graphs; the persistent kernel also with a delivery of its
+        // own per step), SYNFIRE_CUDA_DELIVERERS=N the delivering blocks (0: none).
         const int deferred_setting = cuda_deferred_delivery_setting();  // cuda_memory_plan counts its buffers unless 0
         if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
             const window_launch launch = window_grid(multiprocessors, step_grid_, deferred_setting != 0, deliverers_setting());
