@@ -365,15 +365,27 @@ struct window_delivery {
     }
 };
 
-/// The end of step k for one block: arrive at the grid barrier, do `meanwhile` (work that touches nothing
-/// another block writes), wait for the whole grid, deliver the step's spikes with it, wait again.
+/// One block at a grid barrier: arrive, do `meanwhile` (work that touches nothing another block writes),
+/// wait for the whole grid. clock: the diagnostic build's phase marks (phase_clocks.cuh).
 template <class Meanwhile>
-__device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, int k, unsigned& generation, Meanwhile&& meanwhile) {
+__device__ __forceinline__ void gather_at_barrier(const window_delivery& d, unsigned& generation, Meanwhile&& meanwhile, phase_clock& clock) {
     grid_arrive(d.barrier);
+    clock.mark(4);
     meanwhile();
+    clock.mark(5);
     grid_wait(d.barrier, generation++);
+    clock.mark(6);
+}
+
+/// The end of step k for one block without deferred delivery: gather at the barrier (doing `meanwhile`),
+/// deliver the step's spikes with the whole grid, wait again.
+template <class Meanwhile>
+__device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, int k, unsigned& generation, Meanwhile&& meanwhile, phase_clock& clock) {
+    gather_at_barrier(d, generation, meanwhile, clock);
     d.deliver(k);
+    clock.mark(3);
     grid_barrier(d.barrier, generation++);
+    clock.mark(6);
 }
 
 /// Neuron i of a population through every step of the window, its state in registers from the first step to
@@ -423,17 +435,11 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         append_spikes<true>(out, i, spike, syn);
         if (rec >= 0) Neuron::record(w, k, rec, s);
         clock.mark(1);
-        // arrive at the grid barrier, compute the next step's inputs (nothing another block writes), wait
-        auto gather = [&] {
-            grid_arrive(d.barrier);
-            clock.mark(4);
+        auto next_inputs = [&] {  // while the grid gathers at the barrier
             ex = 0;
             in = 0;
             I = 0.0f;
             if (k + 1 < steps && live) I = window_current(w, I_neuron, i, k + 1, cursor, cache, ex, in);
-            clock.mark(5);
-            grid_wait(d.barrier, generation++);
-            clock.mark(6);
         };
         if constexpr (Deferred) {
             deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
@@ -442,13 +448,9 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             else if (k > 0 && !d.deliverers)
                 deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
             clock.mark(3);
-            gather();
-        } else {  // deliver_at_barriers, with the diagnostic build's marks
-            gather();
-            d.deliver(k);
-            clock.mark(3);
-            grid_barrier(d.barrier, generation++);
-            clock.mark(6);
+            gather_at_barrier(d, generation, next_inputs, clock);
+        } else {
+            deliver_at_barriers(d, k, generation, next_inputs, clock);
         }
         clock.step();
     }
@@ -513,7 +515,8 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                 }
                 grid_barrier(barrier, generation++);
             } else {
-                deliver_at_barriers(d, k, generation, [] {});
+                phase_clock clock;  // not counted: delivery-only blocks
+                deliver_at_barriers(d, k, generation, [] {}, clock);
             }
         }
         if constexpr (Deferred) d.deliver(steps - 1);
