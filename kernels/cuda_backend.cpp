@@ -6,6 +6,8 @@
 // collect(w) (copy stream):   wait for the total -> write ids in (step, id) order -> copy ids and step
 //                             offsets to pinned host -> hand over
 // The host never waits inside a window; it waits once per window for the total of the window before.
+// Host compaction (the persistent window kernel's default): the bitmaps themselves are copied out on the
+// slot's stream and the host decodes them (bitmap_decode.hpp); no kernel of another stream is involved.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -14,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "bitmap_decode.hpp"
 #include "cuda_check.hpp"
 #include "launchers.hpp"
 #include "list_partition.hpp"
@@ -83,6 +86,7 @@ struct population_buffers {
     device_buffer<float> I_neuron;
     bool I_neuron_active = false;
     device_buffer<std::uint32_t> bitmap[slots], chunk_counts[slots], chunk_offsets[slots];
+    pinned_buffer<std::uint32_t> host_bitmap[slots];  ///< host compaction: each slot's bitmap, copied out
     device_buffer<unsigned char> scan_storage[slots];
     std::size_t scan_bytes = 0;
     device_buffer<std::uint32_t> ids, step_offsets;
@@ -168,6 +172,19 @@ public:
             else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
             description_ += "; network: " + network_path();
         }
+        // Spikes decoded on the host from copies of the bitmaps (a copy engine's work) where the persistent
+        // window kernel runs: its cooperative grid held the counting and writing kernels of the other streams
+        // until it ended, so the host collected window w only after window w + 2 and the GPU waited for it
+        // between windows (H200, microcircuit: 19 ms of the 0.178 s; bench/NOTES.md v9). Its networks are
+        // small (one wave of blocks: at most ~800 KB of bitmap per window). SYNFIRE_CUDA_HOST_COMPACTION=0/1
+        // forces either, on every path.
+        const int host_compaction = cuda_switch("SYNFIRE_CUDA_HOST_COMPACTION");
+        host_compaction_ = host_compaction == 1 || (host_compaction == -1 && persistent_grid_);
+        if (host_compaction_) {
+            for (auto& b : pops_)
+                for (auto& h : b.host_bitmap) h = pinned_buffer<std::uint32_t>(b.words * static_cast<std::size_t>(window_));
+            description_ += "; spikes decoded on the host";
+        }
         SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
     }
 
@@ -185,13 +202,18 @@ public:
     int max_in_flight() const override { return in_flight_limit_; }
 
     std::vector<std::pair<std::string, double>> phase_times() const override {
-        // idle: the compute stream's time between one window's end and the next one's start, waiting for
-        // the host to launch it
-        if (step_mode_)  // update and delivery alternate every step: timed together
-            return {{"update+delivery", phase_s_[0]}, {"compaction", phase_s_[2]}, {"construction", construction_s_}, {"idle", idle_s_}};
-        std::vector<std::pair<std::string, double>> out = {{"update", phase_s_[0]}};
-        if (offsets_.size()) out.emplace_back("delivery", phase_s_[1]);
-        out.emplace_back("compaction", phase_s_[2]);
+        // compaction: counting and scanning the window's spikes on the device, or (host compaction) copying its
+        // bitmaps out, then decoding: the host's time turning them into ids; idle: the compute stream's time
+        // between one window's end and the next one's start, waiting for the host to launch it
+        std::vector<std::pair<std::string, double>> out;
+        if (step_mode_) {  // update and delivery alternate every step: timed together
+            out = {{"update+delivery", phase_s_[0]}, {"compaction", phase_s_[2]}};
+        } else {
+            out = {{"update", phase_s_[0]}};
+            if (offsets_.size()) out.emplace_back("delivery", phase_s_[1]);
+            out.emplace_back("compaction", phase_s_[2]);
+        }
+        if (host_compaction_) out.emplace_back("decoding", decode_s_);
         if (offsets_.size()) out.emplace_back("construction", construction_s_);
         out.emplace_back("idle", idle_s_);
         return out;
@@ -316,6 +338,11 @@ public:
         SYNFIRE_CUDA(cudaStreamWaitEvent(counting, marks_[slot][2], 0));
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
+            if (host_compaction_) {  // the bitmap itself, decoded when the host collects the window
+                SYNFIRE_CUDA(cudaMemcpyAsync(b.host_bitmap[slot].data(), b.bitmap[slot].data(), b.words * static_cast<std::size_t>(steps) * sizeof(std::uint32_t),
+                                             cudaMemcpyDeviceToHost, counting));
+                continue;
+            }
             count_spikes(b.bitmap[slot].data(), b.words, steps, b.chunk_counts[slot].data(), b.chunk_offsets[slot].data(),
                          b.scan_storage[slot].data(), b.scan_bytes, counting);
             SYNFIRE_CUDA(cudaMemcpyAsync(&totals_[static_cast<std::size_t>(slot) * pops_.size() + p],
@@ -339,53 +366,62 @@ public:
         last_end_ = elapsed(start_, marks_[w.slot][2]);
         out.resize(pops_.size());
         // every population's compaction and copies first, then one wait for all of them
+        bool copying = false;
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
-            const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
-            if (total > b.ids.size()) {  // more spikes than ever before: grow (the copy stream is idle here)
-                const std::size_t capacity = std::max<std::size_t>(total, 2 * b.ids.size());
-                b.ids = device_buffer<std::uint32_t>();
-                b.host_ids = pinned_buffer<std::uint32_t>();
-                b.ids = device_buffer<std::uint32_t>(capacity);
-                b.host_ids = pinned_buffer<std::uint32_t>(capacity);
-            }
-            write_spikes(b.bitmap[w.slot].data(), b.words, w.steps, b.chunk_offsets[w.slot].data(), b.ids.data(),
-                         b.step_offsets.data(), copy_);
-            SYNFIRE_CUDA(cudaMemcpyAsync(b.host_offsets.data(), b.step_offsets.data(), (static_cast<std::size_t>(w.steps) + 1) * sizeof(std::uint32_t),
-                                         cudaMemcpyDeviceToHost, copy_));
-            if (total)
-                SYNFIRE_CUDA(cudaMemcpyAsync(b.host_ids.data(), b.ids.data(), total * sizeof(std::uint32_t), cudaMemcpyDeviceToHost, copy_));
             window_output& sw = out[p];
+            if (!host_compaction_) {
+                const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
+                if (total > b.ids.size()) {  // more spikes than ever before: grow (the copy stream is idle here)
+                    const std::size_t capacity = std::max<std::size_t>(total, 2 * b.ids.size());
+                    b.ids = device_buffer<std::uint32_t>();
+                    b.host_ids = pinned_buffer<std::uint32_t>();
+                    b.ids = device_buffer<std::uint32_t>(capacity);
+                    b.host_ids = pinned_buffer<std::uint32_t>(capacity);
+                }
+                write_spikes(b.bitmap[w.slot].data(), b.words, w.steps, b.chunk_offsets[w.slot].data(), b.ids.data(),
+                             b.step_offsets.data(), copy_);
+                SYNFIRE_CUDA(cudaMemcpyAsync(b.host_offsets.data(), b.step_offsets.data(), (static_cast<std::size_t>(w.steps) + 1) * sizeof(std::uint32_t),
+                                             cudaMemcpyDeviceToHost, copy_));
+                if (total)
+                    SYNFIRE_CUDA(cudaMemcpyAsync(b.host_ids.data(), b.ids.data(), total * sizeof(std::uint32_t), cudaMemcpyDeviceToHost, copy_));
+                copying = true;
+            }
             sw.frame_steps.clear();
             if (b.recorder)
                 for (int k = 0; k < w.steps; ++k)
                     if (b.recorder->samples(w.first_step + k)) sw.frame_steps.push_back(w.first_step + k);
             const std::size_t frame_floats =
                 b.recorder ? sw.frame_steps.size() * static_cast<std::size_t>(gathered_variables(*b.recorder)) * b.recorder->ids.size() : 0;
-            if (frame_floats)
+            if (frame_floats) {
                 SYNFIRE_CUDA(cudaMemcpyAsync(b.host_frames.data(), b.frames[w.slot].data(), frame_floats * sizeof(float), cudaMemcpyDeviceToHost, copy_));
+                copying = true;
+            }
         }
-        SYNFIRE_CUDA(cudaStreamSynchronize(copy_));
-        if (early_list_) {
-            std::uint64_t sent = 0;
-            for (std::size_t p = 0; p < pops_.size(); ++p)
-                if (pops_[p].sends) sent += totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
-            spikes_per_step_ = static_cast<double>(sent) / w.steps;
-        }
+        if (copying) SYNFIRE_CUDA(cudaStreamSynchronize(copy_));
+        std::uint64_t sent = 0;  // spikes of the sending populations
         for (std::size_t p = 0; p < pops_.size(); ++p) {
             auto& b = pops_[p];
-            const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
             window_output& sw = out[p];
             const std::size_t frame_floats =
                 b.recorder ? sw.frame_steps.size() * static_cast<std::size_t>(gathered_variables(*b.recorder)) * b.recorder->ids.size() : 0;
             sw.frames.assign(b.host_frames.data(), b.host_frames.data() + frame_floats);
             sw.first_step = w.first_step;
-            sw.offsets.assign(b.host_offsets.data(), b.host_offsets.data() + w.steps + 1);
-            sw.ids.assign(b.host_ids.data(), b.host_ids.data() + total);
-            if (sw.offsets.back() != total) throw internal_error("cuda backend: spike compaction lost count");
+            if (host_compaction_) {
+                const auto decoding = std::chrono::steady_clock::now();
+                decode_spike_bitmap(b.host_bitmap[w.slot].data(), b.words, w.steps, sw.ids, sw.offsets);
+                decode_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - decoding).count();
+            } else {
+                const std::uint32_t total = totals_[static_cast<std::size_t>(w.slot) * pops_.size() + p];
+                sw.offsets.assign(b.host_offsets.data(), b.host_offsets.data() + w.steps + 1);
+                sw.ids.assign(b.host_ids.data(), b.host_ids.data() + total);
+                if (sw.offsets.back() != total) throw internal_error("cuda backend: spike compaction lost count");
+            }
+            if (b.sends) sent += sw.ids.size();
             if (!host_offsets_.empty())
                 for (std::uint32_t id : sw.ids) events_ += host_offsets_[base_[p] + id + 1] - host_offsets_[base_[p] + id];
         }
+        if (early_list_) spikes_per_step_ = static_cast<double>(sent) / w.steps;
         in_flight_.pop_front();
     }
 
@@ -551,6 +587,8 @@ private:
     bool started_ = false;
     double last_end_ = -1.0;         ///< the last collected window's end after start_ [s]
     double idle_s_ = 0.0;            ///< the compute stream's time between windows [s]
+    bool host_compaction_ = false;   ///< spikes decoded on the host from copies of the bitmaps
+    double decode_s_ = 0.0;          ///< host compaction: the host's time decoding them [s]
     double construction_s_ = 0.0;    ///< synapse table built and uploaded [s]
     std::uint64_t events_ = 0;
     pinned_buffer<std::uint32_t> totals_;  // [slot][population]

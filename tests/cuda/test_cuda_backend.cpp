@@ -33,6 +33,16 @@ bool have_device() {
 #define REQUIRE_DEVICE() \
     if (!have_device()) GTEST_SKIP() << "no CUDA device"
 
+/// Sets an environment variable for the scope (the CUDA backend reads its switches when it is made).
+class scoped_env {
+public:
+    scoped_env(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+    ~scoped_env() { unsetenv(name_); }
+
+private:
+    const char* name_;
+};
+
 /// One population of n neurons of the model under dc + ramp + step_current, random initial potentials.
 std::string stimulated(const char* neuron_model, std::uint64_t n, double duration) {
     return fmt::format(R"(
@@ -121,10 +131,14 @@ params = {{ t_ref = 0.0, I_e = 1.0e6 }}
 )",
                                                      neuron_model));
         const auto cpu = test::run_cpu(m, 2);
-        auto b = make_cuda_backend(m);
-        const auto gpu = test::run_on(m, *b);
-        EXPECT_EQ(gpu.spikes[0].size(), 70001u * 100u) << neuron_model;
-        EXPECT_TRUE(same_run(cpu, gpu)) << neuron_model;
+        for (const char* host : {"0", "1"}) {  // the device's compaction, and the bitmaps decoded on the host
+            scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", host);
+            auto b = make_cuda_backend(m);
+            EXPECT_EQ(b->device().find("decoded on the host") != std::string::npos, *host == '1') << b->device();
+            const auto gpu = test::run_on(m, *b);
+            EXPECT_EQ(gpu.spikes[0].size(), 70001u * 100u) << neuron_model;
+            EXPECT_TRUE(same_run(cpu, gpu)) << neuron_model << ", host compaction " << host;
+        }
     }
 }
 
@@ -179,15 +193,18 @@ TEST(CudaBackend, BrunelNetworkMatchesTheCpu) {
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_TRUE(same_run(cpu, gpu));
     EXPECT_GT(cpu.spikes[0].size(), 10000u);
-    // the GPU's time between windows, waiting for the host: a phase of its own, within the run's wall time
-    bool idle = false;
-    for (const auto& [phase, seconds] : b->phase_times())
-        if (phase == "idle") {
-            idle = true;
-            EXPECT_GE(seconds, 0.0);
-            EXPECT_LT(seconds, wall);
-        }
+    // the GPU's time between windows, waiting for the host, and (spikes decoded on the host, the persistent
+    // kernel's default) the host's decoding: phases of their own, within the run's wall time
+    EXPECT_NE(b->device().find("spikes decoded on the host"), std::string::npos) << b->device();
+    bool idle = false, decoding = false;
+    for (const auto& [phase, seconds] : b->phase_times()) {
+        if (phase != "idle" && phase != "decoding") continue;
+        (phase == "idle" ? idle : decoding) = true;
+        EXPECT_GE(seconds, 0.0) << phase;
+        EXPECT_LT(seconds, wall) << phase;
+    }
     EXPECT_TRUE(idle);
+    EXPECT_TRUE(decoding);
 }
 
 TEST(CudaBackend, BrunelNetworkInStepModeMatchesTheCpu) {
@@ -218,16 +235,6 @@ TEST(CudaBackend, VogelsAbbottCubaMatchesTheCpu) {
     EXPECT_GT(cpu.spikes[0].size(), 3000u);
 }
 
-/// Sets an environment variable for the scope (the CUDA backend reads its switches when it is made).
-class scoped_env {
-public:
-    scoped_env(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-    ~scoped_env() { unsetenv(name_); }
-
-private:
-    const char* name_;
-};
-
 TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     // step mode in the persistent window kernel with deferred delivery and delivering blocks (default where
     // the update fits in one wave), with a delivery of its own per step, and without delivering blocks;
@@ -245,6 +252,14 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
                   std::string::npos)
             << b->device();
         EXPECT_NE(b->device().find("deferred delivery"), std::string::npos) << b->device();
+        EXPECT_NE(b->device().find("spikes decoded on the host"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    {  // the device's own compaction (counting and writing kernels on the slots' streams) beside the persistent kernel
+        scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", "0");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("persistent"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("decoded on the host"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
     }
     for (const char* deliverers : {"0", "1"}) {  // none: every block delivers its share; one: all the list's work in one block
@@ -260,7 +275,8 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_EQ(b->device().find("deferred"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel, a delivery of its own per step";
     }
-    for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS"}) {
+    for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
+                            "SYNFIRE_CUDA_HOST_COMPACTION"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -273,7 +289,14 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_EQ(b->device().find("deferred"), std::string::npos) << b->device();
         // 20 update blocks, all resident at once: programmatic dependent launches by default (sm 90+)
         EXPECT_EQ(b->device().find("programmatic") != std::string::npos, hopper) << b->device();
+        EXPECT_EQ(b->device().find("decoded on the host"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
+    }
+    {
+        scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", "1");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("decoded on the host"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "CUDA graphs, spikes decoded on the host";
     }
     for (const char* pdl : {"0", "1"})  // per-step launches in graphs and without, plain and programmatic
         for (const char* graphs : {"1", "0"}) {
@@ -572,7 +595,8 @@ type = "rate"
 population = "P"
 bin = 2.0
 )");
-    for (const char* kind : {"cpu", "cuda"}) {
+    for (const char* kind : {"cpu", "cuda", "cuda_host"}) {  // cuda_host: spikes decoded on the host, frames beside them
+        scoped_env host("SYNFIRE_CUDA_HOST_COMPACTION", std::string(kind) == "cuda_host" ? "1" : "0");
         auto b = std::string(kind) == "cpu" ? make_cpu_backend(m, 2) : make_cuda_backend(m);
         auto out = open_hdf5_output((dir / (std::string(kind) + ".h5")).string(), true, m, {b->name(), b->device(), 1});
         const run_result r = simulate(m, *b, out.get());
@@ -581,6 +605,7 @@ bin = 2.0
     const std::string cpu = (dir / "cpu.h5").string(), gpu = (dir / "cuda.h5").string();
     const std::vector<std::string> timing = {"wall_time", "real_time_factor", "writer_wait", "time_*", "backend", "device"};
     EXPECT_EQ(test::compare_files(cpu, gpu, timing), "");
+    EXPECT_EQ(test::compare_files(cpu, (dir / "cuda_host.h5").string(), timing), "");
     EXPECT_GT(test::h5_file(gpu).uint64s("/spikes/P/node_ids").size(), 10000u);
     EXPECT_EQ(test::h5_file(gpu).read<float>("/report/P/I_syn_in/data", H5T_NATIVE_FLOAT).size(), 333u * 5u);
     // must fail: the comparison sees the backend attribute when it is not skipped
