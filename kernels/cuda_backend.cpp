@@ -173,11 +173,12 @@ public:
             description_ += "; network: " + network_path();
         }
         // Spikes decoded on the host from copies of the bitmaps (a copy engine's work) where the persistent
-        // window kernel runs: its cooperative grid held the counting and writing kernels of the other streams
-        // until it ended, so the host collected window w only after window w + 2 and the GPU waited for it
-        // between windows (H200, microcircuit: 19 ms of the 0.178 s; bench/NOTES.md v9). Its networks are
-        // small (one wave of blocks: at most ~800 KB of bitmap per window). SYNFIRE_CUDA_HOST_COMPACTION=0/1
-        // forces either, on every path.
+        // window kernel runs. With the device's compaction the counting of window w took as long as window
+        // w + 1 (H200, microcircuit: 0.174 s against 0.159 s of kernels), as if the cooperative grid held the
+        // counting and writing kernels of the other streams until it ended; the host then collected window w
+        // only after window w + 2 and the GPU waited for it between windows (19 ms of the 0.178 s; graphs:
+        // 3 ms; bench/NOTES.md v9). Its networks are small (one wave of blocks: at most ~800 KB of bitmap per
+        // window). SYNFIRE_CUDA_HOST_COMPACTION=0/1 forces either, on every path.
         const int host_compaction = cuda_switch("SYNFIRE_CUDA_HOST_COMPACTION");
         host_compaction_ = host_compaction == 1 || (host_compaction == -1 && persistent_grid_);
         if (host_compaction_) {
