@@ -247,9 +247,9 @@ __global__ void chain_link(unsigned* chain) {
     if (blockIdx.x == 0 && threadIdx.x == 0) *chain += 1;
 }
 
-/// `barriers` grid barriers in a row (cooperative launch).
-__global__ void barrier_loop(unsigned* counter, int barriers) {
-    for (int g = 0; g < barriers; ++g) grid_barrier(counter, static_cast<unsigned>(g));
+/// `barriers` grid barriers in a row (cooperative launch), sleep_ns between polls.
+__global__ void barrier_loop(unsigned* counter, int barriers, unsigned sleep_ns) {
+    for (int g = 0; g < barriers; ++g) grid_barrier(counter, static_cast<unsigned>(g), sleep_ns);
 }
 
 __global__ void grid_sync_loop(int barriers) {
@@ -297,12 +297,14 @@ std::vector<latency_row> latency_floors(int multiprocessors, timer& t) {
     int n = barriers;
     for (unsigned per_sm = 1; per_sm <= 4; ++per_sm) {
         const unsigned grid = static_cast<unsigned>(multiprocessors) * per_sm;
-        void* params[] = {&c, &n};
-        const double own = t.seconds(5, [&] {
-            SYNFIRE_CUDA(cudaMemsetAsync(c, 0, 4));
-            SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(barrier_loop), dim3(grid), dim3(256), params, 0, nullptr));
-        });
-        rows.push_back({"grid barrier (release add, acquire-load polling)", grid, own / barriers});
+        for (unsigned sleep : {gpu_limits::barrier_sleep_ns, 0u}) {  // the persistent kernel's default, and none (SYNFIRE_CUDA_BARRIER_SLEEP=0)
+            void* params[] = {&c, &n, &sleep};
+            const double own = t.seconds(5, [&] {
+                SYNFIRE_CUDA(cudaMemsetAsync(c, 0, 4));
+                SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(barrier_loop), dim3(grid), dim3(256), params, 0, nullptr));
+            });
+            rows.push_back({fmt::format("grid barrier (release add, acquire-load polling, {} ns sleeps)", sleep), grid, own / barriers});
+        }
         void* sync_params[] = {&n};
         const double cg = t.seconds(5, [&] {
             SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(grid_sync_loop), dim3(grid), dim3(256), sync_params, 0, nullptr));

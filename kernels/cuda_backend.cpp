@@ -73,6 +73,12 @@ int deliverers_setting() { return static_cast<int>(env_count("SYNFIRE_CUDA_DELIV
 
 /// SYNFIRE_CUDA_EARLY_LIST_PARTS: the early list's parts per spike (1 to 65536, clamped to the grid; for
 /// tests and comparisons); 0 (unset): from the spikes per step of the last collected window.
+/// SYNFIRE_CUDA_BARRIER_SLEEP: the persistent kernel's sleep between polls of its grid barrier (0 to 1000 ns;
+/// for comparisons), gpu_limits::barrier_sleep_ns where unset.
+unsigned barrier_sleep_setting() {
+    return static_cast<unsigned>(env_count("SYNFIRE_CUDA_BARRIER_SLEEP", 0, 1000, gpu_limits::barrier_sleep_ns, "nanoseconds"));
+}
+
 std::uint32_t early_parts_setting() { return static_cast<std::uint32_t>(env_count("SYNFIRE_CUDA_EARLY_LIST_PARTS", 1, 65536, 0, "parts")); }
 
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
@@ -294,7 +300,8 @@ public:
                                              spike_list_.data(), list_capacity_, spike_counts_.data(), first, offsets_.data(),
                                              deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
-                                             early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u);
+                                             early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
+                                             barrier_sleep_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -533,9 +540,9 @@ private:
         const std::string deferred =
             deferred_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_) : std::string();
         if (persistent_grid_)
-            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}", persistent_grid_,
+            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}, barrier polled {} ns apart", persistent_grid_,
                                deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred,
-                               early_list_ ? ", lists read early" : "");
+                               early_list_ ? ", lists read early" : "", barrier_sleep_);
         return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
@@ -624,6 +631,7 @@ private:
     double mean_fan_out_ = 0.0;     ///< synapses per sending neuron
     unsigned persistent_grid_ = 0;  ///< blocks of the persistent window kernel; 0: per-step launches
     unsigned deliverers_ = 0;       ///< of those, the blocks that only deliver the lists (deferred delivery)
+    unsigned barrier_sleep_ = barrier_sleep_setting();  ///< ns between polls of its grid barrier
     bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)
     std::uint32_t early_parts_ = 0; ///< its parts per spike, forced (SYNFIRE_CUDA_EARLY_LIST_PARTS); 0: parts_for the spikes per step
     double spikes_per_step_ = 0.0;  ///< of the sending populations, in the last collected window: the early list's parts

@@ -129,12 +129,13 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
 /// where window_grid gave some: then grid = virtual_blocks + deliverers; or, with early_parts > 0 (deferred,
 /// block workers, no delivering blocks), read at the top of the next step with early_parts parts per spike:
 /// step_delivery.cuh, early_list). counts[0, steps) must be zero;
-/// barrier is a device word (zeroed here). Arguments as update_step and deliver_step.
+/// barrier is a device word (zeroed here), polled with barrier_sleep ns between polls (grid_barrier.cuh).
+/// Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false,
-                              unsigned deliverers = 0, std::uint32_t early_parts = 0);
+                              unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns);
 
 /// Deferred delivery's split of the table: splits[g] = the first synapse of source g (< sources) with a delay
 /// of two steps or more, offsets[g + 1] if none (rows are sorted by delay).

@@ -352,6 +352,7 @@ struct window_delivery {
     bool warp_workers;
     unsigned deliverers;  ///< deferred: the last `deliverers` blocks deliver each step's list alone (0: every block its share)
     std::uint32_t early_parts;  ///< deferred, block workers, no deliverers: the list read early (early_list) with this many parts per spike; 0: not
+    unsigned barrier_sleep;     ///< grid barrier: ns between polls (grid_wait)
 
     __device__ spike_range* list_of(int k) const { return list + static_cast<std::size_t>(k & 1) * capacity; }
     /// The grid's delivery of step k's list (its count read here).
@@ -373,7 +374,7 @@ __device__ __forceinline__ void gather_at_barrier(const window_delivery& d, unsi
     clock.mark(4);
     meanwhile();
     clock.mark(5);
-    grid_wait(d.barrier, generation++);
+    grid_wait(d.barrier, generation++, d.barrier_sleep);
     clock.mark(6);
 }
 
@@ -384,7 +385,7 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
     gather_at_barrier(d, generation, meanwhile, clock);
     d.deliver(k);
     clock.mark(3);
-    grid_barrier(d.barrier, generation++);
+    grid_barrier(d.barrier, generation++, d.barrier_sleep);
     clock.mark(6);
 }
 
@@ -478,7 +479,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                                                             std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
                                                             const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                                                             int ring_count, int slots, unsigned* barrier, bool warp_workers,
-                                                            unsigned deliverers, std::uint32_t early_parts) {
+                                                            unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
     __shared__ std::conditional_t<Deferred, sender_parts<block_size>, no_shared> senders;
@@ -495,7 +496,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     }
     __syncthreads();
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
-                            Deferred ? deliverers : 0, Deferred && Early ? early_parts : 0u};
+                            Deferred ? deliverers : 0, Deferred && Early ? early_parts : 0u, barrier_sleep};
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
@@ -513,7 +514,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                         d.deliver(k - 1);
                     }
                 }
-                grid_barrier(barrier, generation++);
+                grid_barrier(barrier, generation++, d.barrier_sleep);
             } else {
                 phase_clock clock;  // not counted: delivery-only blocks
                 deliver_at_barriers(d, k, generation, [] {}, clock);
@@ -653,7 +654,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
-                              unsigned deliverers, std::uint32_t early_parts) {
+                              unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
@@ -662,7 +663,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
-                      &early_parts};
+                      &early_parts, &barrier_sleep};
     const void* kernel = !splits       ? reinterpret_cast<const void*>(window_kernel<false>)
                          : early_parts ? reinterpret_cast<const void*>(window_kernel<true, true>)
                                        : reinterpret_cast<const void*>(window_kernel<true>);

@@ -17,6 +17,7 @@ inline constexpr std::uint64_t bitmap_budget = std::uint64_t{512} << 20;  ///< b
 inline constexpr std::uint64_t chunk_words = 256;                         ///< bitmap words per compaction block
 inline constexpr int windows_in_flight = 3;                              ///< windows launched ahead of the host's collection (buffers for each)
 inline constexpr std::uint64_t floyd_scratch = std::uint64_t{256} << 20;  ///< device synapse build: Floyd's sets of all threads (one thread's set at least)
+inline constexpr unsigned barrier_sleep_ns = 32;                          ///< grid barrier: sleep between polls (SYNFIRE_CUDA_BARRIER_SLEEP)
 }  // namespace gpu_limits
 
 /// Device memory the on-device synapse build holds on top of the finished table while it runs [bytes]: the

@@ -253,6 +253,13 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
             << b->device();
         EXPECT_NE(b->device().find("deferred delivery"), std::string::npos) << b->device();
         EXPECT_NE(b->device().find("spikes decoded on the host"), std::string::npos) << b->device();
+        EXPECT_NE(b->device().find(fmt::format("barrier polled {} ns apart", gpu_limits::barrier_sleep_ns)), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    {  // the grid barrier polled without sleeping
+        scoped_env env("SYNFIRE_CUDA_BARRIER_SLEEP", "0");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("barrier polled 0 ns apart"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
     }
     {  // the device's own compaction (counting and writing kernels on the slots' streams) beside the persistent kernel
@@ -276,7 +283,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel, a delivery of its own per step";
     }
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
-                            "SYNFIRE_CUDA_HOST_COMPACTION"}) {
+                            "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
