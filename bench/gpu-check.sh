@@ -74,10 +74,13 @@ if full; then
   cat "$R/pd_cuda.txt"
 fi
 # A/B variants of the same run, most important first; each one's spikes against the default run's (identical)
-# (default: the persistent window kernel with deferred delivery and delivering blocks, where it fits)
-for variant in "SYNFIRE_CUDA_EARLY_LIST=1" "SYNFIRE_CUDA_PERSISTENT=0" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DELIVERY_BLOCKS=2" \
-  "SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" "SYNFIRE_CUDA_DELIVERERS=45" "SYNFIRE_CUDA_DEFERRED=0" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DEFERRED=1" \
-  "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_PDL=0" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_GRAPHS=0"; do
+# (default: the persistent window kernel with deferred delivery, delivering blocks where they fit, spikes
+# decoded on the host). HOST_COMPACTION=1 is the default again: a second sample of it, for the spread.
+for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_EARLY_LIST=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" \
+  "SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_HOST_COMPACTION=1" "SYNFIRE_CUDA_PERSISTENT=0" \
+  "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DELIVERY_BLOCKS=2" "SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" "SYNFIRE_CUDA_DEFERRED=0" \
+  "SYNFIRE_CUDA_DELIVERERS=45" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DEFERRED=1" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_PDL=0" \
+  "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_GRAPHS=0"; do
   name=$(echo "$variant" | tr ' =' '__')
   rm -f "$scratch/pd_variant.h5"
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
@@ -145,11 +148,21 @@ step "host recording floor (replay, no simulation): 1e6 neurons at 10 Hz, 1000 V
 # hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
 # for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
 ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
-# the persistent window kernel (the microcircuit's default): one window, with the warps' stall reasons
+# the persistent window kernel (the microcircuit's default): one window, with the warps' stall reasons, and
+# per instruction (SourceCounters; the SASS with its stall samples: is the ring read's 2.75 us spent at the
+# ld.global.cg itself, or reloading spills after the barrier's acquire?)
 step "ncu: microcircuit persistent window kernel" 60 ncu --clock-control none --cache-control none -k 'regex:window_kernel' --launch-skip 10 --kill yes \
-  --launch-count 1 "${ncu_sections[@]}" --section WarpStateStats "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
-  -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_window_kernel.txt" 2>&1
+  --launch-count 1 "${ncu_sections[@]}" --section WarpStateStats --section SourceCounters --import-source yes -o "$R/ncu_window_kernel" -f \
+  "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda -o "$scratch/pd_ncu.h5" --force --quiet >"$R/ncu_window_kernel.log" 2>&1
+ncu -i "$R/ncu_window_kernel.ncu-rep" --page details >"$R/ncu_window_kernel.txt" 2>&1
+ncu -i "$R/ncu_window_kernel.ncu-rep" --page source --csv --print-source sass >"$R/ncu_window_kernel_sass.csv" 2>&1
 grep -E "Duration|DRAM Throughput|L2 Hit|Achieved Occupancy|Registers|No Eligible|Stall|Warp Cycles" "$R/ncu_window_kernel.txt" | head -24
+python3 bench/sass_stalls.py "$R/ncu_window_kernel_sass.csv" 2>&1 | tee "$R/ncu_window_kernel_top.txt" | head -30
+# which memory-ordering instructions the barrier and the cache-bypassing loads compile to (an acquire at device
+# scope may invalidate L1, spilled registers included)
+cuobjdump -sass "$build/synfire" 2>&1 | awk '/Function :/ { keep = /window_kernel/ } keep' >"$R/window_kernel.sass"
+grep -oE "(CCTL|MEMBAR|FENCE|ERRBAR|NANOSLEEP|LDG\.E[.A-Z0-9]*|STL[.A-Z0-9]*|LDL[.A-Z0-9]*|RED[.A-Z0-9]*|ATOM[.A-Z0-9]*)" "$R/window_kernel.sass" \
+  | sort | uniq -c | sort -rn | head -30 | tee "$R/window_kernel_sass_census.txt"
 step "ncu: microcircuit step and delivery kernels (CUDA graphs)" 60 env SYNFIRE_CUDA_PERSISTENT=0 ncu --clock-control none --cache-control none \
   -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
   --launch-count 4 "${ncu_sections[@]}" "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
