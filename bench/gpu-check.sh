@@ -77,7 +77,9 @@ fi
 # (default: the persistent window kernel with deferred delivery, delivering blocks where they fit, spikes
 # decoded on the host). HOST_COMPACTION=1 is the default again: a second sample of it, for the spread.
 for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_EARLY_LIST=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" \
-  "SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_HOST_COMPACTION=1" "SYNFIRE_CUDA_PERSISTENT=0" \
+  "SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" "SYNFIRE_CUDA_L2_RING=1" "SYNFIRE_CUDA_SYNAPSE_LOADS=streaming SYNFIRE_CUDA_L2_RING=1" \
+  "SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_BARRIER_SLEEP=0 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
+  "SYNFIRE_CUDA_HOST_COMPACTION=1" "SYNFIRE_CUDA_PERSISTENT=0" \
   "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DELIVERY_BLOCKS=2" "SYNFIRE_CUDA_WINDOWS_IN_FLIGHT=2" "SYNFIRE_CUDA_DEFERRED=0" \
   "SYNFIRE_CUDA_DELIVERERS=45" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_DEFERRED=1" "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_PDL=0" \
   "SYNFIRE_CUDA_PERSISTENT=0 SYNFIRE_CUDA_GRAPHS=0"; do
@@ -121,6 +123,8 @@ step "Brunel 1e4, 1e5 in the persistent kernel without delivering blocks (A/B)" 
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label no_deliverers 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4, 1e5 with the lists read early (A/B)" 30 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label early_list 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with the synapses loaded as a stream (A/B)" 60 env SYNFIRE_CUDA_SYNAPSE_LOADS=streaming \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label streaming_loads 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4, 1e5 in the persistent kernel without deferred delivery (A/B)" 30 env SYNFIRE_CUDA_DEFERRED=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label persistent_plain 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4 .. 1e6 with deferred delivery in CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=0 \

@@ -79,6 +79,15 @@ unsigned barrier_sleep_setting() {
     return static_cast<unsigned>(env_count("SYNFIRE_CUDA_BARRIER_SLEEP", 0, 1000, gpu_limits::barrier_sleep_ns, "nanoseconds"));
 }
 
+/// SYNFIRE_CUDA_SYNAPSE_LOADS: streaming (ld.global.cs, evict first) or readonly (ld.global.nc, unset) loads
+/// of the synapse table (for comparisons: step_delivery.cuh, load_synapse).
+bool streaming_synapse_loads_setting() {
+    const char* v = std::getenv("SYNFIRE_CUDA_SYNAPSE_LOADS");
+    if (!v || std::strcmp(v, "readonly") == 0) return false;
+    if (std::strcmp(v, "streaming") == 0) return true;
+    throw user_error(fmt::format("SYNFIRE_CUDA_SYNAPSE_LOADS={}: expected streaming or readonly", v));
+}
+
 std::uint32_t early_parts_setting() { return static_cast<std::uint32_t>(env_count("SYNFIRE_CUDA_EARLY_LIST_PARTS", 1, 65536, 0, "parts")); }
 
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
@@ -103,7 +112,7 @@ struct population_buffers {
     device_buffer<std::uint32_t> recorded_bits, recorded_ids;
     device_buffer<float> frames[slots];
     pinned_buffer<float> host_frames;
-    device_buffer<unsigned char> ring;  ///< synaptic input [ring slots][n] (exp_input or int64); empty: no synapses in
+    unsigned char* ring = nullptr;  ///< synaptic input [ring slots][n] (exp_input or int64) in the ring arena; null: no synapses in
     bool sends = false;                 ///< has outgoing synapses
 };
 
@@ -114,11 +123,27 @@ public:
         cudaDeviceProp prop{};
         SYNFIRE_CUDA(cudaGetDeviceProperties(&prop, device));
         description_ = fmt::format("{} (sm {}{}), device {}", prop.name, prop.major, prop.minor, device);
+        const bool streaming = streaming_synapse_loads_setting();
+        set_streaming_synapse_loads(streaming);  // process-wide: set by every backend, for its kernels
 
         const auto setup = make_setup(m);
         const stimulus_schedule schedule(m);
         take_synapses(build_synapses_on_device(m, compute_));
         totals_ = pinned_buffer<std::uint32_t>(slots * setup.size());
+        // the input rings of every receiving population in one allocation (one L2 access-policy window covers them)
+        std::vector<std::size_t> ring_at(setup.size(), 0);
+        std::size_t ring_total = 0;
+        for (std::size_t p = 0; p < setup.size() && !host_offsets_.empty(); ++p) {
+            if (!receives_[p]) continue;
+            ring_at[p] = ring_total;
+            const std::size_t bytes = static_cast<std::size_t>(ring_slots_) * setup[p].n * (setup[p].model == neuron_model::iaf_psc_exp ? 16 : 8);
+            ring_total += (bytes + 255) / 256 * 256;
+        }
+        if (ring_total) {
+            ring_arena_ = device_buffer<unsigned char>(ring_total);
+            SYNFIRE_CUDA(cudaMemsetAsync(ring_arena_.data(), 0, ring_total, compute_));
+            if (cuda_switch("SYNFIRE_CUDA_L2_RING") == 1) persist_rings(prop);
+        }
         std::vector<ring_view> rings;
         for (std::size_t p = 0; p < setup.size(); ++p) {
             auto& b = pops_.emplace_back();
@@ -156,12 +181,8 @@ public:
             }
             if (!host_offsets_.empty()) {
                 b.sends = host_offsets_[base_[p + 1]] > host_offsets_[base_[p]];
-                if (receives_[p]) {
-                    const std::size_t bytes = static_cast<std::size_t>(ring_slots_) * n * (b.setup.model == neuron_model::iaf_psc_exp ? 16 : 8);
-                    b.ring = device_buffer<unsigned char>(bytes);
-                    SYNFIRE_CUDA(cudaMemsetAsync(b.ring.data(), 0, bytes, compute_));
-                }
-                rings.push_back(ring_view{b.ring.data(), static_cast<std::uint32_t>(n), b.setup.model == neuron_model::iaf_psc_exp ? 2u : 1u});
+                if (receives_[p]) b.ring = ring_arena_.data() + ring_at[p];
+                rings.push_back(ring_view{b.ring, static_cast<std::uint32_t>(n), b.setup.model == neuron_model::iaf_psc_exp ? 2u : 1u});
             }
             b.program = schedule.inputs(p).program(m, [&](const auto& v) {
                 using T = typename std::decay_t<decltype(v)>::value_type;
@@ -177,6 +198,10 @@ public:
             if (step_mode_) prepare_step_mode(prop.multiProcessorCount, prop.major, m.dt);
             else window_ = std::min(window_, min_delay_);  // a window's spikes land after it
             description_ += "; network: " + network_path();
+            if (streaming) description_ += "; synapses loaded as a stream";
+            if (persisting_ring_bytes_)
+                description_ += fmt::format("; input rings persisting in L2 ({:.1f} of {:.1f} MiB)", persisting_ring_bytes_ / 1048576.0,
+                                            ring_arena_.size() / 1048576.0);
         }
         // Spikes decoded on the host from copies of the bitmaps (a copy engine's work) where the persistent
         // window kernel runs. With the device's compaction the counting of window w took as long as window
@@ -201,6 +226,10 @@ public:
         cudaStreamSynchronize(copy_);
         for (auto& s : count_) cudaStreamSynchronize(s);
         if (persistent_grid_) report_phase_clocks();  // diagnostic builds only
+        if (persisting_ring_bytes_) {  // give the set-aside L2 back (a device-wide limit)
+            cudaCtxResetPersistingL2Cache();
+            cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0);
+        }
     }
 
     std::string name() const override { return "cuda"; }
@@ -270,7 +299,7 @@ public:
                 ps.model = b.setup.model;
                 ps.n = n;
                 ps.state = b.setup.model == neuron_model::iaf_psc_exp ? static_cast<void*>(b.exp.data()) : static_cast<void*>(b.delta.data());
-                ps.ring = b.ring.size() ? b.ring.data() : nullptr;
+                ps.ring = b.ring;
                 ps.bitmap = b.bitmap[slot].data();
                 ps.exp = b.setup.exp;
                 ps.delta = b.setup.delta;
@@ -278,9 +307,9 @@ public:
                 ps.source_base = static_cast<std::uint32_t>(base_[p]);
                 make_step_args(ps, w, step_args_host_[slot].data() + p * step_args_bytes());
             } else if (b.setup.model == neuron_model::iaf_psc_exp)
-                update_iaf_psc_exp(b.exp.data(), reinterpret_cast<exp_input*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
+                update_iaf_psc_exp(b.exp.data(), reinterpret_cast<exp_input*>(b.ring), b.bitmap[slot].data(), n, w, b.setup.exp, compute_);
             else
-                update_iaf_psc_delta(b.delta.data(), reinterpret_cast<std::int64_t*>(b.ring.data()), b.bitmap[slot].data(), n, w, b.setup.delta, compute_);
+                update_iaf_psc_delta(b.delta.data(), reinterpret_cast<std::int64_t*>(b.ring), b.bitmap[slot].data(), n, w, b.setup.delta, compute_);
         }
         if (step_mode_) {  // step by step: every population, then the step's spikes into the rings
             const std::size_t bytes = pops_.size() * step_args_bytes();
@@ -547,6 +576,24 @@ private:
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
 
+    /// SYNFIRE_CUDA_L2_RING=1: the ring arena as the compute stream's L2 access-policy window, persisting, with
+    /// as much L2 set aside as the device allows (the synapse table streams through L2 once per spike and pushes
+    /// the rings out; bench/NOTES.md v9). Not where the device has no persisting L2 (before sm 80).
+    void persist_rings(const cudaDeviceProp& prop) {
+        if (prop.persistingL2CacheMaxSize <= 0 || prop.accessPolicyMaxWindowSize <= 0) return;
+        const std::size_t window = std::min<std::size_t>(ring_arena_.size(), static_cast<std::size_t>(prop.accessPolicyMaxWindowSize));
+        const std::size_t set_aside = std::min<std::size_t>(window, static_cast<std::size_t>(prop.persistingL2CacheMaxSize));
+        SYNFIRE_CUDA(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, set_aside));
+        cudaStreamAttrValue attr{};
+        attr.accessPolicyWindow.base_ptr = ring_arena_.data();
+        attr.accessPolicyWindow.num_bytes = window;
+        attr.accessPolicyWindow.hitRatio = static_cast<float>(static_cast<double>(set_aside) / static_cast<double>(window));
+        attr.accessPolicyWindow.hitProp = cudaAccessPropertyPersisting;
+        attr.accessPolicyWindow.missProp = cudaAccessPropertyNormal;
+        SYNFIRE_CUDA(cudaStreamSetAttribute(compute_, cudaStreamAttributeAccessPolicyWindow, &attr));
+        persisting_ring_bytes_ = set_aside;
+    }
+
     /// The synapse table, built on the device (synapse_build.cu: the host build's table bit for bit).
     void take_synapses(device_synapse_table t) {
         base_ = t.base;
@@ -610,6 +657,8 @@ private:
     device_buffer<std::uint64_t> offsets_;
     device_buffer<synapse> synapses_;
     device_buffer<ring_view> rings_;
+    device_buffer<unsigned char> ring_arena_;  ///< every population's input ring
+    std::size_t persisting_ring_bytes_ = 0;    ///< L2 set aside for the rings (SYNFIRE_CUDA_L2_RING=1)
     int ring_slots_ = 0, min_delay_ = 0;
     bool step_mode_ = false;
     device_buffer<unsigned char> step_args_[slots];

@@ -139,6 +139,10 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
 
 /// Deferred delivery's split of the table: splits[g] = the first synapse of source g (< sources) with a delay
 /// of two steps or more, offsets[g + 1] if none (rows are sorted by delay).
+/// Synapse loads of every delivery kernel as streaming loads (evict first from L1 and L2) or, the default,
+/// read-only loads (step_delivery.cuh, load_synapse). Process-wide; set before the kernels run.
+void set_streaming_synapse_loads(bool on);
+
 void find_delay_splits(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources, std::uint64_t* splits, cudaStream_t s);
 
 /// A population's input ring, as the delivery kernel sees it.

@@ -672,6 +672,13 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
     SYNFIRE_CUDA_LAUNCHED("window_kernel");
 }
 
+namespace detail {
+void set_streaming_synapse_loads_of_the_update(bool on) {
+    const unsigned v = on ? 1u : 0u;
+    SYNFIRE_CUDA(cudaMemcpyToSymbol(streaming_synapse_loads, &v, sizeof v));
+}
+}  // namespace detail
+
 void report_phase_clocks() {
 #ifdef SYNFIRE_PHASE_CLOCKS
     static unsigned long long cycles[clock_blocks][clock_phases], steps[clock_blocks];

@@ -68,6 +68,16 @@ __global__ void __launch_bounds__(block_size) split_kernel(const std::uint64_t* 
 
 }  // namespace
 
+namespace detail {
+void set_streaming_synapse_loads_of_the_update(bool on);  // lif_update.cu: its copy of the switch
+}
+
+void set_streaming_synapse_loads(bool on) {
+    const unsigned v = on ? 1u : 0u;
+    SYNFIRE_CUDA(cudaMemcpyToSymbol(streaming_synapse_loads, &v, sizeof v));
+    detail::set_streaming_synapse_loads_of_the_update(on);
+}
+
 void find_delay_splits(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources, std::uint64_t* splits, cudaStream_t s) {
     if (sources == 0) return;
     split_kernel<<<static_cast<unsigned>((sources + block_size - 1) / block_size), block_size, 0, s>>>(offsets, synapses, sources, splits);

@@ -34,9 +34,16 @@ static_assert(sizeof(synapse) == 16 && offsetof(synapse, target) == 0 && offseto
                   offsetof(synapse, population) == 6 && offsetof(synapse, receptor) == 7 && offsetof(synapse, weight) == 8,
               "the delivery kernels read synapses as four 32-bit words");
 
-/// Synapse e of the table (16-byte aligned: device allocations are), one read-only 16-byte load.
+/// How synapses are loaded: 0 (the default) read-only (ld.global.nc); 1 streaming (ld.global.cs: evict first,
+/// from L1 and L2, so that the table's stream, which a step never reads twice, does not push the input rings
+/// out of L2). Each translation unit including this has its own copy, which set_streaming_synapse_loads
+/// (launchers.hpp) sets in all of them.
+static __constant__ unsigned streaming_synapse_loads;
+
+/// Synapse e of the table (16-byte aligned: device allocations are), one 16-byte load.
 __device__ __forceinline__ uint4 load_synapse(const synapse* synapses, std::uint64_t e) {
-    return __ldg(reinterpret_cast<const uint4*>(synapses) + e);
+    const uint4* p = reinterpret_cast<const uint4*>(synapses) + e;
+    return streaming_synapse_loads ? __ldcs(p) : __ldg(p);
 }
 
 /// *p += v at L2 without a return value (a reduction: no round trip back to the thread).

@@ -256,6 +256,18 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_NE(b->device().find(fmt::format("barrier polled {} ns apart", gpu_limits::barrier_sleep_ns)), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
     }
+    {  // synapses loaded as a stream (evict first) and the input rings persisting in L2 (sm 80+): comparisons
+        scoped_env loads("SYNFIRE_CUDA_SYNAPSE_LOADS", "streaming"), l2("SYNFIRE_CUDA_L2_RING", "1");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("synapses loaded as a stream"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("input rings persisting in L2") != std::string::npos, cuda_devices().at(0).major >= 8) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    {  // and back: every backend sets the process-wide load switch
+        auto b = make_cuda_backend(m);
+        EXPECT_EQ(b->device().find("as a stream"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("persisting"), std::string::npos) << b->device();
+    }
     {  // the grid barrier polled without sleeping
         scoped_env env("SYNFIRE_CUDA_BARRIER_SLEEP", "0");
         auto b = make_cuda_backend(m);
@@ -283,7 +295,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel, a delivery of its own per step";
     }
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
-                            "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP"}) {
+                            "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -299,11 +311,12 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_EQ(b->device().find("decoded on the host"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "per-step launches in CUDA graphs";
     }
-    {
-        scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", "1");
+    {  // with the bitmaps decoded on the host, and the delivery kernels' synapses loaded as a stream
+        scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", "1"), loads("SYNFIRE_CUDA_SYNAPSE_LOADS", "streaming");
         auto b = make_cuda_backend(m);
         EXPECT_NE(b->device().find("decoded on the host"), std::string::npos) << b->device();
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "CUDA graphs, spikes decoded on the host";
+        EXPECT_NE(b->device().find("synapses loaded as a stream"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "CUDA graphs, spikes decoded on the host, synapses as a stream";
     }
     for (const char* pdl : {"0", "1"})  // per-step launches in graphs and without, plain and programmatic
         for (const char* graphs : {"1", "0"}) {
@@ -325,12 +338,12 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         scoped_env blocks("SYNFIRE_CUDA_DELIVERY_BLOCKS", "many");
         EXPECT_THROW(make_cuda_backend(m), user_error);
     }
-    {
-        scoped_env fused("SYNFIRE_CUDA_STEP_MODE", "0");
+    for (const char* loads : {"readonly", "streaming"}) {
+        scoped_env fused("SYNFIRE_CUDA_STEP_MODE", "0"), how("SYNFIRE_CUDA_SYNAPSE_LOADS", loads);
         auto b = make_cuda_backend(m);
         EXPECT_EQ(b->max_window(), 2);  // the shortest delay, 0.2 ms
         EXPECT_NE(b->device().find("fused windows of 2 steps"), std::string::npos) << b->device();
-        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "fused windows";
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "fused windows, synapse loads " << loads;
     }
 }
 
