@@ -565,7 +565,8 @@ private:
     std::string network_path() const {
         if (!step_mode_) return fmt::format("fused windows of {} steps", window_);
         const std::string delivery =
-            fmt::format("delivery by {} (mean fan-out {:.0f}) in {} blocks", warp_workers_ ? "warp" : "block", mean_fan_out_, deliver_grid_);
+            fmt::format("delivery by {} (mean fan-out {:.0f}) in {} blocks into input rings of {} slots ({:.1f} MiB)", warp_workers_ ? "warp" : "block",
+                        mean_fan_out_, deliver_grid_, ring_slots_, ring_arena_.size() / 1048576.0);
         const std::string deferred =
             deferred_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_) : std::string();
         if (persistent_grid_)
