@@ -93,62 +93,9 @@ full && step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spik
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
 full && python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"
 
-# where a step of the persistent window kernel goes: a second build with per-phase cycle counters
-# (SYNFIRE_PHASE_CLOCKS, kernels/phase_clocks.cuh), its table on stderr at exit
-if ! full && (( $(left) > 150 )); then
-  step "build with phase clocks (build-clocks)" 120 bash -c "cmake -S . -B build-clocks -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-    -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
-    cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
-  for variant in "SYNFIRE_CUDA_EARLY_LIST=1" "SYNFIRE_CUDA_PERSISTENT=1"; do
-    name=$(echo "$variant" | tr ' =' '__')
-    step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \
-      -o "$scratch/pd_clocks.h5" --force >"$R/clocks_$name.txt" 2>&1
-    grep -E "real-time|phase" -A9 "$R/clocks_$name.txt" | grep -v "^L[0-9]" | head -14
-  done
-fi
-
 # what a step costs before any work: dependent graph nodes (plain and programmatic) and grid barriers
 step "latency floors" 20 "$build/bench/bench_gpu" --latency-only --json "$R/latency.json" 2>&1 | tee "$R/latency.txt"
 
-step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
-
-step "Brunel 1e4 .. 1e6 in fused windows of min-delay steps (A/B)" 60 env SYNFIRE_CUDA_STEP_MODE=0 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label fused 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 in CUDA graphs (A/B: the default where the persistent kernel does not fit)" 30 env SYNFIRE_CUDA_PERSISTENT=0 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label graphs 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4 .. 1e6 with programmatic dependent launches in CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_PDL=1 SYNFIRE_CUDA_PERSISTENT=0 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label pdl 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 in the persistent kernel without delivering blocks (A/B)" 30 env SYNFIRE_CUDA_DELIVERERS=0 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label no_deliverers 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 with the lists read early (A/B)" 30 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label early_list 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4 .. 1e6 with the synapses loaded as a stream (A/B)" 60 env SYNFIRE_CUDA_SYNAPSE_LOADS=streaming \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label streaming_loads 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 in the persistent kernel without deferred delivery (A/B)" 30 env SYNFIRE_CUDA_DEFERRED=0 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label persistent_plain 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4 .. 1e6 with deferred delivery in CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=0 \
-  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label deferred_graphs 2>&1 | tee -a "$R/network.txt"
-if ! full; then  # the network paths under memcheck (step mode with both workers and PDL, fused windows)
-  step "compute-sanitizer memcheck: network delivery" 60 compute-sanitizer --tool memcheck --error-exitcode 9 "$build/tests/test_cuda" \
-    --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' >"$R/sanitizer-memcheck.log" 2>&1
-  san_rc=$?
-  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck.log" | tail -3
-  # the same tests with deferred delivery on every path they take (the default persistent kernel and the graphs)
-  step "compute-sanitizer memcheck: deferred delivery" 60 env SYNFIRE_CUDA_DEFERRED=1 compute-sanitizer --tool memcheck --error-exitcode 9 \
-    "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.SmallFanOutsAreDeliveredByWarps' \
-    >"$R/sanitizer-memcheck-deferred.log" 2>&1
-  rc=$?; (( rc != 0 )) && san_rc=$rc
-  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-deferred.log" | tail -3
-  step "compute-sanitizer memcheck: lists read early" 60 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 compute-sanitizer --tool memcheck \
-    --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' \
-    >"$R/sanitizer-memcheck-early.log" 2>&1
-  rc=$?; (( rc != 0 )) && san_rc=$rc
-  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-early.log" | tail -3
-fi
-# the host alone (no GPU work): the floor under the recording-overhead runs, on this machine's cores
-step "host recording floor (replay, no simulation): 1e6 neurons at 10 Hz, 1000 V_m traces" 30 "$build/bench/bench_recording" \
-  --json "$R/bench_recording.json" 2>&1 | tee -a "$R/recording.txt"
 # hardware counters for what bench/NOTES.md leaves unexplained: the microcircuit's per-step kernels (17 us
 # for 1-3 us of work) and the networked step's 25% of copy bandwidth from DRAM
 ncu_sections=(--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis --section SchedulerStats)
@@ -167,6 +114,60 @@ python3 bench/sass_stalls.py "$R/ncu_window_kernel_sass.csv" 2>&1 | tee "$R/ncu_
 cuobjdump -sass "$build/synfire" 2>&1 | awk '/Function :/ { keep = /window_kernel/ } keep' >"$R/window_kernel.sass"
 grep -oE "(CCTL|MEMBAR|FENCE|ERRBAR|NANOSLEEP|LDG\.E[.A-Z0-9]*|STL[.A-Z0-9]*|LDL[.A-Z0-9]*|RED[.A-Z0-9]*|ATOM[.A-Z0-9]*)" "$R/window_kernel.sass" \
   | sort | uniq -c | sort -rn | head -30 | tee "$R/window_kernel_sass_census.txt"
+
+step "Brunel networks 1e4 .. 1e6 (events/s, RTF, per-step split)" 150 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" 2>&1 | tee "$R/network.txt"
+
+if ! full; then  # the network paths under memcheck (step mode with both workers and PDL, fused windows)
+  step "compute-sanitizer memcheck: network delivery" 60 compute-sanitizer --tool memcheck --error-exitcode 9 "$build/tests/test_cuda" \
+    --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' >"$R/sanitizer-memcheck.log" 2>&1
+  san_rc=$?
+  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck.log" | tail -3
+  # the same tests with deferred delivery on every path they take (the default persistent kernel and the graphs)
+  step "compute-sanitizer memcheck: deferred delivery" 60 env SYNFIRE_CUDA_DEFERRED=1 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.SmallFanOutsAreDeliveredByWarps' \
+    >"$R/sanitizer-memcheck-deferred.log" 2>&1
+  rc=$?; (( rc != 0 )) && san_rc=$rc
+  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-deferred.log" | tail -3
+  step "compute-sanitizer memcheck: lists read early" 60 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 compute-sanitizer --tool memcheck \
+    --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' \
+    >"$R/sanitizer-memcheck-early.log" 2>&1
+  rc=$?; (( rc != 0 )) && san_rc=$rc
+  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-early.log" | tail -3
+fi
+# where a step of the persistent window kernel goes: a second build with per-phase cycle counters
+# (SYNFIRE_PHASE_CLOCKS, kernels/phase_clocks.cuh), its table on stderr at exit
+if ! full && (( $(left) > 150 )); then
+  step "build with phase clocks (build-clocks)" 120 bash -c "cmake -S . -B build-clocks -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
+    cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
+  for variant in "SYNFIRE_CUDA_EARLY_LIST=1" "SYNFIRE_CUDA_PERSISTENT=1"; do
+    name=$(echo "$variant" | tr ' =' '__')
+    step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \
+      -o "$scratch/pd_clocks.h5" --force >"$R/clocks_$name.txt" 2>&1
+    grep -E "real-time|phase" -A9 "$R/clocks_$name.txt" | grep -v "^L[0-9]" | head -14
+  done
+fi
+
+step "Brunel 1e4 .. 1e6 in fused windows of min-delay steps (A/B)" 60 env SYNFIRE_CUDA_STEP_MODE=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label fused 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 in CUDA graphs (A/B: the default where the persistent kernel does not fit)" 30 env SYNFIRE_CUDA_PERSISTENT=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label graphs 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with programmatic dependent launches in CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_PDL=1 SYNFIRE_CUDA_PERSISTENT=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label pdl 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 in the persistent kernel without delivering blocks (A/B)" 30 env SYNFIRE_CUDA_DELIVERERS=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label no_deliverers 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 with the lists read early (A/B)" 30 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label early_list 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with the synapses loaded as a stream (A/B)" 60 env SYNFIRE_CUDA_SYNAPSE_LOADS=streaming \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label streaming_loads 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 in the persistent kernel without deferred delivery (A/B)" 30 env SYNFIRE_CUDA_DEFERRED=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label persistent_plain 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4 .. 1e6 with deferred delivery in CUDA graphs (A/B)" 60 env SYNFIRE_CUDA_DEFERRED=1 SYNFIRE_CUDA_PERSISTENT=0 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label deferred_graphs 2>&1 | tee -a "$R/network.txt"
+# the host alone (no GPU work): the floor under the recording-overhead runs, on this machine's cores
+step "host recording floor (replay, no simulation): 1e6 neurons at 10 Hz, 1000 V_m traces" 30 "$build/bench/bench_recording" \
+  --json "$R/bench_recording.json" 2>&1 | tee -a "$R/recording.txt"
 step "ncu: microcircuit step and delivery kernels (CUDA graphs)" 60 env SYNFIRE_CUDA_PERSISTENT=0 ncu --clock-control none --cache-control none \
   -k 'regex:step_kernel|deliver_step_kernel' --launch-skip 2000 --kill yes \
   --launch-count 4 "${ncu_sections[@]}" "$build/synfire" run "$scratch/pd.toml" --set simulation.duration=300 --backend cuda \
