@@ -71,8 +71,6 @@ unsigned delivery_blocks_per_multiprocessor() {
 /// -1 (unset): window_grid's choice.
 int deliverers_setting() { return static_cast<int>(env_count("SYNFIRE_CUDA_DELIVERERS", 0, 1024, -1, "blocks")); }
 
-/// SYNFIRE_CUDA_EARLY_LIST_PARTS: the early list's parts per spike (1 to 65536, clamped to the grid; for
-/// tests and comparisons); 0 (unset): from the spikes per step of the last collected window.
 /// SYNFIRE_CUDA_BARRIER_SLEEP: the persistent kernel's sleep between polls of its grid barrier (0 to 1000 ns;
 /// for comparisons), gpu_limits::barrier_sleep_ns where unset.
 unsigned barrier_sleep_setting() {
@@ -88,6 +86,8 @@ bool streaming_synapse_loads_setting() {
     throw user_error(fmt::format("SYNFIRE_CUDA_SYNAPSE_LOADS={}: expected streaming or readonly", v));
 }
 
+/// SYNFIRE_CUDA_EARLY_LIST_PARTS: the early list's parts per spike (1 to 65536, clamped to the grid; for
+/// tests and comparisons); 0 (unset): from the spikes per step of the last collected window.
 std::uint32_t early_parts_setting() { return static_cast<std::uint32_t>(env_count("SYNFIRE_CUDA_EARLY_LIST_PARTS", 1, 65536, 0, "parts")); }
 
 double gib(std::uint64_t bytes) { return static_cast<double>(bytes) / static_cast<double>(std::uint64_t{1} << 30); }
