@@ -330,7 +330,7 @@ public:
                                              deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
                                              early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
-                                             barrier_sleep_);
+                                             barrier_sleep_, lists_at_barrier_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -512,16 +512,22 @@ private:
         // either (deferred delivery also runs in the graphs; the persistent kernel also with a delivery of its
         // own per step), SYNFIRE_CUDA_DELIVERERS=N the delivering blocks (0: none).
         const int deferred_setting = cuda_deferred_delivery_setting();  // cuda_memory_plan counts its buffers unless 0
+        // SYNFIRE_CUDA_LISTS_AT_BARRIER=1 (persistent kernel, deferred delivery; opt-in until measured): each
+        // step's list (synapses of three steps' delay or more) delivered while the grid gathers at the next
+        // step's barrier, off the path to it; a spiking block delivers its synapses of one and two steps' delay
+        // at once. Three list buffers (cuda_memory_plan counts the third); no delivering blocks.
+        const bool at_barrier = cuda_lists_at_barrier_setting() == 1 && deferred_setting != 0;
         if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
-            const window_launch launch = window_grid(multiprocessors, step_grid_, deferred_setting != 0, deliverers_setting());
+            const window_launch launch = window_grid(multiprocessors, step_grid_, deferred_setting != 0, at_barrier ? 0 : deliverers_setting());
             persistent_grid_ = launch.grid;
             deliverers_ = launch.deliverers;
         }
         deferred_ = deferred_setting == 1 || (deferred_setting == -1 && persistent_grid_);
+        lists_at_barrier_ = at_barrier && persistent_grid_ && deferred_;
         const std::uint64_t sources = base_.back();
         if (deferred_) {
             splits_ = device_buffer<std::uint64_t>(std::max<std::uint64_t>(sources, 1));
-            find_delay_splits(offsets_.data(), synapses_.data(), sources, splits_.data(), compute_);
+            find_delay_splits(offsets_.data(), synapses_.data(), sources, splits_.data(), compute_, lists_at_barrier_ ? 3 : 2);
             std::vector<std::uint64_t> splits(sources);
             SYNFIRE_CUDA(cudaMemcpyAsync(splits.data(), splits_.data(), sources * sizeof(std::uint64_t), cudaMemcpyDeviceToHost, compute_));
             SYNFIRE_CUDA(cudaStreamSynchronize(compute_));
@@ -541,7 +547,7 @@ private:
         use_graphs_ = false;  // debug builds synchronise after every launch, which a capture forbids
 #endif
         list_capacity_ = std::max<std::uint64_t>(sources, 1);  // every sending neuron at most once per step
-        spike_list_ = device_buffer<spike_range>((deferred_ ? 2 : 1) * list_capacity_);
+        spike_list_ = device_buffer<spike_range>((lists_at_barrier_ ? 3 : deferred_ ? 2 : 1) * list_capacity_);
         spike_counts_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
         deliver_grid_ = static_cast<unsigned>(multiprocessors) * delivery_blocks_per_multiprocessor();
         // a warp per spike where neurons send to few targets, a block where they send to many
@@ -553,7 +559,7 @@ private:
         if (env_is("SYNFIRE_CUDA_DELIVERY", "block")) warp_workers_ = false;
         // SYNFIRE_CUDA_EARLY_LIST=1: the persistent kernel reads each step's list with the next step's ring slot
         // (launchers.hpp; block workers, no delivering blocks); opt-in until measured
-        early_list_ = cuda_switch("SYNFIRE_CUDA_EARLY_LIST") == 1 && persistent_grid_ && deferred_ && !deliverers_ && !warp_workers_;
+        early_list_ = cuda_switch("SYNFIRE_CUDA_EARLY_LIST") == 1 && persistent_grid_ && deferred_ && !deliverers_ && !warp_workers_ && !lists_at_barrier_;
         early_parts_ = early_parts_setting();  // 0: from the spikes per step
         std::uint64_t sending = 0;  // neurons whose spikes join the list
         for (std::size_t p = 0; p < pops_.size(); ++p)
@@ -568,7 +574,10 @@ private:
             fmt::format("delivery by {} (mean fan-out {:.0f}) in {} blocks into input rings of {} slots ({:.1f} MiB)", warp_workers_ ? "warp" : "block",
                         mean_fan_out_, deliver_grid_, ring_slots_, ring_arena_.size() / 1048576.0);
         const std::string deferred =
-            deferred_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_) : std::string();
+            !deferred_          ? std::string()
+            : lists_at_barrier_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one or two steps' delay), lists delivered at the next barrier",
+                                              100.0 * one_step_share_)
+                                : fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_);
         if (persistent_grid_)
             return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}, barrier polled {} ns apart", persistent_grid_,
                                deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred,
@@ -668,8 +677,9 @@ private:
     device_buffer<spike_range> spike_list_;  ///< one step's spikes, as their synapse ranges (deferred: two such lists)
     std::size_t list_capacity_ = 0;          ///< entries of one list
     bool deferred_ = false;                  ///< deferred delivery (launchers.hpp)
+    bool lists_at_barrier_ = false;          ///< the persistent kernel delivers each list at the next barrier
     device_buffer<std::uint64_t> splits_;    ///< deferred: each source's first synapse of delay >= 2 steps
-    double one_step_share_ = 0.0;            ///< deferred: share of the synapses with one step's delay
+    double one_step_share_ = 0.0;            ///< deferred: share of the synapses with one step's delay (two: lists at the barrier)
 
     /// Step k's spike list (deferred delivery alternates two).
     spike_range* list_of(int k) { return spike_list_.data() + (deferred_ ? static_cast<std::size_t>(k & 1) * list_capacity_ : 0); }

@@ -128,22 +128,27 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
 /// barrier; step k's list at list + (k & 1) * list_capacity (delivered by the last `deliverers` blocks alone,
 /// where window_grid gave some: then grid = virtual_blocks + deliverers; or, with early_parts > 0 (deferred,
 /// block workers, no delivering blocks), read at the top of the next step with early_parts parts per spike:
-/// step_delivery.cuh, early_list). counts[0, steps) must be zero;
+/// step_delivery.cuh, early_list; or, lists_at_barrier (deferred, no delivering blocks, splits at three
+/// steps' delay), delivered while the grid gathers at the next step's barrier from three buffers, list + (k %
+/// 3) * list_capacity). counts[0, steps) must be zero;
 /// barrier is a device word (zeroed here), polled with barrier_sleep ns between polls (grid_barrier.cuh).
 /// Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false,
-                              unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns);
+                              unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns,
+                              bool lists_at_barrier = false);
 
-/// Deferred delivery's split of the table: splits[g] = the first synapse of source g (< sources) with a delay
-/// of two steps or more, offsets[g + 1] if none (rows are sorted by delay).
 /// Synapse loads of every delivery kernel as streaming loads (evict first from L1 and L2) or, the default,
 /// read-only loads (step_delivery.cuh, load_synapse). Process-wide; set before the kernels run.
 void set_streaming_synapse_loads(bool on);
 
-void find_delay_splits(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources, std::uint64_t* splits, cudaStream_t s);
+/// Deferred delivery's split of the table: splits[g] = the first synapse of source g (< sources) with a delay
+/// of `from` steps or more (2; 3 where the lists are delivered at the next barrier), offsets[g + 1] if none
+/// (rows are sorted by delay).
+void find_delay_splits(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources, std::uint64_t* splits, cudaStream_t s,
+                       int from = 2);
 
 /// A population's input ring, as the delivery kernel sees it.
 struct ring_view {

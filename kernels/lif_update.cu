@@ -339,9 +339,16 @@ __global__ void __launch_bounds__(block_size, Deferred ? 4 : 0) step_kernel(cons
     }
 }
 
+/// When the persistent kernel with deferred delivery delivers step k's list (synapses of two steps' delay or
+/// more, or of three where the lists wait for the barrier): during step k + 1, before its barrier (in_step);
+/// the same, its first loads issued at the top of step k + 1 (early: early_list); or while the grid gathers at
+/// step k + 1's barrier (at_barrier: the block's own spikes' synapses of one and two steps' delay are delivered
+/// by it at once, so the rest, read two steps later or more, need only the barrier after that).
+enum class list_read { in_step, early, at_barrier };
+
 /// What every block of the persistent window kernel needs for a step's delivery and barriers.
 struct window_delivery {
-    spike_range* list;     ///< step k's list at list + (k & 1) * capacity (capacity 0: one list for every step)
+    spike_range* list;     ///< step k's list at list + (k % buffers) * capacity (capacity 0: one list for every step)
     std::size_t capacity;
     std::uint32_t* counts;  ///< [steps]
     std::int64_t first_step;
@@ -354,14 +361,22 @@ struct window_delivery {
     std::uint32_t early_parts;  ///< deferred, block workers, no deliverers: the list read early (early_list) with this many parts per spike; 0: not
     unsigned barrier_sleep;     ///< grid barrier: ns between polls (grid_wait)
 
-    __device__ spike_range* list_of(int k) const { return list + static_cast<std::size_t>(k & 1) * capacity; }
+    /// Step k's list: two buffers, or three where the lists are delivered at the next barrier (a block still
+    /// delivering step k's list at step k + 1's barrier while others append step k + 2's).
+    template <list_read Lists = list_read::in_step>
+    __device__ spike_range* list_of(int k) const {
+        const int buffer = Lists == list_read::at_barrier ? k % 3 : k & 1;
+        return list + static_cast<std::size_t>(buffer) * capacity;
+    }
     /// The grid's delivery of step k's list (its count read here).
+    template <list_read Lists = list_read::in_step>
     __device__ void deliver(int k) const {
-        deliver_spikes_by<true, block_size>(warp_workers, list_of(k), __ldcg(counts + k), first_step + k, synapses, rings, slots);
+        deliver_spikes_by<true, block_size>(warp_workers, list_of<Lists>(k), __ldcg(counts + k), first_step + k, synapses, rings, slots);
     }
     /// A delivering block's share of step k's list: deliverers' block `block` (< deliverers).
+    template <list_read Lists = list_read::in_step>
     __device__ void deliver_among_deliverers(int k, unsigned block) const {
-        deliver_spikes_among<true, block_size>(warp_workers, list_of(k), __ldcg(counts + k), first_step + k, synapses, rings, slots, block,
+        deliver_spikes_among<true, block_size>(warp_workers, list_of<Lists>(k), __ldcg(counts + k), first_step + k, synapses, rings, slots, block,
                                                deliverers);
     }
 };
@@ -397,8 +412,9 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
 /// Not deferred: each step, a barrier, the step's delivery by the grid, a barrier. Deferred: one barrier per
 /// step; before it the block delivers its own spikes' synapses of one step's delay and (without delivering
 /// blocks) its share of the previous step's list; after the last step's barrier the grid delivers its list.
-/// Early (deferred only): that share read by early_list, its first loads at the top of the step.
-template <class Neuron, bool Deferred, bool Early>
+/// Lists (deferred only): early, that share read by early_list, its first loads at the top of the step;
+/// at_barrier, delivered after the block's arrival at the barrier, beside the next step's inputs.
+template <class Neuron, bool Deferred, list_read Lists>
 __device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
                                                const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
                                                const window_delivery& d) {
@@ -416,13 +432,14 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
     unsigned generation = 0;
     phase_clock clock;  // a diagnostic build's per-phase cycles (phase_clocks.cuh); nothing otherwise
     clock.start();
-    constexpr bool early = Deferred && Early;
+    constexpr bool early = Deferred && Lists == list_read::early;
+    constexpr bool at_barrier = Deferred && Lists == list_read::at_barrier;
     const fixed_partition partition = fixed_partition::of(gridDim.x, d.early_parts);
     for (int k = 0; k < steps; ++k) {
         std::uint32_t previous = 0;  // deferred: the previous step's spikes, read beside the ring slot
         early_list<block_size> list;  // early: the previous step's list, its first range read beside the ring slot too
         if (Deferred && k > 0) {
-            if (early) list.start(d.list_of(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1, partition);
+            if (early) list.start(d.list_of<Lists>(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1, partition);
             else previous = __ldcg(d.counts + k - 1);
         }
         if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
@@ -431,7 +448,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         clock.mark(0);
         record_spikes(w.bitmap, w.words, k, i, spike);
         spike_sink out = sink;
-        if (out.list) out.list = d.list_of(k);
+        if (out.list) out.list = d.list_of<Lists>(k);
         out.count = d.counts + k;
         append_spikes<true>(out, i, spike, syn);
         if (rec >= 0) Neuron::record(w, k, rec, s);
@@ -446,16 +463,25 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
             clock.mark(2);
             if (k > 0 && early) list.finish(d.synapses, d.rings, d.slots);
-            else if (k > 0 && !d.deliverers)
-                deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
+            else if (k > 0 && !d.deliverers && !at_barrier)
+                deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
             clock.mark(3);
-            gather_at_barrier(d, generation, next_inputs, clock);
+            if constexpr (at_barrier) {  // the previous step's list (synapses read at step k + 2 or later), then the inputs
+                gather_at_barrier(d, generation, [&] {
+                    if (k > 0)
+                        deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses,
+                                                            d.rings, d.slots);
+                    next_inputs();
+                }, clock);
+            } else {
+                gather_at_barrier(d, generation, next_inputs, clock);
+            }
         } else {
             deliver_at_barriers(d, k, generation, next_inputs, clock);
         }
         clock.step();
     }
-    if constexpr (Deferred) d.deliver(steps - 1);
+    if constexpr (Deferred) d.deliver<Lists>(steps - 1);
     clock.flush();
     if (live) state[i] = s;
 }
@@ -473,7 +499,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
 /// spike list and its count) bypass L1. At most 80
 /// registers, so that three blocks fit on a multiprocessor (the microcircuit's 305 update blocks on 132; 114
 /// unbounded, with a few spills at 80).
-template <bool Deferred, bool Early = false>
+template <bool Deferred, list_read Lists = list_read::in_step>
 __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, spike_range* list, std::size_t list_capacity,
                                                             std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
@@ -496,22 +522,22 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     }
     __syncthreads();
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
-                            Deferred ? deliverers : 0, Deferred && Early ? early_parts : 0u, barrier_sleep};
+                            Deferred ? deliverers : 0, Deferred && Lists == list_read::early ? early_parts : 0u, barrier_sleep};
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
             if constexpr (Deferred) {
                 if (k > 0) {
                     if (d.deliverers) {
-                        d.deliver_among_deliverers(k - 1, blockIdx.x - virtual_blocks);
-                    } else if constexpr (Early) {  // the update blocks' partition (early_list), all of it at once here
+                        d.deliver_among_deliverers<Lists>(k - 1, blockIdx.x - virtual_blocks);
+                    } else if constexpr (Lists == list_read::early) {  // the update blocks' partition (early_list), all of it at once here
                         early_list<block_size> share;
-                        share.start(d.list_of(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1,
+                        share.start(d.list_of<Lists>(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1,
                                     fixed_partition::of(gridDim.x, d.early_parts));
                         share.issue(synapses);
                         share.finish(synapses, staged_rings, slots);
                     } else {
-                        d.deliver(k - 1);
+                        d.deliver<Lists>(k - 1);  // at_barrier: before the barrier, earlier than it needs
                     }
                 }
                 grid_barrier(barrier, generation++, d.barrier_sleep);
@@ -520,7 +546,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                 deliver_at_barriers(d, k, generation, [] {}, clock);
             }
         }
-        if constexpr (Deferred) d.deliver(steps - 1);
+        if constexpr (Deferred) d.deliver<Lists>(steps - 1);
         return;
     }
     const population_args& a = *reinterpret_cast<const population_args*>(staged);
@@ -530,9 +556,9 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         sink.senders = &senders;
     }
     if (a.model == neuron_model::iaf_psc_exp)
-        window_neurons<exp_neuron, Deferred, Early>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
+        window_neurons<exp_neuron, Deferred, Lists>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
     else
-        window_neurons<delta_neuron, Deferred, Early>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
+        window_neurons<delta_neuron, Deferred, Lists>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
                                                d);
 }
 
@@ -654,19 +680,22 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
-                              unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep) {
+                              unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
+    if (lists_at_barrier && (!splits || deliverers || early_parts))
+        throw internal_error("cuda window kernel: lists at the barrier need deferred delivery, no delivering blocks and no early list");
     if (deliverers && (!splits || virtual_blocks + deliverers != grid))
         throw internal_error(fmt::format("cuda window kernel: {} delivering blocks beside {} of {}", deliverers, virtual_blocks, grid));
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
                       &early_parts, &barrier_sleep};
-    const void* kernel = !splits       ? reinterpret_cast<const void*>(window_kernel<false>)
-                         : early_parts ? reinterpret_cast<const void*>(window_kernel<true, true>)
-                                       : reinterpret_cast<const void*>(window_kernel<true>);
+    const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
+                         : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
+                         : lists_at_barrier ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>)
+                                            : reinterpret_cast<const void*>(window_kernel<true>);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, 0, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");

@@ -52,15 +52,15 @@ __global__ void __launch_bounds__(block_size) deliver_step_kernel(const spike_ra
     deliver_step_body<false, block_size, Worker>(list, count, step, synapses, staged, slots);
 }
 
-/// One thread per source: a binary search of its row (sorted by delay) for the first delay of two steps or more.
+/// One thread per source: a binary search of its row (sorted by delay) for the first delay of `from` steps or more.
 __global__ void __launch_bounds__(block_size) split_kernel(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources,
-                                                           std::uint64_t* splits) {
+                                                           std::uint64_t* splits, int from) {
     const std::uint64_t g = static_cast<std::uint64_t>(blockIdx.x) * block_size + threadIdx.x;
     if (g >= sources) return;
     std::uint64_t lo = offsets[g], hi = offsets[g + 1];
     while (lo < hi) {
         const std::uint64_t mid = lo + (hi - lo) / 2;
-        if (synapses[mid].delay < 2) lo = mid + 1;
+        if (synapses[mid].delay < from) lo = mid + 1;
         else hi = mid;
     }
     splits[g] = lo;
@@ -78,9 +78,10 @@ void set_streaming_synapse_loads(bool on) {
     detail::set_streaming_synapse_loads_of_the_update(on);
 }
 
-void find_delay_splits(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources, std::uint64_t* splits, cudaStream_t s) {
+void find_delay_splits(const std::uint64_t* offsets, const synapse* synapses, std::uint64_t sources, std::uint64_t* splits, cudaStream_t s,
+                       int from) {
     if (sources == 0) return;
-    split_kernel<<<static_cast<unsigned>((sources + block_size - 1) / block_size), block_size, 0, s>>>(offsets, synapses, sources, splits);
+    split_kernel<<<static_cast<unsigned>((sources + block_size - 1) / block_size), block_size, 0, s>>>(offsets, synapses, sources, splits, from);
     SYNFIRE_CUDA_LAUNCHED("split_kernel");
 }
 

@@ -62,11 +62,12 @@ struct gpu_memory_plan {
     std::uint64_t peak() const { return total() + construction; }
 };
 /// deferred_delivery: the plan with deferred delivery's buffers (two spike lists and each source's split of
-/// its synapses by delay: 24 B per neuron more in networks).
-gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery);
+/// its synapses by delay: 24 B per neuron more in networks); lists_at_barrier with it: a third list (16 B
+/// per neuron more).
+gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery, bool lists_at_barrier = false);
 /// The plan for the switches of this process's environment (as the backend will read them): deferred
 /// delivery counted unless SYNFIRE_CUDA_DEFERRED=0 (the persistent window kernel, the default where it fits,
-/// uses it; whether it fits is known only on the device).
+/// uses it; whether it fits is known only on the device), the third list with SYNFIRE_CUDA_LISTS_AT_BARRIER=1.
 gpu_memory_plan cuda_memory_plan(const model& m);
 
 /// A 0/1 switch of the environment (for comparisons): -1 unset, 0 or 1; any other value throws user_error
@@ -76,6 +77,10 @@ int cuda_switch(const char* name);
 /// SYNFIRE_CUDA_DEFERRED as cuda_switch reads it: 1 deferred delivery on every step path, 0 on none, -1 (unset)
 /// with the persistent window kernel only.
 int cuda_deferred_delivery_setting();
+
+/// SYNFIRE_CUDA_LISTS_AT_BARRIER as cuda_switch reads it: 1 the persistent window kernel delivers each step's
+/// list while the grid gathers at the next barrier (with deferred delivery), 0 or -1 (unset) not.
+int cuda_lists_at_barrier_setting();
 
 /// The CUDA backend on device `device`. Checks first that the plan fits in the device's free memory and
 /// throws runtime_failure ("needs X GiB, device has Y GiB free") before allocating anything if not;

@@ -295,7 +295,8 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << "persistent window kernel, a delivery of its own per step";
     }
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
-                            "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING"}) {
+                            "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
+                            "SYNFIRE_CUDA_LISTS_AT_BARRIER"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -510,6 +511,26 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
                 auto c = make_cuda_backend(*m);
                 EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, window))) << c->device() << ", parts " << parts << ", window " << window;
             }
+        }
+        {  // each list delivered while the grid gathers at the next barrier (three steps' delay or more; one and two
+           // by the spiking block); both workers, windows 1 and 7; not on the graphs' path
+            scoped_env late("SYNFIRE_CUDA_LISTS_AT_BARRIER", "1");
+            for (const char* worker : {"warp", "block"}) {
+                scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
+                auto b = make_cuda_backend(*m);
+                EXPECT_NE(b->device().find("lists delivered at the next barrier"), std::string::npos) << b->device();
+                EXPECT_EQ(b->device().find("delivering"), std::string::npos) << b->device();
+                EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
+                for (int window : {1, 7}) {
+                    auto c = make_cuda_backend(*m);
+                    EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, window))) << c->device() << ", window " << window;
+                }
+            }
+            scoped_env graphs("SYNFIRE_CUDA_PERSISTENT", "0");
+            auto g = make_cuda_backend(*m);
+            EXPECT_EQ(g->device().find("at the next barrier"), std::string::npos) << g->device();
+            EXPECT_NE(g->device().find(share), std::string::npos) << g->device();
+            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *g))) << g->device();
         }
         for (const char* deliverers : {"0", "1", "3"}) {  // the persistent kernel (the default here) without and with delivering blocks
             scoped_env env("SYNFIRE_CUDA_DELIVERERS", deliverers);
