@@ -10,6 +10,7 @@
 // slot's stream and the host decodes them (bitmap_decode.hpp); no kernel of another stream is involved.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -323,6 +324,7 @@ public:
                 SYNFIRE_CUDA(cudaMemcpyAsync(step_args_[slot].data(), step_args_host_[slot].data(), bytes + sizeof(std::int64_t),
                                              cudaMemcpyHostToDevice, compute_));
                 SYNFIRE_CUDA(cudaMemsetAsync(spike_counts_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
+                if (claimed_lists_) SYNFIRE_CUDA(cudaMemsetAsync(claims_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
                 const auto* first = reinterpret_cast<const std::int64_t*>(step_args_[slot].data() + bytes);
                 if (persistent_grid_) {  // one cooperative launch for the whole window
                     update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
@@ -330,7 +332,7 @@ public:
                                              deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
                                              early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
-                                             barrier_sleep_, lists_at_barrier_);
+                                             barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -516,7 +518,9 @@ private:
         // step's list (synapses of three steps' delay or more) delivered while the grid gathers at the next
         // step's barrier, off the path to it; a spiking block delivers its synapses of one and two steps' delay
         // at once. Three list buffers (cuda_memory_plan counts the third); no delivering blocks.
-        const bool at_barrier = cuda_lists_at_barrier_setting() == 1 && deferred_setting != 0;
+        // SYNFIRE_CUDA_CLAIMED_LISTS=1 (implies it): the lists' parts claimed by the blocks as they arrive.
+        const bool claimed = cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 && deferred_setting != 0;
+        const bool at_barrier = (cuda_lists_at_barrier_setting() == 1 || claimed) && deferred_setting != 0;
         if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
             const window_launch launch = window_grid(multiprocessors, step_grid_, deferred_setting != 0, at_barrier ? 0 : deliverers_setting());
             persistent_grid_ = launch.grid;
@@ -524,6 +528,8 @@ private:
         }
         deferred_ = deferred_setting == 1 || (deferred_setting == -1 && persistent_grid_);
         lists_at_barrier_ = at_barrier && persistent_grid_ && deferred_;
+        if (lists_at_barrier_) claims_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
+        claimed_lists_ = claimed && lists_at_barrier_;
         const std::uint64_t sources = base_.back();
         if (deferred_) {
             splits_ = device_buffer<std::uint64_t>(std::max<std::uint64_t>(sources, 1));
@@ -555,6 +561,8 @@ private:
         for (std::size_t g = 0; g + 1 < host_offsets_.size(); ++g) senders += host_offsets_[g + 1] > host_offsets_[g];
         mean_fan_out_ = senders ? static_cast<double>(host_offsets_.back()) / static_cast<double>(senders) : 0.0;
         warp_workers_ = mean_fan_out_ < warp_worker_fan_out;
+        // claimed lists: parts of ~1024 synapses (four loads per thread of a block), at most 64 per spike
+        claim_parts_ = static_cast<std::uint32_t>(std::clamp<long>(std::lround(mean_fan_out_ / 1024.0), 1, 64));
         if (env_is("SYNFIRE_CUDA_DELIVERY", "warp")) warp_workers_ = true;  // warp | block: override (for comparison)
         if (env_is("SYNFIRE_CUDA_DELIVERY", "block")) warp_workers_ = false;
         // SYNFIRE_CUDA_EARLY_LIST=1: the persistent kernel reads each step's list with the next step's ring slot
@@ -575,8 +583,9 @@ private:
                         mean_fan_out_, deliver_grid_, ring_slots_, ring_arena_.size() / 1048576.0);
         const std::string deferred =
             !deferred_          ? std::string()
-            : lists_at_barrier_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one or two steps' delay), lists delivered at the next barrier",
-                                              100.0 * one_step_share_)
+            : lists_at_barrier_ ? fmt::format(", deferred delivery ({:.1f}% of synapses at one or two steps' delay), lists delivered at the next barrier{}",
+                                              100.0 * one_step_share_,
+                                              claimed_lists_ ? fmt::format(" in claimed parts ({} per spike)", claim_parts_) : std::string())
                                 : fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_);
         if (persistent_grid_)
             return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}, barrier polled {} ns apart", persistent_grid_,
@@ -678,6 +687,9 @@ private:
     std::size_t list_capacity_ = 0;          ///< entries of one list
     bool deferred_ = false;                  ///< deferred delivery (launchers.hpp)
     bool lists_at_barrier_ = false;          ///< the persistent kernel delivers each list at the next barrier
+    bool claimed_lists_ = false;             ///< ... in parts the blocks claim as they arrive
+    std::uint32_t claim_parts_ = 1;          ///< parts per spike of a claimed list
+    device_buffer<std::uint32_t> claims_;    ///< lists at the barrier: each step's claim counter (zeroed per window)
     device_buffer<std::uint64_t> splits_;    ///< deferred: each source's first synapse of delay >= 2 steps
     double one_step_share_ = 0.0;            ///< deferred: share of the synapses with one step's delay (two: lists at the barrier)
 

@@ -343,8 +343,10 @@ __global__ void __launch_bounds__(block_size, Deferred ? 4 : 0) step_kernel(cons
 /// more, or of three where the lists wait for the barrier): during step k + 1, before its barrier (in_step);
 /// the same, its first loads issued at the top of step k + 1 (early: early_list); or while the grid gathers at
 /// step k + 1's barrier (at_barrier: the block's own spikes' synapses of one and two steps' delay are delivered
-/// by it at once, so the rest, read two steps later or more, need only the barrier after that).
-enum class list_read { in_step, early, at_barrier };
+/// by it at once, so the rest, read two steps later or more, need only the barrier after that); or claimed:
+/// the same, its parts claimed from a counter by the blocks as they arrive (deliver_claimed), so that the
+/// blocks that arrive early do the work.
+enum class list_read { in_step, early, at_barrier, claimed };
 
 /// What every block of the persistent window kernel needs for a step's delivery and barriers.
 struct window_delivery {
@@ -360,12 +362,15 @@ struct window_delivery {
     unsigned deliverers;  ///< deferred: the last `deliverers` blocks deliver each step's list alone (0: every block its share)
     std::uint32_t early_parts;  ///< deferred, block workers, no deliverers: the list read early (early_list) with this many parts per spike; 0: not
     unsigned barrier_sleep;     ///< grid barrier: ns between polls (grid_wait)
+    std::uint32_t* claims;      ///< claimed: [steps] each step's list's claim counter, zero at the launch
+    std::uint32_t claim_parts;  ///< claimed: parts per spike
+    std::uint32_t* claimed;     ///< claimed: the block's shared word for the part it claimed
 
     /// Step k's list: two buffers, or three where the lists are delivered at the next barrier (a block still
     /// delivering step k's list at step k + 1's barrier while others append step k + 2's).
     template <list_read Lists = list_read::in_step>
     __device__ spike_range* list_of(int k) const {
-        const int buffer = Lists == list_read::at_barrier ? k % 3 : k & 1;
+        const int buffer = Lists == list_read::at_barrier || Lists == list_read::claimed ? k % 3 : k & 1;
         return list + static_cast<std::size_t>(buffer) * capacity;
     }
     /// The grid's delivery of step k's list (its count read here).
@@ -433,7 +438,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
     phase_clock clock;  // a diagnostic build's per-phase cycles (phase_clocks.cuh); nothing otherwise
     clock.start();
     constexpr bool early = Deferred && Lists == list_read::early;
-    constexpr bool at_barrier = Deferred && Lists == list_read::at_barrier;
+    constexpr bool at_barrier = Deferred && (Lists == list_read::at_barrier || Lists == list_read::claimed);
     const fixed_partition partition = fixed_partition::of(gridDim.x, d.early_parts);
     for (int k = 0; k < steps; ++k) {
         std::uint32_t previous = 0;  // deferred: the previous step's spikes, read beside the ring slot
@@ -468,9 +473,14 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             clock.mark(3);
             if constexpr (at_barrier) {  // the previous step's list (synapses read at step k + 2 or later), then the inputs
                 gather_at_barrier(d, generation, [&] {
-                    if (k > 0)
-                        deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses,
-                                                            d.rings, d.slots);
+                    if (k > 0) {
+                        if constexpr (Lists == list_read::claimed)
+                            deliver_claimed<block_size>(d.list_of<Lists>(k - 1), previous, d.claim_parts, d.claims + k - 1, d.first_step + k - 1,
+                                                        d.synapses, d.rings, d.slots, *d.claimed);
+                        else
+                            deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses,
+                                                                d.rings, d.slots);
+                    }
                     next_inputs();
                 }, clock);
             } else {
@@ -505,8 +515,10 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                                                             std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
                                                             const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                                                             int ring_count, int slots, unsigned* barrier, bool warp_workers,
-                                                            unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep) {
+                                                            unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep,
+                                                            std::uint32_t* claims, std::uint32_t claim_parts) {
     __shared__ ring_view staged_rings[max_ring_views];
+    __shared__ std::uint32_t claimed;  // list_read::claimed: the part this block claimed
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
     __shared__ std::conditional_t<Deferred, sender_parts<block_size>, no_shared> senders;
     stage_rings(staged_rings, rings, ring_count);
@@ -522,7 +534,8 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     }
     __syncthreads();
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
-                            Deferred ? deliverers : 0, Deferred && Lists == list_read::early ? early_parts : 0u, barrier_sleep};
+                            Deferred ? deliverers : 0, Deferred && Lists == list_read::early ? early_parts : 0u, barrier_sleep,
+                            claims, claim_parts, &claimed};
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
@@ -680,20 +693,24 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
-                              unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier) {
+                              unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
+                              std::uint32_t* claims, std::uint32_t claim_parts) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
     if (lists_at_barrier && (!splits || deliverers || early_parts))
         throw internal_error("cuda window kernel: lists at the barrier need deferred delivery, no delivering blocks and no early list");
+    if (claims && (!lists_at_barrier || claim_parts < 1))
+        throw internal_error("cuda window kernel: claimed lists are lists at the barrier in one part per spike or more");
     if (deliverers && (!splits || virtual_blocks + deliverers != grid))
         throw internal_error(fmt::format("cuda window kernel: {} delivering blocks beside {} of {}", deliverers, virtual_blocks, grid));
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
-                      &early_parts, &barrier_sleep};
+                      &early_parts, &barrier_sleep, &claims, &claim_parts};
     const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
                          : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
+                         : claims           ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>)
                          : lists_at_barrier ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>)
                                             : reinterpret_cast<const void*>(window_kernel<true>);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));

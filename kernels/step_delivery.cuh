@@ -203,6 +203,31 @@ struct early_list {
     }
 };
 
+/// A step's list delivered by claims (the persistent kernel's lists at the barrier, claimed): each spike in
+/// `parts` parts (part_of_range), items spike * parts + part handed out in order by an atomic counter (zero
+/// before the first claim), a whole part to the block that claims it, until none is left. Blocks that reach
+/// the barrier early take the work; the last one to arrive finds little or nothing left. Every thread of the
+/// block calls this (it synchronises the block); `item` is a shared word of the block's.
+template <unsigned BlockSize>
+__device__ __forceinline__ void deliver_claimed(const spike_range* list, std::uint32_t spikes, std::uint32_t parts, std::uint32_t* claims,
+                                                std::int64_t step, const synapse* synapses, const ring_view* rings, int slots,
+                                                std::uint32_t& item) {
+    const std::uint64_t items = static_cast<std::uint64_t>(spikes) * parts;
+    if (items == 0) return;  // uniform: nothing to claim
+    const int step_slot = static_cast<int>(step % slots);
+    for (;;) {
+        if (threadIdx.x == 0) item = atomicAdd(claims, 1u);
+        __syncthreads();
+        const std::uint32_t it = item;
+        __syncthreads();  // every thread has read it before thread 0 claims again
+        if (it >= items) return;
+        const std::uint32_t spike = it / parts, part = it - spike * parts;
+        const spike_range r = load_range<true>(list + spike);
+        const part_bounds b = part_of_range(r.end - r.begin, parts, part);
+        if (b.lo < b.hi) deliver_range<BlockSize>(r.begin + b.lo, r.begin + b.hi, threadIdx.x, synapses, rings, step_slot, slots);
+    }
+}
+
 /// Deferred delivery (one launch, or one grid barrier, per step): a spiking neuron's synapses of one step's
 /// delay, which the next step reads, are delivered at once by its own block; the rest of its synapses (delay
 /// two steps or more: not read before the step after next) join the step's list and are delivered by the

@@ -31,7 +31,7 @@ int cuda_deferred_delivery_setting() { return cuda_switch("SYNFIRE_CUDA_DEFERRED
 int cuda_lists_at_barrier_setting() { return cuda_switch("SYNFIRE_CUDA_LISTS_AT_BARRIER"); }
 
 gpu_memory_plan cuda_memory_plan(const model& m) {
-    return cuda_memory_plan(m, cuda_deferred_delivery_setting() != 0, cuda_lists_at_barrier_setting() == 1);
+    return cuda_memory_plan(m, cuda_deferred_delivery_setting() != 0, cuda_lists_at_barrier_setting() == 1 || cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1);
 }
 
 gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery, bool lists_at_barrier) {
@@ -65,7 +65,7 @@ gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery, bool li
         plan.construction = synapse_build_transient(syn.synapses, neurons, floyd, lists);
         if (step_mode) plan.scratch += neurons * 16 + w * 4 + gpu_limits::windows_in_flight * m.populations.size() * 4096;  // spike list, counts, launch arguments of each slot
         if (step_mode && deferred_delivery) plan.scratch += neurons * (16 + 8);                      // a second list, the splits
-        if (step_mode && deferred_delivery && lists_at_barrier) plan.scratch += neurons * 16;        // a third list
+        if (step_mode && deferred_delivery && lists_at_barrier) plan.scratch += neurons * 16 + w * 4;  // a third list, claim counters
         std::vector<bool> receives(m.populations.size(), false);
         for (const auto& pr : m.projections) receives[pr.target] = true;
         const auto slots = static_cast<std::uint64_t>(syn.min_delay + syn.max_delay);

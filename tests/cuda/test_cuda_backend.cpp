@@ -296,7 +296,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     }
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
                             "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
-                            "SYNFIRE_CUDA_LISTS_AT_BARRIER"}) {
+                            "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -512,13 +512,17 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
                 EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, window))) << c->device() << ", parts " << parts << ", window " << window;
             }
         }
-        {  // each list delivered while the grid gathers at the next barrier (three steps' delay or more; one and two
-           // by the spiking block); both workers, windows 1 and 7; not on the graphs' path
-            scoped_env late("SYNFIRE_CUDA_LISTS_AT_BARRIER", "1");
+        for (const char* how : {"SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS"}) {
+            // each list delivered while the grid gathers at the next barrier (three steps' delay or more; one and
+            // two by the spiking block), shared as the grid's delivery or in parts the blocks claim; both workers,
+            // windows 1 and 7; not on the graphs' path
+            scoped_env late(how, "1");
+            const bool claimed = std::string(how) == "SYNFIRE_CUDA_CLAIMED_LISTS";
             for (const char* worker : {"warp", "block"}) {
                 scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
                 auto b = make_cuda_backend(*m);
                 EXPECT_NE(b->device().find("lists delivered at the next barrier"), std::string::npos) << b->device();
+                EXPECT_EQ(b->device().find("in claimed parts") != std::string::npos, claimed) << b->device();
                 EXPECT_EQ(b->device().find("delivering"), std::string::npos) << b->device();
                 EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
                 for (int window : {1, 7}) {

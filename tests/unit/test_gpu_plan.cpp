@@ -93,14 +93,19 @@ TEST(GpuPlan, DeferredDeliveryCountsASecondListAndTheSplits) {
         EXPECT_NE(std::string(e.what()).find("SYNFIRE_CUDA_DEFERRED=on"), std::string::npos) << e.what();
     }
     unsetenv("SYNFIRE_CUDA_DEFERRED");
-    // lists delivered at the barrier: a third list of 16 B per neuron, with deferred delivery only
-    EXPECT_EQ(cuda_memory_plan(brunel, true, true).scratch, cuda_memory_plan(brunel, true).scratch + 12'500u * 16u);
+    // lists delivered at the barrier: a third list of 16 B per neuron and a claim counter per window step,
+    // with deferred delivery only; SYNFIRE_CUDA_CLAIMED_LISTS=1 implies them
+    const gpu_memory_plan deferred = cuda_memory_plan(brunel, true);
+    EXPECT_EQ(cuda_memory_plan(brunel, true, true).scratch, deferred.scratch + 12'500u * 16u + static_cast<std::uint64_t>(deferred.window) * 4u);
     EXPECT_EQ(cuda_memory_plan(brunel, false, true).scratch, cuda_memory_plan(brunel, false).scratch);
     setenv("SYNFIRE_CUDA_LISTS_AT_BARRIER", "1", 1);
     EXPECT_EQ(cuda_memory_plan(brunel).scratch, cuda_memory_plan(brunel, true, true).scratch);
     setenv("SYNFIRE_CUDA_LISTS_AT_BARRIER", "2", 1);
     EXPECT_THROW(cuda_memory_plan(brunel), user_error);
     unsetenv("SYNFIRE_CUDA_LISTS_AT_BARRIER");
+    setenv("SYNFIRE_CUDA_CLAIMED_LISTS", "1", 1);
+    EXPECT_EQ(cuda_memory_plan(brunel).scratch, cuda_memory_plan(brunel, true, true).scratch);
+    unsetenv("SYNFIRE_CUDA_CLAIMED_LISTS");
 }
 
 }  // namespace
