@@ -78,7 +78,8 @@ fi
 # decoded on the host). HOST_COMPACTION=1 is the default again: a second sample of it, for the spread (and
 # the last row a second sample of LISTS_AT_BARRIER=1). Paths measured in session 6 (graphs without PDL,
 # launches without graphs, delivering blocks, two windows in flight) are left out.
-for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_EARLY_LIST=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" \
+for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_EARLY_LIST=1" \
+  "SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
   "SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" "SYNFIRE_CUDA_L2_RING=1" "SYNFIRE_CUDA_SYNAPSE_LOADS=streaming SYNFIRE_CUDA_L2_RING=1" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_SLEEP=0 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming SYNFIRE_CUDA_L2_RING=1" \
@@ -135,6 +136,11 @@ if ! full; then  # the network paths under memcheck (step mode with both workers
     >"$R/sanitizer-memcheck-at-barrier.log" 2>&1
   rc=$?; (( rc != 0 )) && san_rc=$rc
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-at-barrier.log" | tail -3
+  step "compute-sanitizer memcheck: claimed lists" 60 env SYNFIRE_CUDA_CLAIMED_LISTS=1 compute-sanitizer --tool memcheck \
+    --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' \
+    >"$R/sanitizer-memcheck-claimed.log" 2>&1
+  rc=$?; (( rc != 0 )) && san_rc=$rc
+  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-claimed.log" | tail -3
   step "compute-sanitizer memcheck: lists read early" 60 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 compute-sanitizer --tool memcheck \
     --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' \
     >"$R/sanitizer-memcheck-early.log" 2>&1
@@ -147,7 +153,7 @@ if ! full && (( $(left) > 150 )); then
   step "build with phase clocks (build-clocks)" 120 bash -c "cmake -S . -B build-clocks -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
     cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
-  for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_EARLY_LIST=1"; do
+  for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_EARLY_LIST=1"; do
     name=$(echo "$variant" | tr ' =' '__')
     step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \
       -o "$scratch/pd_clocks.h5" --force >"$R/clocks_$name.txt" 2>&1
@@ -165,6 +171,8 @@ step "Brunel 1e4, 1e5 in the persistent kernel without delivering blocks (A/B)" 
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label no_deliverers 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4, 1e5 with the lists delivered at the next barrier (A/B)" 30 env SYNFIRE_CUDA_LISTS_AT_BARRIER=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label lists_at_barrier 2>&1 | tee -a "$R/network.txt"
+step "Brunel 1e4, 1e5 with claimed lists (A/B)" 30 env SYNFIRE_CUDA_CLAIMED_LISTS=1 \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label claimed_lists 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4, 1e5 with the lists read early (A/B)" 30 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label early_list 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4 .. 1e6 with the synapses loaded as a stream (A/B)" 60 env SYNFIRE_CUDA_SYNAPSE_LOADS=streaming \
