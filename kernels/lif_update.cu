@@ -503,8 +503,11 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
 /// list (synapses of two steps' delay or more, of the step before) alone, while the update blocks step, so
 /// that the list's chain of loads (count, range, synapses) runs beside the update's instead of after it.
 /// Early (deferred, block workers, no delivering blocks): each step's list read with a fixed partition of
-/// early_parts parts per spike, its first loads at the top of the next step (early_list); a template
-/// parameter, so that the other kernels' registers stay as they were. Each updating block stages its
+/// early_parts parts per spike, its first loads at the top of the next step (early_list); at_barrier and
+/// claimed (deferred, no delivering blocks, splits at three steps' delay): each step's list delivered after
+/// the block's arrival at the next step's barrier, by the grid's static shares or in parts the blocks claim
+/// (deliver_claimed; the phase clocks count it under "inputs"). Template parameters, so that the other
+/// kernels' registers stay as they were. Each updating block stages its
 /// population record once for the window. Reads of what other blocks wrote in this launch (ring slots, the
 /// spike list and its count) bypass L1. At most 80
 /// registers, so that three blocks fit on a multiprocessor (the microcircuit's 305 update blocks on 132; 114
