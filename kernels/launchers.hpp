@@ -131,7 +131,8 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
 /// step_delivery.cuh, early_list; or, lists_at_barrier (deferred, no delivering blocks, splits at three
 /// steps' delay), delivered while the grid gathers at the next step's barrier from three buffers, list + (k %
 /// 3) * list_capacity, and with claims (zero [steps]) in claim_parts parts per spike that the blocks claim as
-/// they arrive: step_delivery.cuh, deliver_claimed). counts[0, steps) must be zero;
+/// they arrive: step_delivery.cuh, deliver_claimed). ring_prefetch: each thread prefetches its next step's
+/// ring slot into L2 when it reads this step's. counts[0, steps) must be zero;
 /// barrier is a device word (zeroed here), polled with barrier_sleep ns between polls (grid_barrier.cuh).
 /// Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
@@ -139,7 +140,8 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false,
                               unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns,
-                              bool lists_at_barrier = false, std::uint32_t* claims = nullptr, std::uint32_t claim_parts = 0);
+                              bool lists_at_barrier = false, std::uint32_t* claims = nullptr, std::uint32_t claim_parts = 0,
+                              bool ring_prefetch = false);
 
 /// Synapse loads of every delivery kernel as streaming loads (evict first from L1 and L2) or, the default,
 /// read-only loads (step_delivery.cuh, load_synapse). Process-wide; set before the kernels run.

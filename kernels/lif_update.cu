@@ -365,6 +365,7 @@ struct window_delivery {
     std::uint32_t* claims;      ///< claimed: [steps] each step's list's claim counter, zero at the launch
     std::uint32_t claim_parts;  ///< claimed: parts per spike
     std::uint32_t* claimed;     ///< claimed: the block's shared word for the part it claimed
+    bool ring_prefetch;         ///< each thread prefetches its next step's ring slot into L2 when it reads this step's
 
     /// Step k's list: two buffers, or three where the lists are delivered at the next barrier (a block still
     /// delivering step k's list at step k + 1's barrier while others append step k + 2's).
@@ -447,7 +448,13 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             if (early) list.start(d.list_of<Lists>(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1, partition);
             else previous = __ldcg(d.counts + k - 1);
         }
-        if (ring && live) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
+        if (ring && live) {
+            Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
+            // the next step's slot into L2 (a hint: it is still being added to), so that its read after the next
+            // barrier does not wait for DRAM (SYNFIRE_CUDA_RING_PREFETCH=1)
+            if (d.ring_prefetch)
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(ring + static_cast<std::size_t>(ring_slot(w, k + 1)) * w.n + i)));
+        }
         if (early && k > 0) list.issue(d.synapses);  // its first synapses load during the neuron step
         const bool spike = Neuron::step(s, I, ex, in, c) && live;
         clock.mark(0);
@@ -519,7 +526,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                                                             const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                                                             int ring_count, int slots, unsigned* barrier, bool warp_workers,
                                                             unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep,
-                                                            std::uint32_t* claims, std::uint32_t claim_parts) {
+                                                            std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ std::uint32_t claimed;  // list_read::claimed: the part this block claimed
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
@@ -538,7 +545,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     __syncthreads();
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
                             Deferred ? deliverers : 0, Deferred && Lists == list_read::early ? early_parts : 0u, barrier_sleep,
-                            claims, claim_parts, &claimed};
+                            claims, claim_parts, &claimed, ring_prefetch};
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
@@ -697,7 +704,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
                               unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
-                              std::uint32_t* claims, std::uint32_t claim_parts) {
+                              std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
@@ -710,7 +717,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
-                      &early_parts, &barrier_sleep, &claims, &claim_parts};
+                      &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch};
     const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
                          : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
                          : claims           ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>)

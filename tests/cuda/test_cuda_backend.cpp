@@ -256,10 +256,12 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_NE(b->device().find(fmt::format("barrier polled {} ns apart", gpu_limits::barrier_sleep_ns)), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
     }
-    {  // synapses loaded as a stream (evict first) and the input rings persisting in L2 (sm 80+): comparisons
-        scoped_env loads("SYNFIRE_CUDA_SYNAPSE_LOADS", "streaming"), l2("SYNFIRE_CUDA_L2_RING", "1");
+    {  // synapses loaded as a stream (evict first), the input rings persisting in L2 (sm 80+) and the next ring
+       // slot prefetched into L2: comparisons
+        scoped_env loads("SYNFIRE_CUDA_SYNAPSE_LOADS", "streaming"), l2("SYNFIRE_CUDA_L2_RING", "1"), prefetch("SYNFIRE_CUDA_RING_PREFETCH", "1");
         auto b = make_cuda_backend(m);
         EXPECT_NE(b->device().find("synapses loaded as a stream"), std::string::npos) << b->device();
+        EXPECT_NE(b->device().find("ring slots prefetched"), std::string::npos) << b->device();
         EXPECT_EQ(b->device().find("input rings persisting in L2") != std::string::npos, cuda_devices().at(0).major >= 8) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
     }
@@ -267,6 +269,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         auto b = make_cuda_backend(m);
         EXPECT_EQ(b->device().find("as a stream"), std::string::npos) << b->device();
         EXPECT_EQ(b->device().find("persisting"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("prefetched"), std::string::npos) << b->device();
     }
     {  // the grid barrier polled without sleeping
         scoped_env env("SYNFIRE_CUDA_BARRIER_SLEEP", "0");
@@ -296,7 +299,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     }
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
                             "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
-                            "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS"}) {
+                            "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
