@@ -419,7 +419,8 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
 /// step; before it the block delivers its own spikes' synapses of one step's delay and (without delivering
 /// blocks) its share of the previous step's list; after the last step's barrier the grid delivers its list.
 /// Lists (deferred only): early, that share read by early_list, its first loads at the top of the step;
-/// at_barrier, delivered after the block's arrival at the barrier, beside the next step's inputs.
+/// at_barrier, delivered after the block's arrival at the barrier, beside the next step's inputs; claimed,
+/// the same in parts the blocks claim (deliver_claimed).
 template <class Neuron, bool Deferred, list_read Lists>
 __device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
                                                const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
