@@ -481,14 +481,17 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             clock.mark(3);
             if constexpr (at_barrier) {  // the previous step's list (synapses read at step k + 2 or later), then the inputs
                 gather_at_barrier(d, generation, [&] {
-                    if (k > 0) {
-                        if constexpr (Lists == list_read::claimed)
-                            deliver_claimed<block_size>(d.list_of<Lists>(k - 1), previous, d.claim_parts, d.claims + k - 1, d.first_step + k - 1,
-                                                        d.synapses, d.rings, d.slots, *d.claimed);
-                        else
-                            deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses,
-                                                                d.rings, d.slots);
+                    if (k > 0 && Lists == list_read::claimed) {  // the block's first claim in flight during the inputs
+                        std::uint32_t first = 0;
+                        if (threadIdx.x == 0 && previous) first = atomicAdd(d.claims + k - 1, 1u);
+                        next_inputs();
+                        deliver_claimed<block_size>(d.list_of<Lists>(k - 1), previous, d.claim_parts, d.claims + k - 1, d.first_step + k - 1,
+                                                    d.synapses, d.rings, d.slots, *d.claimed, first);
+                        return;
                     }
+                    if (k > 0)
+                        deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses,
+                                                            d.rings, d.slots);
                     next_inputs();
                 }, clock);
             } else {

@@ -206,17 +206,19 @@ struct early_list {
 /// A step's list delivered by claims (the persistent kernel's lists at the barrier, claimed): each spike in
 /// `parts` parts (part_of_range), items spike * parts + part handed out in order by an atomic counter (zero
 /// before the first claim), a whole part to the block that claims it, until none is left. Blocks that reach
-/// the barrier early take the work; the last one to arrive finds little or nothing left. Every thread of the
-/// block calls this (it synchronises the block); `item` is a shared word of the block's.
+/// the barrier early take the work; the last one to arrive finds little or nothing left. `first`: thread 0's
+/// first claim (the caller issues it, atomicAdd(claims, 1), where there are spikes, and lets its round trip
+/// run beside other work); the other threads' value is not read. Every thread of the block calls this (it
+/// synchronises the block); `item` is a shared word of the block's.
 template <unsigned BlockSize>
 __device__ __forceinline__ void deliver_claimed(const spike_range* list, std::uint32_t spikes, std::uint32_t parts, std::uint32_t* claims,
                                                 std::int64_t step, const synapse* synapses, const ring_view* rings, int slots,
-                                                std::uint32_t& item) {
+                                                std::uint32_t& item, std::uint32_t first) {
     const std::uint64_t items = static_cast<std::uint64_t>(spikes) * parts;
     if (items == 0) return;  // uniform: nothing to claim
     const int step_slot = static_cast<int>(step % slots);
-    for (;;) {
-        if (threadIdx.x == 0) item = atomicAdd(claims, 1u);
+    for (bool claimed = true;; claimed = false) {
+        if (threadIdx.x == 0) item = claimed ? first : atomicAdd(claims, 1u);
         __syncthreads();
         const std::uint32_t it = item;
         __syncthreads();  // every thread has read it before thread 0 claims again
