@@ -51,7 +51,7 @@ def text(name):
         return ""
 
 
-cases = [c for name in ("test_cuda.json", "test_synapse_build.json") for s in (load(name) or {}).get("testsuites", [])
+cases = [c for name in ("test_cuda.json", "test_cuda_deferred.json", "test_synapse_build.json") for s in (load(name) or {}).get("testsuites", [])
          for c in s.get("testsuite", [])]
 skipped = sum(1 for c in cases if c.get("result") == "SKIPPED")
 failed = [c["name"] for c in cases if c.get("failures")]
