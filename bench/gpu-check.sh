@@ -66,6 +66,7 @@ for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER SYNFIRE_CUDA_CLAIMED_LISTS SYNFIRE_CUDA_
     broken+=("$sw"); log "smoke: $sw=1 failed or hung; its A/B rows are skipped"; tail -3 "$R/smoke_$sw.txt"
   fi
 done
+is_broken() { local sw; for sw in "${broken[@]}"; do [[ "$1" == *"$sw=1"* ]] && return 0; done; return 1; }
 filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.SmallFanOut*:CudaBackend.Deferred*:CudaBackend.OutputFiles*'
 filter=${GPU_CHECK_FILTER:-$filter}  # e.g. '*' with GPU_CHECK_PART=networks after a change every path shares
 # the deferred-delivery test (every list mode, the ones not yet run on a GPU among them) under a limit of its
@@ -106,8 +107,7 @@ for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1
   "SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_BARRIER_SLEEP=0 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
   "SYNFIRE_CUDA_HOST_COMPACTION=1" "SYNFIRE_CUDA_PERSISTENT=0" "SYNFIRE_CUDA_DEFERRED=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_HOST_COMPACTION=1"; do
   name=$(echo "$variant" | tr ' =' '__')
-  skip=; for sw in "${broken[@]}"; do [[ "$variant" == *"$sw=1"* ]] && skip=$sw; done
-  if [ -n "$skip" ]; then log "A/B $variant: skipped ($skip failed its smoke run)"; continue; fi
+  if is_broken "$variant"; then log "A/B $variant: skipped (a switch of it failed its smoke run)"; continue; fi
   rm -f "$scratch/pd_variant.h5"
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env $variant "$build/synfire" run "$scratch/pd.toml" \
     --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase|network:" "$R/pd_cuda_$name.txt"
@@ -153,17 +153,17 @@ if ! full; then  # the network paths under memcheck (step mode with both workers
     >"$R/sanitizer-memcheck-deferred.log" 2>&1
   rc=$?; (( rc != 0 )) && san_rc=$rc
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-deferred.log" | tail -3
-  step "compute-sanitizer memcheck: lists delivered at the next barrier" 60 env SYNFIRE_CUDA_LISTS_AT_BARRIER=1 compute-sanitizer --tool memcheck \
+  is_broken "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" || step "compute-sanitizer memcheck: lists delivered at the next barrier" 60 env SYNFIRE_CUDA_LISTS_AT_BARRIER=1 compute-sanitizer --tool memcheck \
     --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' \
     >"$R/sanitizer-memcheck-at-barrier.log" 2>&1
   rc=$?; (( rc != 0 )) && san_rc=$rc
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-at-barrier.log" | tail -3
-  step "compute-sanitizer memcheck: claimed lists" 60 env SYNFIRE_CUDA_CLAIMED_LISTS=1 compute-sanitizer --tool memcheck \
+  is_broken "SYNFIRE_CUDA_CLAIMED_LISTS=1" || step "compute-sanitizer memcheck: claimed lists" 60 env SYNFIRE_CUDA_CLAIMED_LISTS=1 compute-sanitizer --tool memcheck \
     --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' \
     >"$R/sanitizer-memcheck-claimed.log" 2>&1
   rc=$?; (( rc != 0 )) && san_rc=$rc
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-claimed.log" | tail -3
-  step "compute-sanitizer memcheck: lists read early" 60 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 compute-sanitizer --tool memcheck \
+  is_broken "SYNFIRE_CUDA_EARLY_LIST=1" || step "compute-sanitizer memcheck: lists read early" 60 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 compute-sanitizer --tool memcheck \
     --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.SynapseDeliveryMatchesTheCpuForEveryRuleAndReceptor:CudaBackend.BrunelNetworkMatchesTheCpu' \
     >"$R/sanitizer-memcheck-early.log" 2>&1
   rc=$?; (( rc != 0 )) && san_rc=$rc
@@ -177,6 +177,7 @@ if ! full && (( $(left) > 150 )); then
     cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
   for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_EARLY_LIST=1"; do
     name=$(echo "$variant" | tr ' =' '__')
+    is_broken "$variant" && continue
     step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \
       -o "$scratch/pd_clocks.h5" --force >"$R/clocks_$name.txt" 2>&1
     grep -E "real-time|phase" -A9 "$R/clocks_$name.txt" | grep -v "^L[0-9]" | head -14
@@ -191,11 +192,11 @@ step "Brunel 1e4 .. 1e6 with programmatic dependent launches in CUDA graphs (A/B
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label pdl 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4, 1e5 in the persistent kernel without delivering blocks (A/B)" 30 env SYNFIRE_CUDA_DELIVERERS=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label no_deliverers 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 with the lists delivered at the next barrier (A/B)" 30 env SYNFIRE_CUDA_LISTS_AT_BARRIER=1 \
+is_broken "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" || step "Brunel 1e4, 1e5 with the lists delivered at the next barrier (A/B)" 30 env SYNFIRE_CUDA_LISTS_AT_BARRIER=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label lists_at_barrier 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 with claimed lists (A/B)" 30 env SYNFIRE_CUDA_CLAIMED_LISTS=1 \
+is_broken "SYNFIRE_CUDA_CLAIMED_LISTS=1" || step "Brunel 1e4, 1e5 with claimed lists (A/B)" 30 env SYNFIRE_CUDA_CLAIMED_LISTS=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label claimed_lists 2>&1 | tee -a "$R/network.txt"
-step "Brunel 1e4, 1e5 with the lists read early (A/B)" 30 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 \
+is_broken "SYNFIRE_CUDA_EARLY_LIST=1" || step "Brunel 1e4, 1e5 with the lists read early (A/B)" 30 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label early_list 2>&1 | tee -a "$R/network.txt"
 step "Brunel 1e4 .. 1e6 with the synapses loaded as a stream (A/B)" 60 env SYNFIRE_CUDA_SYNAPSE_LOADS=streaming \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5,1e6 --duration 200 --out "$R" --label streaming_loads 2>&1 | tee -a "$R/network.txt"
