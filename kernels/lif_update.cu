@@ -173,6 +173,14 @@ struct exp_neuron {
         in += v.y;
         slot = exp_input{0, 0};
     }
+    /// take in two halves: the load, whose value is used only by the add (other work may run in between)
+    using loaded = longlong2;
+    static __device__ __forceinline__ loaded load(const input& slot) { return __ldcg(reinterpret_cast<const longlong2*>(&slot)); }
+    static __device__ __forceinline__ void add(input& slot, loaded v, std::int64_t& ex, std::int64_t& in) {
+        ex += v.x;
+        in += v.y;
+        slot = exp_input{0, 0};
+    }
     static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
         return iaf_psc_exp_step(s.V, s.I_ex, s.I_in, s.r, I, fixed_to_float(ex), fixed_to_float(in), c);
     }
@@ -185,6 +193,12 @@ struct delta_neuron {
     using coeffs = iaf_psc_delta_coeffs;
     static __device__ __forceinline__ void take(input& slot, std::int64_t& ex, std::int64_t&) {
         ex += __ldcg(reinterpret_cast<const long long*>(&slot));
+        slot = 0;
+    }
+    using loaded = long long;
+    static __device__ __forceinline__ loaded load(const input& slot) { return __ldcg(reinterpret_cast<const long long*>(&slot)); }
+    static __device__ __forceinline__ void add(input& slot, loaded v, std::int64_t& ex, std::int64_t&) {
+        ex += v;
         slot = 0;
     }
     static __device__ __forceinline__ bool step(state& s, float I, std::int64_t ex, std::int64_t in, const coeffs& c) {
@@ -434,13 +448,16 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
     poisson_cache cache;
     if (w.varying) cache.reset();
     const neuron_synapses syn = live && sink.list ? synapses_of(sink, i) : neuron_synapses{0, 0, 0};
+    constexpr bool early = Deferred && Lists == list_read::early;
+    constexpr bool at_barrier = Deferred && (Lists == list_read::at_barrier || Lists == list_read::claimed);
+    // lists at the barrier: the list takes the time after the arrival, so each step's inputs are computed at
+    // its top instead, while its ring slot's load is in flight
+    constexpr bool inputs_at_top = at_barrier;
     std::int64_t ex = 0, in = 0;
-    float I = live ? window_current(w, I_neuron, i, 0, cursor, cache, ex, in) : 0.0f;
+    float I = live && !inputs_at_top ? window_current(w, I_neuron, i, 0, cursor, cache, ex, in) : 0.0f;
     unsigned generation = 0;
     phase_clock clock;  // a diagnostic build's per-phase cycles (phase_clocks.cuh); nothing otherwise
     clock.start();
-    constexpr bool early = Deferred && Lists == list_read::early;
-    constexpr bool at_barrier = Deferred && (Lists == list_read::at_barrier || Lists == list_read::claimed);
     const fixed_partition partition = fixed_partition::of(gridDim.x, d.early_parts);
     for (int k = 0; k < steps; ++k) {
         std::uint32_t previous = 0;  // deferred: the previous step's spikes, read beside the ring slot
@@ -449,8 +466,17 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             if (early) list.start(d.list_of<Lists>(k - 1), d.capacity, d.counts + k - 1, d.first_step + k - 1, partition);
             else previous = __ldcg(d.counts + k - 1);
         }
+        if constexpr (inputs_at_top) {
+            typename Neuron::input* slot = ring && live ? ring + static_cast<std::size_t>(ring_slot(w, k)) * w.n + i : nullptr;
+            typename Neuron::loaded v{};
+            if (slot) v = Neuron::load(*slot);  // in flight during the inputs
+            ex = 0;
+            in = 0;
+            I = live ? window_current(w, I_neuron, i, k, cursor, cache, ex, in) : 0.0f;
+            if (slot) Neuron::add(*slot, v, ex, in);
+        }
         if (ring && live) {
-            Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
+            if constexpr (!inputs_at_top) Neuron::take(ring[static_cast<std::size_t>(ring_slot(w, k)) * w.n + i], ex, in);
             // the next step's slot into L2 (a hint: it is still being added to), so that its read after the next
             // barrier does not wait for DRAM (SYNFIRE_CUDA_RING_PREFETCH=1)
             if (d.ring_prefetch)
@@ -467,6 +493,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
         if (rec >= 0) Neuron::record(w, k, rec, s);
         clock.mark(1);
         auto next_inputs = [&] {  // while the grid gathers at the barrier
+            if constexpr (inputs_at_top) return;
             ex = 0;
             in = 0;
             I = 0.0f;
