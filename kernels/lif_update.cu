@@ -508,7 +508,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             clock.mark(3);
             if constexpr (at_barrier) {  // the previous step's list (synapses read at step k + 2 or later), then the inputs
                 gather_at_barrier(d, generation, [&] {
-                    if (k > 0 && Lists == list_read::claimed) {  // the block's first claim in flight during the inputs
+                    if (k > 0 && Lists == list_read::claimed) {  // next_inputs() is empty here (inputs_at_top)
                         std::uint32_t first = 0;
                         if (threadIdx.x == 0 && previous) first = atomicAdd(d.claims + k - 1, 1u);
                         next_inputs();
