@@ -60,7 +60,8 @@ fi
 # the switches not yet run on a GPU, each on 50 ms of the microcircuit under a short limit: one that hangs or
 # fails is left out of the A/B rows below (a hung persistent kernel would spend each row's whole limit)
 broken=()
-for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER SYNFIRE_CUDA_CLAIMED_LISTS SYNFIRE_CUDA_EARLY_LIST SYNFIRE_CUDA_RING_PREFETCH SYNFIRE_CUDA_L2_RING; do
+for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER SYNFIRE_CUDA_CLAIMED_LISTS SYNFIRE_CUDA_EARLY_LIST SYNFIRE_CUDA_INPUTS_AT_TOP SYNFIRE_CUDA_RING_PREFETCH \
+  SYNFIRE_CUDA_L2_RING; do
   if ! step "smoke: $sw=1, microcircuit 50 ms" 15 bash -c "exec env $sw=1 '$build/synfire' run '$scratch/pd.toml' --set simulation.duration=50 \
       --backend cuda -o '$scratch/smoke.h5' --force --quiet >'$R/smoke_$sw.txt' 2>&1"; then
     broken+=("$sw"); log "smoke: $sw=1 failed or hung; its A/B rows are skipped"; tail -3 "$R/smoke_$sw.txt"
@@ -98,7 +99,8 @@ fi
 # the last row a second sample of LISTS_AT_BARRIER=1). Paths measured in session 6 (graphs without PDL,
 # launches without graphs, delivering blocks, two windows in flight) are left out.
 for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_EARLY_LIST=1" \
-  "SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
+  "SYNFIRE_CUDA_INPUTS_AT_TOP=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
+  "SYNFIRE_CUDA_INPUTS_AT_TOP=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
   "SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" "SYNFIRE_CUDA_L2_RING=1" "SYNFIRE_CUDA_RING_PREFETCH=1" \
   "SYNFIRE_CUDA_SYNAPSE_LOADS=streaming SYNFIRE_CUDA_L2_RING=1" \

@@ -332,7 +332,8 @@ public:
                                              deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
                                              early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
-                                             barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_, ring_prefetch_);
+                                             barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_, ring_prefetch_,
+                                             inputs_at_top_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -568,6 +569,9 @@ private:
         // SYNFIRE_CUDA_EARLY_LIST=1: the persistent kernel reads each step's list with the next step's ring slot
         // (launchers.hpp; block workers, no delivering blocks); opt-in until measured
         early_list_ = cuda_switch("SYNFIRE_CUDA_EARLY_LIST") == 1 && persistent_grid_ && deferred_ && !deliverers_ && !warp_workers_ && !lists_at_barrier_;
+        // SYNFIRE_CUDA_INPUTS_AT_TOP=1: the persistent kernel's inputs at the top of each step, in the shadow of
+        // the ring slot's load, with the list in the step (the lists at the barrier always do so)
+        inputs_at_top_ = lists_at_barrier_ || (cuda_switch("SYNFIRE_CUDA_INPUTS_AT_TOP") == 1 && persistent_grid_ && deferred_ && !early_list_);
         early_parts_ = early_parts_setting();  // 0: from the spikes per step
         std::uint64_t sending = 0;  // neurons whose spikes join the list
         for (std::size_t p = 0; p < pops_.size(); ++p)
@@ -588,9 +592,10 @@ private:
                                               claimed_lists_ ? fmt::format(" in claimed parts ({} per spike)", claim_parts_) : std::string())
                                 : fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_);
         if (persistent_grid_)
-            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}{}, barrier polled {} ns apart", persistent_grid_,
+            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}{}{}, barrier polled {} ns apart", persistent_grid_,
                                deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred,
-                               early_list_ ? ", lists read early" : "", ring_prefetch_ ? ", ring slots prefetched" : "", barrier_sleep_);
+                               early_list_ ? ", lists read early" : "", ring_prefetch_ ? ", ring slots prefetched" : "",
+                               inputs_at_top_ ? ", inputs at the top of each step" : "", barrier_sleep_);
         return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
@@ -705,6 +710,7 @@ private:
     unsigned deliverers_ = 0;       ///< of those, the blocks that only deliver the lists (deferred delivery)
     unsigned barrier_sleep_ = barrier_sleep_setting();  ///< ns between polls of its grid barrier
     bool ring_prefetch_ = cuda_switch("SYNFIRE_CUDA_RING_PREFETCH") == 1;  ///< its threads prefetch the next ring slot into L2
+    bool inputs_at_top_ = false;    ///< its inputs computed at the top of each step (lists at the barrier, or SYNFIRE_CUDA_INPUTS_AT_TOP=1)
     bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)
     std::uint32_t early_parts_ = 0; ///< its parts per spike, forced (SYNFIRE_CUDA_EARLY_LIST_PARTS); 0: parts_for the spikes per step
     double spikes_per_step_ = 0.0;  ///< of the sending populations, in the last collected window: the early list's parts

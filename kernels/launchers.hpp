@@ -132,7 +132,9 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
 /// steps' delay), delivered while the grid gathers at the next step's barrier from three buffers, list + (k %
 /// 3) * list_capacity, and with claims (zero [steps]) in claim_parts parts per spike that the blocks claim as
 /// they arrive: step_delivery.cuh, deliver_claimed). ring_prefetch: each thread prefetches its next step's
-/// ring slot into L2 when it reads this step's. counts[0, steps) must be zero;
+/// ring slot into L2 when it reads this step's. inputs_at_top (deferred, the list in the step; always with the
+/// lists at the barrier): each step's inputs computed at its top while its ring slot loads, not after the
+/// arrival at the barrier before it. counts[0, steps) must be zero;
 /// barrier is a device word (zeroed here), polled with barrier_sleep ns between polls (grid_barrier.cuh).
 /// Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
@@ -141,7 +143,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false,
                               unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns,
                               bool lists_at_barrier = false, std::uint32_t* claims = nullptr, std::uint32_t claim_parts = 0,
-                              bool ring_prefetch = false);
+                              bool ring_prefetch = false, bool inputs_at_top = false);
 
 /// Synapse loads of every delivery kernel as streaming loads (evict first from L1 and L2) or, the default,
 /// read-only loads (step_delivery.cuh, load_synapse). Process-wide; set before the kernels run.

@@ -435,7 +435,7 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
 /// Lists (deferred only): early, that share read by early_list, its first loads at the top of the step;
 /// at_barrier, delivered after the block's arrival at the barrier, beside the next step's inputs; claimed,
 /// the same in parts the blocks claim (deliver_claimed).
-template <class Neuron, bool Deferred, list_read Lists>
+template <class Neuron, bool Deferred, list_read Lists, bool InputsAtTop>
 __device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
                                                const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
                                                const window_delivery& d) {
@@ -450,9 +450,9 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
     const neuron_synapses syn = live && sink.list ? synapses_of(sink, i) : neuron_synapses{0, 0, 0};
     constexpr bool early = Deferred && Lists == list_read::early;
     constexpr bool at_barrier = Deferred && (Lists == list_read::at_barrier || Lists == list_read::claimed);
-    // lists at the barrier: the list takes the time after the arrival, so each step's inputs are computed at
-    // its top instead, while its ring slot's load is in flight
-    constexpr bool inputs_at_top = at_barrier;
+    // lists at the barrier (or InputsAtTop): the list takes the time after the arrival, so each step's inputs
+    // are computed at its top instead, while its ring slot's load is in flight
+    constexpr bool inputs_at_top = at_barrier || InputsAtTop;
     std::int64_t ex = 0, in = 0;
     float I = live && !inputs_at_top ? window_current(w, I_neuron, i, 0, cursor, cache, ex, in) : 0.0f;
     unsigned generation = 0;
@@ -550,7 +550,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
 /// spike list and its count) bypass L1. At most 80
 /// registers, so that three blocks fit on a multiprocessor (the microcircuit's 305 update blocks on 132; 114
 /// unbounded, with a few spills at 80).
-template <bool Deferred, list_read Lists = list_read::in_step>
+template <bool Deferred, list_read Lists = list_read::in_step, bool InputsAtTop = false>
 __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, spike_range* list, std::size_t list_capacity,
                                                             std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
@@ -610,9 +610,9 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         sink.senders = &senders;
     }
     if (a.model == neuron_model::iaf_psc_exp)
-        window_neurons<exp_neuron, Deferred, Lists>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
+        window_neurons<exp_neuron, Deferred, Lists, InputsAtTop>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
     else
-        window_neurons<delta_neuron, Deferred, Lists>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
+        window_neurons<delta_neuron, Deferred, Lists, InputsAtTop>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
                                                d);
 }
 
@@ -735,7 +735,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
                               unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
-                              std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch) {
+                              std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch, bool inputs_at_top) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
@@ -753,6 +753,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                          : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
                          : claims           ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>)
                          : lists_at_barrier ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>)
+                         : inputs_at_top    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, true>)
                                             : reinterpret_cast<const void*>(window_kernel<true>);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, 0, s));

@@ -271,6 +271,12 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_EQ(b->device().find("persisting"), std::string::npos) << b->device();
         EXPECT_EQ(b->device().find("prefetched"), std::string::npos) << b->device();
     }
+    for (const char* deliverers : {"1", "0"}) {  // each step's inputs computed at its top, with and without delivering blocks
+        scoped_env top("SYNFIRE_CUDA_INPUTS_AT_TOP", "1"), env("SYNFIRE_CUDA_DELIVERERS", deliverers);
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("inputs at the top of each step"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
     {  // the grid barrier polled without sleeping
         scoped_env env("SYNFIRE_CUDA_BARRIER_SLEEP", "0");
         auto b = make_cuda_backend(m);
@@ -299,7 +305,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     }
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
                             "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
-                            "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH"}) {
+                            "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH", "SYNFIRE_CUDA_INPUTS_AT_TOP"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -525,6 +531,7 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
                 scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
                 auto b = make_cuda_backend(*m);
                 EXPECT_NE(b->device().find("lists delivered at the next barrier"), std::string::npos) << b->device();
+                EXPECT_NE(b->device().find("inputs at the top of each step"), std::string::npos) << b->device();
                 EXPECT_EQ(b->device().find("in claimed parts") != std::string::npos, claimed) << b->device();
                 EXPECT_EQ(b->device().find("delivering"), std::string::npos) << b->device();
                 EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
@@ -538,6 +545,16 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
             EXPECT_EQ(g->device().find("at the next barrier"), std::string::npos) << g->device();
             EXPECT_NE(g->device().find(share), std::string::npos) << g->device();
             EXPECT_TRUE(same_run(cpu, test::run_on(*m, *g))) << g->device();
+        }
+        {  // inputs at the top of each step with the list in the step (windows 1 and 7: inputs of a window's first step)
+            scoped_env top("SYNFIRE_CUDA_INPUTS_AT_TOP", "1");
+            auto b = make_cuda_backend(*m);
+            EXPECT_NE(b->device().find("inputs at the top of each step"), std::string::npos) << b->device();
+            EXPECT_TRUE(same_run(cpu, test::run_on(*m, *b))) << b->device();
+            for (int window : {1, 7}) {
+                auto c = make_cuda_backend(*m);
+                EXPECT_TRUE(same_run(cpu, test::run_on(*m, *c, window))) << c->device() << ", window " << window;
+            }
         }
         for (const char* deliverers : {"0", "1", "3"}) {  // the persistent kernel (the default here) without and with delivering blocks
             scoped_env env("SYNFIRE_CUDA_DELIVERERS", deliverers);
