@@ -500,11 +500,13 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
             if (k + 1 < steps && live) I = window_current(w, I_neuron, i, k + 1, cursor, cache, ex, in);
         };
         if constexpr (Deferred) {
+            auto deliver_previous = [&] {  // the block's share of the previous step's list
+                deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
+            };
             deliver_sender_parts(*sink.senders, static_cast<int>((d.first_step + k) % d.slots), d.synapses, d.rings, d.slots);
             clock.mark(2);
             if (k > 0 && early) list.finish(d.synapses, d.rings, d.slots);
-            else if (k > 0 && !d.deliverers && !at_barrier)
-                deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses, d.rings, d.slots);
+            else if (k > 0 && !d.deliverers && !at_barrier) deliver_previous();
             clock.mark(3);
             if constexpr (at_barrier) {  // the previous step's list (synapses read at step k + 2 or later), then the inputs
                 gather_at_barrier(d, generation, [&] {
@@ -516,9 +518,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
                                                     d.synapses, d.rings, d.slots, *d.claimed, first);
                         return;
                     }
-                    if (k > 0)
-                        deliver_spikes_by<true, block_size>(d.warp_workers, d.list_of<Lists>(k - 1), previous, d.first_step + k - 1, d.synapses,
-                                                            d.rings, d.slots);
+                    if (k > 0) deliver_previous();
                     next_inputs();
                 }, clock);
             } else {
