@@ -521,7 +521,7 @@ private:
         // at once. Three list buffers (cuda_memory_plan counts the third); no delivering blocks.
         // SYNFIRE_CUDA_CLAIMED_LISTS=1 (implies it): the lists' parts claimed by the blocks as they arrive.
         const bool claimed = cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 && deferred_setting != 0;
-        const bool at_barrier = (cuda_lists_at_barrier_setting() == 1 || claimed) && deferred_setting != 0;
+        const bool at_barrier = cuda_lists_at_barrier_setting() == 1 && deferred_setting != 0;
         if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
             const window_launch launch = window_grid(multiprocessors, step_grid_, deferred_setting != 0, at_barrier ? 0 : deliverers_setting());
             persistent_grid_ = launch.grid;

@@ -28,10 +28,13 @@ int cuda_switch(const char* name) {
 
 int cuda_deferred_delivery_setting() { return cuda_switch("SYNFIRE_CUDA_DEFERRED"); }
 
-int cuda_lists_at_barrier_setting() { return cuda_switch("SYNFIRE_CUDA_LISTS_AT_BARRIER"); }
+int cuda_lists_at_barrier_setting() {
+    const int at_barrier = cuda_switch("SYNFIRE_CUDA_LISTS_AT_BARRIER");
+    return cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 ? 1 : at_barrier;  // claimed lists are lists at the barrier
+}
 
 gpu_memory_plan cuda_memory_plan(const model& m) {
-    return cuda_memory_plan(m, cuda_deferred_delivery_setting() != 0, cuda_lists_at_barrier_setting() == 1 || cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1);
+    return cuda_memory_plan(m, cuda_deferred_delivery_setting() != 0, cuda_lists_at_barrier_setting() == 1);
 }
 
 gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery, bool lists_at_barrier) {

@@ -78,8 +78,9 @@ int cuda_switch(const char* name);
 /// with the persistent window kernel only.
 int cuda_deferred_delivery_setting();
 
-/// SYNFIRE_CUDA_LISTS_AT_BARRIER as cuda_switch reads it: 1 the persistent window kernel delivers each step's
-/// list while the grid gathers at the next barrier (with deferred delivery), 0 or -1 (unset) not.
+/// SYNFIRE_CUDA_LISTS_AT_BARRIER as cuda_switch reads it, 1 also where SYNFIRE_CUDA_CLAIMED_LISTS=1: the
+/// persistent window kernel delivers each step's list while the grid gathers at the next barrier (with
+/// deferred delivery); 0 or -1 (unset) not.
 int cuda_lists_at_barrier_setting();
 
 /// The CUDA backend on device `device`. Checks first that the plan fits in the device's free memory and
