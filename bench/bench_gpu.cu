@@ -252,6 +252,29 @@ __global__ void barrier_loop(unsigned* counter, int barriers, unsigned sleep_ns)
     for (int g = 0; g < barriers; ++g) grid_barrier(counter, static_cast<unsigned>(g), sleep_ns);
 }
 
+/// Entries of each block's table for barrier_after_chain: 4 KB, so that every resident block's stays in L1.
+constexpr unsigned chain_table = 1024;
+
+/// `barriers` grid barriers, each after a dependent chain of loads per thread from data in L1 (every third
+/// block walks four times as far, so the others arrive early and poll while it walks, as a step's slow blocks
+/// do): Local, a 32-entry array in the thread's local memory (where register spills go); otherwise the block's
+/// 4 KB of `tables` with plain (L1-cached) loads. relaxed: the barrier polled with relaxed loads and one
+/// acquire (grid_wait); otherwise every poll an acquire, which invalidates the multiprocessor's L1.
+template <bool Local>
+__global__ void barrier_after_chain(unsigned* counter, int barriers, const unsigned* tables, int hops, bool relaxed, unsigned* sink) {
+    const unsigned* table = tables + static_cast<std::size_t>(blockIdx.x) * chain_table;
+    unsigned local[32];
+    if constexpr (Local)
+        for (unsigned j = 0; j < 32; ++j) local[j] = (j + 1 + (threadIdx.x & 7u)) & 31u;
+    unsigned at = threadIdx.x;
+    const int walk = blockIdx.x % 3 == 0 ? 4 * hops : hops;
+    for (int g = 0; g < barriers; ++g) {
+        for (int h = 0; h < walk; ++h) at = Local ? local[at & 31u] : table[at];
+        grid_barrier(counter, static_cast<unsigned>(g), gpu_limits::barrier_sleep_ns, relaxed);
+    }
+    if (at == 0xFFFFFFFFu) *sink = at;  // never: keeps the chain
+}
+
 __global__ void grid_sync_loop(int barriers) {
     auto grid = cooperative_groups::this_grid();
     for (int g = 0; g < barriers; ++g) grid.sync();
@@ -310,6 +333,33 @@ std::vector<latency_row> latency_floors(int multiprocessors, timer& t) {
             SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(grid_sync_loop), dim3(grid), dim3(256), sync_params, 0, nullptr));
         });
         rows.push_back({"grid barrier, cooperative_groups grid.sync() (peer)", grid, cg / barriers});
+    }
+    // does polling with acquire loads (each one an L1 invalidation) slow the blocks that are still working
+    // beside the pollers? A chain of 64 L1-resident loads before each barrier (every third block 256), at the
+    // persistent kernel's 2 and 3 blocks per SM, acquire against relaxed polls (SYNFIRE_CUDA_BARRIER_POLL)
+    constexpr int chained = 256, hops = 64;
+    const unsigned most = static_cast<unsigned>(multiprocessors) * 3u;
+    std::vector<unsigned> host(static_cast<std::size_t>(most) * chain_table);
+    for (std::size_t j = 0; j < host.size(); ++j) host[j] = static_cast<unsigned>((j % chain_table + 256) % chain_table);
+    device_buffer<unsigned> tables(host.size()), sink(1);
+    SYNFIRE_CUDA(cudaMemcpy(tables.data(), host.data(), host.size() * sizeof(unsigned), cudaMemcpyHostToDevice));
+    const unsigned* tp = tables.data();
+    unsigned* sp = sink.data();
+    int m = chained, h = hops;
+    for (unsigned per_sm = 2; per_sm <= 3; ++per_sm) {
+        const unsigned grid = static_cast<unsigned>(multiprocessors) * per_sm;
+        for (bool local : {false, true}) {
+            for (bool relaxed : {false, true}) {
+                void* params[] = {&c, &m, &tp, &h, &relaxed, &sp};
+                const void* kernel = local ? reinterpret_cast<const void*>(barrier_after_chain<true>) : reinterpret_cast<const void*>(barrier_after_chain<false>);
+                const double per = t.seconds(5, [&] {
+                    SYNFIRE_CUDA(cudaMemsetAsync(c, 0, 4));
+                    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(256), params, 0, nullptr));
+                });
+                rows.push_back({fmt::format("{} L1 load chain + grid barrier, {} polls", local ? "local" : "global", relaxed ? "relaxed" : "acquire"),
+                                grid, per / chained});
+            }
+        }
     }
     return rows;
 }

@@ -60,14 +60,14 @@ fi
 # the switches not yet run on a GPU, each on 50 ms of the microcircuit under a short limit: one that hangs or
 # fails is left out of the A/B rows below (a hung persistent kernel would spend each row's whole limit)
 broken=()
-for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER SYNFIRE_CUDA_CLAIMED_LISTS SYNFIRE_CUDA_EARLY_LIST SYNFIRE_CUDA_INPUTS_AT_TOP SYNFIRE_CUDA_RING_PREFETCH \
-  SYNFIRE_CUDA_L2_RING; do
-  if ! step "smoke: $sw=1, microcircuit 50 ms" 15 bash -c "exec env $sw=1 '$build/synfire' run '$scratch/pd.toml' --set simulation.duration=50 \
-      --backend cuda -o '$scratch/smoke.h5' --force --quiet >'$R/smoke_$sw.txt' 2>&1"; then
-    broken+=("$sw"); log "smoke: $sw=1 failed or hung; its A/B rows are skipped"; tail -3 "$R/smoke_$sw.txt"
+for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_INPUTS_AT_TOP=1 \
+  SYNFIRE_CUDA_RING_PREFETCH=1 SYNFIRE_CUDA_L2_RING=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed; do
+  if ! step "smoke: $sw, microcircuit 50 ms" 15 bash -c "exec env $sw '$build/synfire' run '$scratch/pd.toml' --set simulation.duration=50 \
+      --backend cuda -o '$scratch/smoke.h5' --force --quiet >'$R/smoke_${sw%%=*}.txt' 2>&1"; then
+    broken+=("$sw"); log "smoke: $sw failed or hung; its A/B rows are skipped"; tail -3 "$R/smoke_${sw%%=*}.txt"
   fi
 done
-is_broken() { local sw; for sw in "${broken[@]}"; do [[ "$1" == *"$sw=1"* ]] && return 0; done; return 1; }
+is_broken() { local sw; for sw in "${broken[@]}"; do [[ "$1" == *"$sw"* ]] && return 0; done; return 1; }
 filter='*'; full || filter='CudaBackend.*Network*:CudaBackend.Vogels*:CudaBackend.SynapseDelivery*:CudaBackend.SmallFanOut*:CudaBackend.Deferred*:CudaBackend.OutputFiles*'
 filter=${GPU_CHECK_FILTER:-$filter}  # e.g. '*' with GPU_CHECK_PART=networks after a change every path shares
 # the deferred-delivery test (every list mode, the ones not yet run on a GPU among them) under a limit of its
@@ -96,9 +96,11 @@ fi
 # A/B variants of the same run, most important first; each one's spikes against the default run's (identical)
 # (default: the persistent window kernel with deferred delivery, delivering blocks where they fit, spikes
 # decoded on the host). HOST_COMPACTION=1 is the default again: a second sample of it, for the spread (and
-# the last row a second sample of LISTS_AT_BARRIER=1). Paths measured in session 6 (graphs without PDL,
+# the last two rows second samples of LISTS_AT_BARRIER=1 and BARRIER_POLL=relaxed). Paths measured in session 6 (graphs without PDL,
 # launches without graphs, delivering blocks, two windows in flight) are left out.
-for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_EARLY_LIST=1" \
+for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+  "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+  "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_EARLY_LIST=1" \
   "SYNFIRE_CUDA_INPUTS_AT_TOP=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_INPUTS_AT_TOP=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
@@ -107,7 +109,8 @@ for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1
   "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming SYNFIRE_CUDA_RING_PREFETCH=1" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_SLEEP=0 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming SYNFIRE_CUDA_L2_RING=1" \
   "SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_BARRIER_SLEEP=0 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
-  "SYNFIRE_CUDA_HOST_COMPACTION=1" "SYNFIRE_CUDA_PERSISTENT=0" "SYNFIRE_CUDA_DEFERRED=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_HOST_COMPACTION=1"; do
+  "SYNFIRE_CUDA_HOST_COMPACTION=1" "SYNFIRE_CUDA_PERSISTENT=0" "SYNFIRE_CUDA_DEFERRED=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_HOST_COMPACTION=1" \
+  "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_HOST_COMPACTION=1"; do
   name=$(echo "$variant" | tr ' =' '__')
   if is_broken "$variant"; then log "A/B $variant: skipped (a switch of it failed its smoke run)"; continue; fi
   rm -f "$scratch/pd_variant.h5"
@@ -177,7 +180,8 @@ if ! full && (( $(left) > 150 )); then
   step "build with phase clocks (build-clocks)" 120 bash -c "cmake -S . -B build-clocks -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
     cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
-  for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_EARLY_LIST=1"; do
+  for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+    "SYNFIRE_CUDA_EARLY_LIST=1"; do
     name=$(echo "$variant" | tr ' =' '__')
     is_broken "$variant" && continue
     step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \
@@ -196,6 +200,8 @@ step "Brunel 1e4, 1e5 in the persistent kernel without delivering blocks (A/B)" 
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label no_deliverers 2>&1 | tee -a "$R/network.txt"
 is_broken "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" || step "Brunel 1e4, 1e5 with the lists delivered at the next barrier (A/B)" 30 env SYNFIRE_CUDA_LISTS_AT_BARRIER=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label lists_at_barrier 2>&1 | tee -a "$R/network.txt"
+is_broken "SYNFIRE_CUDA_BARRIER_POLL=relaxed" || step "Brunel 1e4, 1e5 with the barrier polled relaxed (A/B)" 30 env SYNFIRE_CUDA_BARRIER_POLL=relaxed \
+  python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label relaxed_poll 2>&1 | tee -a "$R/network.txt"
 is_broken "SYNFIRE_CUDA_CLAIMED_LISTS=1" || step "Brunel 1e4, 1e5 with claimed lists (A/B)" 30 env SYNFIRE_CUDA_CLAIMED_LISTS=1 \
   python3 bench/network_bench.py "$build/synfire" --backend cuda --sizes 1e4,1e5 --duration 200 --out "$R" --label claimed_lists 2>&1 | tee -a "$R/network.txt"
 is_broken "SYNFIRE_CUDA_EARLY_LIST=1" || step "Brunel 1e4, 1e5 with the lists read early (A/B)" 30 env SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_DELIVERERS=0 \

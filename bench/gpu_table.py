@@ -87,6 +87,7 @@ for label, name in (("", "network_bench_cuda.json"), (" fused windows", "network
                     (" persistent, lists read early", "network_bench_cuda_early_list.json"),
                     (" persistent, lists delivered at the next barrier", "network_bench_cuda_lists_at_barrier.json"),
                     (" persistent, claimed lists", "network_bench_cuda_claimed_lists.json"),
+                    (" persistent, barrier polled relaxed", "network_bench_cuda_relaxed_poll.json"),
                     (" synapses loaded as a stream", "network_bench_cuda_streaming_loads.json"),
                     (" persistent, not deferred", "network_bench_cuda_persistent_plain.json"),
                     (" graphs, deferred delivery", "network_bench_cuda_deferred_graphs.json")):

@@ -78,6 +78,16 @@ unsigned barrier_sleep_setting() {
     return static_cast<unsigned>(env_count("SYNFIRE_CUDA_BARRIER_SLEEP", 0, 1000, gpu_limits::barrier_sleep_ns, "nanoseconds"));
 }
 
+/// SYNFIRE_CUDA_BARRIER_POLL: the persistent kernel polls its grid barrier with relaxed loads and acquires once
+/// (relaxed) or with acquire loads (acquire, unset), each of which invalidates the multiprocessor's L1
+/// (grid_barrier.cuh, grid_wait; for comparisons).
+bool relaxed_poll_setting() {
+    const char* v = std::getenv("SYNFIRE_CUDA_BARRIER_POLL");
+    if (!v || std::strcmp(v, "acquire") == 0) return false;
+    if (std::strcmp(v, "relaxed") == 0) return true;
+    throw user_error(fmt::format("SYNFIRE_CUDA_BARRIER_POLL={}: expected relaxed or acquire", v));
+}
+
 /// SYNFIRE_CUDA_SYNAPSE_LOADS: streaming (ld.global.cs, evict first) or readonly (ld.global.nc, unset) loads
 /// of the synapse table (for comparisons: step_delivery.cuh, load_synapse).
 bool streaming_synapse_loads_setting() {
@@ -333,7 +343,7 @@ public:
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
                                              early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
                                              barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_, ring_prefetch_,
-                                             inputs_at_top_);
+                                             inputs_at_top_, relaxed_poll_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -592,10 +602,11 @@ private:
                                               claimed_lists_ ? fmt::format(" in claimed parts ({} per spike)", claim_parts_) : std::string())
                                 : fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_);
         if (persistent_grid_)
-            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}{}{}, barrier polled {} ns apart", persistent_grid_,
+            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}{}{}, barrier polled {} ns apart{}", persistent_grid_,
                                deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred,
                                early_list_ ? ", lists read early" : "", ring_prefetch_ ? ", ring slots prefetched" : "",
-                               inputs_at_top_ ? ", inputs at the top of each step" : "", barrier_sleep_);
+                               inputs_at_top_ ? ", inputs at the top of each step" : "", barrier_sleep_,
+                               relaxed_poll_ ? " with relaxed loads, then one acquire" : "");
         return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
@@ -709,6 +720,7 @@ private:
     unsigned persistent_grid_ = 0;  ///< blocks of the persistent window kernel; 0: per-step launches
     unsigned deliverers_ = 0;       ///< of those, the blocks that only deliver the lists (deferred delivery)
     unsigned barrier_sleep_ = barrier_sleep_setting();  ///< ns between polls of its grid barrier
+    bool relaxed_poll_ = relaxed_poll_setting();         ///< polls of its grid barrier with relaxed loads, then one acquire
     bool ring_prefetch_ = cuda_switch("SYNFIRE_CUDA_RING_PREFETCH") == 1;  ///< its threads prefetch the next ring slot into L2
     bool inputs_at_top_ = false;    ///< its inputs computed at the top of each step (lists at the barrier, or SYNFIRE_CUDA_INPUTS_AT_TOP=1)
     bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)

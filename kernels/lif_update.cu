@@ -376,6 +376,7 @@ struct window_delivery {
     unsigned deliverers;  ///< deferred: the last `deliverers` blocks deliver each step's list alone (0: every block its share)
     std::uint32_t early_parts;  ///< deferred, block workers, no deliverers: the list read early (early_list) with this many parts per spike; 0: not
     unsigned barrier_sleep;     ///< grid barrier: ns between polls (grid_wait)
+    bool relaxed_poll;          ///< grid barrier: relaxed polls, then one acquire (grid_wait)
     std::uint32_t* claims;      ///< claimed: [steps] each step's list's claim counter, zero at the launch
     std::uint32_t claim_parts;  ///< claimed: parts per spike
     std::uint32_t* claimed;     ///< claimed: the block's shared word for the part it claimed
@@ -409,7 +410,7 @@ __device__ __forceinline__ void gather_at_barrier(const window_delivery& d, unsi
     clock.mark(4);
     meanwhile();
     clock.mark(5);
-    grid_wait(d.barrier, generation++, d.barrier_sleep);
+    grid_wait(d.barrier, generation++, d.barrier_sleep, d.relaxed_poll);
     clock.mark(6);
 }
 
@@ -420,7 +421,7 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
     gather_at_barrier(d, generation, meanwhile, clock);
     d.deliver(k);
     clock.mark(3);
-    grid_barrier(d.barrier, generation++, d.barrier_sleep);
+    grid_barrier(d.barrier, generation++, d.barrier_sleep, d.relaxed_poll);
     clock.mark(6);
 }
 
@@ -557,7 +558,8 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                                                             const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                                                             int ring_count, int slots, unsigned* barrier, bool warp_workers,
                                                             unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep,
-                                                            std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch) {
+                                                            std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch,
+                                                            bool relaxed_poll) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ std::uint32_t claimed;  // list_read::claimed: the part this block claimed
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
@@ -576,7 +578,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     __syncthreads();
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
                             Deferred ? deliverers : 0, Deferred && Lists == list_read::early ? early_parts : 0u, barrier_sleep,
-                            claims, claim_parts, &claimed, ring_prefetch};
+                            relaxed_poll, claims, claim_parts, &claimed, ring_prefetch};
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
@@ -594,7 +596,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                         d.deliver<Lists>(k - 1);  // at_barrier: before the barrier, earlier than it needs
                     }
                 }
-                grid_barrier(barrier, generation++, d.barrier_sleep);
+                grid_barrier(barrier, generation++, d.barrier_sleep, d.relaxed_poll);
             } else {
                 phase_clock clock;  // not counted: delivery-only blocks
                 deliver_at_barriers(d, k, generation, [] {}, clock);
@@ -735,7 +737,8 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
                               unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
-                              std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch, bool inputs_at_top) {
+                              std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch, bool inputs_at_top,
+                              bool relaxed_poll) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
@@ -748,7 +751,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
-                      &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch};
+                      &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll};
     const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
                          : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
                          : claims           ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>)

@@ -281,7 +281,18 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         scoped_env env("SYNFIRE_CUDA_BARRIER_SLEEP", "0");
         auto b = make_cuda_backend(m);
         EXPECT_NE(b->device().find("barrier polled 0 ns apart"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("relaxed"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    for (const char* deliverers : {"1", "0"}) {  // polled with relaxed loads and one acquire, in the update and the delivering blocks
+        scoped_env env("SYNFIRE_CUDA_BARRIER_POLL", "relaxed"), d("SYNFIRE_CUDA_DELIVERERS", deliverers);
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("ns apart with relaxed loads, then one acquire"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    {
+        scoped_env env("SYNFIRE_CUDA_BARRIER_POLL", "acquire");
+        EXPECT_EQ(make_cuda_backend(m)->device().find("relaxed"), std::string::npos);
     }
     {  // the device's own compaction (counting and writing kernels on the slots' streams) beside the persistent kernel
         scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", "0");
@@ -305,7 +316,8 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     }
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
                             "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
-                            "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH", "SYNFIRE_CUDA_INPUTS_AT_TOP"}) {
+                            "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH", "SYNFIRE_CUDA_INPUTS_AT_TOP",
+                            "SYNFIRE_CUDA_BARRIER_POLL"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -527,10 +539,12 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
             // windows 1 and 7; not on the graphs' path
             scoped_env late(how, "1");
             const bool claimed = std::string(how) == "SYNFIRE_CUDA_CLAIMED_LISTS";
-            for (const char* worker : {"warp", "block"}) {
-                scoped_env by("SYNFIRE_CUDA_DELIVERY", worker);
+            for (const char* worker : {"warp", "block"}) {  // block workers with the barrier polled relaxed
+                const bool relaxed = std::string(worker) == "block";
+                scoped_env by("SYNFIRE_CUDA_DELIVERY", worker), poll("SYNFIRE_CUDA_BARRIER_POLL", relaxed ? "relaxed" : "acquire");
                 auto b = make_cuda_backend(*m);
                 EXPECT_NE(b->device().find("lists delivered at the next barrier"), std::string::npos) << b->device();
+                EXPECT_EQ(b->device().find("relaxed loads") != std::string::npos, relaxed) << b->device();
                 EXPECT_NE(b->device().find("inputs at the top of each step"), std::string::npos) << b->device();
                 EXPECT_EQ(b->device().find("in claimed parts") != std::string::npos, claimed) << b->device();
                 EXPECT_EQ(b->device().find("delivering"), std::string::npos) << b->device();
