@@ -61,7 +61,7 @@ fi
 # fails is left out of the A/B rows below (a hung persistent kernel would spend each row's whole limit)
 broken=()
 for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_INPUTS_AT_TOP=1 \
-  SYNFIRE_CUDA_RING_PREFETCH=1 SYNFIRE_CUDA_L2_RING=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed; do
+  SYNFIRE_CUDA_RING_PREFETCH=1 SYNFIRE_CUDA_L2_RING=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1; do
   if ! step "smoke: $sw, microcircuit 50 ms" 15 bash -c "exec env $sw '$build/synfire' run '$scratch/pd.toml' --set simulation.duration=50 \
       --backend cuda -o '$scratch/smoke.h5' --force --quiet >'$R/smoke_${sw%%=*}.txt' 2>&1"; then
     broken+=("$sw"); log "smoke: $sw failed or hung; its A/B rows are skipped"; tail -3 "$R/smoke_${sw%%=*}.txt"
@@ -100,7 +100,10 @@ fi
 # launches without graphs, delivering blocks, two windows in flight) are left out.
 for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
-  "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_EARLY_LIST=1" \
+  "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_SHARED_POISSON=1" \
+  "SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+  "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+  "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" "SYNFIRE_CUDA_EARLY_LIST=1" \
   "SYNFIRE_CUDA_INPUTS_AT_TOP=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_INPUTS_AT_TOP=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
@@ -138,6 +141,9 @@ ncu -i "$R/ncu_window_kernel.ncu-rep" --page details >"$R/ncu_window_kernel.txt"
 ncu -i "$R/ncu_window_kernel.ncu-rep" --page source --csv --print-source sass >"$R/ncu_window_kernel_sass.csv" 2>&1
 grep -E "Duration|DRAM Throughput|L2 Hit|Achieved Occupancy|Registers|No Eligible|Stall|Warp Cycles" "$R/ncu_window_kernel.txt" | head -24
 python3 bench/sass_stalls.py "$R/ncu_window_kernel_sass.csv" 2>&1 | tee "$R/ncu_window_kernel_top.txt" | head -30
+# the stall reasons summed over the kernel (memory, instruction fetch, constant cache, barrier; NOTES v11)
+ncu -i "$R/ncu_window_kernel.ncu-rep" --page raw --csv >"$R/ncu_window_kernel_raw.csv" 2>&1
+python3 bench/stall_reasons.py "$R/ncu_window_kernel_raw.csv" 2>&1 | tee "$R/ncu_window_kernel_reasons.txt" | head -16
 # which memory-ordering instructions the barrier and the cache-bypassing loads compile to (an acquire at device
 # scope may invalidate L1, spilled registers included)
 cuobjdump -sass "$build/synfire" 2>&1 | awk '/Function :/ { keep = /window_kernel/ } keep' >"$R/window_kernel.sass"
@@ -180,8 +186,8 @@ if ! full && (( $(left) > 150 )); then
   step "build with phase clocks (build-clocks)" 120 bash -c "cmake -S . -B build-clocks -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
     cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
-  for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" "SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
-    "SYNFIRE_CUDA_EARLY_LIST=1"; do
+  for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" \
+    "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1" "SYNFIRE_CUDA_EARLY_LIST=1"; do
     name=$(echo "$variant" | tr ' =' '__')
     is_broken "$variant" && continue
     step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \

@@ -343,7 +343,7 @@ public:
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
                                              early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
                                              barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_, ring_prefetch_,
-                                             inputs_at_top_, relaxed_poll_);
+                                             inputs_at_top_, relaxed_poll_, shared_poisson_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -533,7 +533,8 @@ private:
         const bool claimed = cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 && deferred_setting != 0;
         const bool at_barrier = cuda_lists_at_barrier_setting() == 1 && deferred_setting != 0;
         if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
-            const window_launch launch = window_grid(multiprocessors, step_grid_, deferred_setting != 0, at_barrier ? 0 : deliverers_setting());
+            const window_launch launch =
+                window_grid(multiprocessors, step_grid_, deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared_poisson_);
             persistent_grid_ = launch.grid;
             deliverers_ = launch.deliverers;
         }
@@ -602,11 +603,12 @@ private:
                                               claimed_lists_ ? fmt::format(" in claimed parts ({} per spike)", claim_parts_) : std::string())
                                 : fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_);
         if (persistent_grid_)
-            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}{}{}, barrier polled {} ns apart{}", persistent_grid_,
+            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}{}{}, barrier polled {} ns apart{}{}", persistent_grid_,
                                deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred,
                                early_list_ ? ", lists read early" : "", ring_prefetch_ ? ", ring slots prefetched" : "",
                                inputs_at_top_ ? ", inputs at the top of each step" : "", barrier_sleep_,
-                               relaxed_poll_ ? " with relaxed loads, then one acquire" : "");
+                               relaxed_poll_ ? " with relaxed loads, then one acquire" : "",
+                               shared_poisson_ ? ", Poisson tables in shared memory" : "");
         return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
@@ -721,6 +723,8 @@ private:
     unsigned deliverers_ = 0;       ///< of those, the blocks that only deliver the lists (deferred delivery)
     unsigned barrier_sleep_ = barrier_sleep_setting();  ///< ns between polls of its grid barrier
     bool relaxed_poll_ = relaxed_poll_setting();         ///< polls of its grid barrier with relaxed loads, then one acquire
+    /// its Poisson tables staged in shared memory (SYNFIRE_CUDA_SHARED_POISSON=1; launchers.hpp)
+    bool shared_poisson_ = cuda_switch("SYNFIRE_CUDA_SHARED_POISSON") == 1;
     bool ring_prefetch_ = cuda_switch("SYNFIRE_CUDA_RING_PREFETCH") == 1;  ///< its threads prefetch the next ring slot into L2
     bool inputs_at_top_ = false;    ///< its inputs computed at the top of each step (lists at the barrier, or SYNFIRE_CUDA_INPUTS_AT_TOP=1)
     bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)

@@ -297,6 +297,25 @@ __device__ __forceinline__ void stage_population(void* staged, const population_
     for (unsigned j = threadIdx.x; j < words; j += block_size) to[j] = from[j];
 }
 
+/// SYNFIRE_CUDA_SHARED_POISSON=1: the window kernel's dynamic shared memory, the block's population's Poisson
+/// inversion tables. In device memory they are read through L1, which every acquire at a grid barrier
+/// invalidates (CCTL.IVALL on sm 90), and the count's walk along the table then starts with a trip to L2.
+constexpr std::size_t shared_poisson_bytes = max_poisson * poisson_table_size * sizeof(std::uint32_t);
+
+/// Copies the staged record's Poisson tables to `tables` (shared memory, max_poisson x poisson_table_size) and
+/// points the record at them: the same thresholds, so the same counts. After the record is staged and the block
+/// synchronised; the caller synchronises again before use. Not inlined: once per window, and inlined it cost the
+/// default kernel (which never calls it) 8 bytes more of spills.
+__device__ __noinline__ void stage_poisson_tables(population_args& a, std::uint32_t* tables) {
+    input_program& p = a.w.program;
+    for (int j = 0; j < p.poissons; ++j)
+        for (int e = static_cast<int>(threadIdx.x); e < p.poisson[j].size; e += static_cast<int>(block_size))
+            tables[j * poisson_table_size + e] = p.poisson[j].cdf[e];
+    __syncthreads();  // every thread has read the old pointers
+    if (threadIdx.x == 0)
+        for (int j = 0; j < p.poissons; ++j) p.poisson[j].cdf = tables + j * poisson_table_size;
+}
+
 /// Shared memory of deferred delivery in a step or window launch: the ring views (staged) and the block's
 /// own parts of one step.
 struct deferred_shared {
@@ -559,7 +578,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                                                             int ring_count, int slots, unsigned* barrier, bool warp_workers,
                                                             unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep,
                                                             std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch,
-                                                            bool relaxed_poll) {
+                                                            bool relaxed_poll, bool shared_poisson) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ std::uint32_t claimed;  // list_read::claimed: the part this block claimed
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
@@ -576,6 +595,11 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         if (threadIdx.x == 0) senders.count = 0;
     }
     __syncthreads();
+    extern __shared__ uint4 dynamic_shared[];  // shared_poisson: shared_poisson_bytes (the launch's dynamic shared memory)
+    if (shared_poisson && updates) {  // uniform across the block
+        stage_poisson_tables(*reinterpret_cast<population_args*>(staged), reinterpret_cast<std::uint32_t*>(dynamic_shared));
+        __syncthreads();
+    }
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
                             Deferred ? deliverers : 0, Deferred && Lists == list_read::early ? early_parts : 0u, barrier_sleep,
                             relaxed_poll, claims, claim_parts, &claimed, ring_prefetch};
@@ -614,8 +638,8 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     if (a.model == neuron_model::iaf_psc_exp)
         window_neurons<exp_neuron, Deferred, Lists, InputsAtTop>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
     else
-        window_neurons<delta_neuron, Deferred, Lists, InputsAtTop>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps, sink,
-                                               d);
+        window_neurons<delta_neuron, Deferred, Lists, InputsAtTop>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps,
+                                                                   sink, d);
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
@@ -710,11 +734,13 @@ void update_step(const void* args, const std::uint32_t* first_blocks, const std:
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
-window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers) {
+window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers, bool shared_poisson) {
     int device = 0, cooperative = 0, per_sm = 0;
     const void* kernel = deferred ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
-        !cooperative || cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size, 0) != cudaSuccess || per_sm < 1) {
+        !cooperative ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size, shared_poisson ? shared_poisson_bytes : 0) != cudaSuccess ||
+        per_sm < 1) {
         cudaGetLastError();
         return {};
     }
@@ -738,7 +764,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
                               unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
                               std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch, bool inputs_at_top,
-                              bool relaxed_poll) {
+                              bool relaxed_poll, bool shared_poisson) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
@@ -751,7 +777,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
-                      &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll};
+                      &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll, &shared_poisson};
     const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
                          : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
                          : claims           ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>)
@@ -759,7 +785,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                          : inputs_at_top    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, true>)
                                             : reinterpret_cast<const void*>(window_kernel<true>);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
-    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, 0, s));
+    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, shared_poisson ? shared_poisson_bytes : 0, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");
 }
 

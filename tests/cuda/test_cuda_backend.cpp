@@ -284,15 +284,27 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         EXPECT_EQ(b->device().find("relaxed"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
     }
-    for (const char* deliverers : {"1", "0"}) {  // polled with relaxed loads and one acquire, in the update and the delivering blocks
-        scoped_env env("SYNFIRE_CUDA_BARRIER_POLL", "relaxed"), d("SYNFIRE_CUDA_DELIVERERS", deliverers);
+    for (const char* deliverers : {"1", "0"}) {  // polled with relaxed loads and one acquire, in the update and the delivering blocks;
+                                                 // the Poisson tables in shared memory (the same counts)
+        scoped_env env("SYNFIRE_CUDA_BARRIER_POLL", "relaxed"), d("SYNFIRE_CUDA_DELIVERERS", deliverers),
+            tables("SYNFIRE_CUDA_SHARED_POISSON", *deliverers == '0' ? "1" : "0");
         auto b = make_cuda_backend(m);
         EXPECT_NE(b->device().find("ns apart with relaxed loads, then one acquire"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("Poisson tables in shared memory") != std::string::npos, *deliverers == '0') << b->device();
         EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
     }
     {
         scoped_env env("SYNFIRE_CUDA_BARRIER_POLL", "acquire");
         EXPECT_EQ(make_cuda_backend(m)->device().find("relaxed"), std::string::npos);
+    }
+    {  // Poisson tables of about 200 entries (a mean of 120 inputs per step) in shared memory: every entry copied
+        const model busy = small_brunel(4000, 400, 50, 60, {"projections[1].delay=0.2", "stimuli[0].rate=3000"});
+        ASSERT_GT(busy.stimuli[0].rate * busy.stimuli[0].n_inputs * busy.dt * 1e-3, 100.0);
+        const auto busy_cpu = test::run_cpu(busy, 2);
+        scoped_env env("SYNFIRE_CUDA_SHARED_POISSON", "1");
+        auto b = make_cuda_backend(busy);
+        EXPECT_NE(b->device().find("Poisson tables in shared memory"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(busy_cpu, test::run_on(busy, *b))) << b->device();
     }
     {  // the device's own compaction (counting and writing kernels on the slots' streams) beside the persistent kernel
         scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", "0");
@@ -317,7 +329,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
                             "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
                             "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH", "SYNFIRE_CUDA_INPUTS_AT_TOP",
-                            "SYNFIRE_CUDA_BARRIER_POLL"}) {
+                            "SYNFIRE_CUDA_BARRIER_POLL", "SYNFIRE_CUDA_SHARED_POISSON"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -539,9 +551,10 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
             // windows 1 and 7; not on the graphs' path
             scoped_env late(how, "1");
             const bool claimed = std::string(how) == "SYNFIRE_CUDA_CLAIMED_LISTS";
-            for (const char* worker : {"warp", "block"}) {  // block workers with the barrier polled relaxed
-                const bool relaxed = std::string(worker) == "block";
-                scoped_env by("SYNFIRE_CUDA_DELIVERY", worker), poll("SYNFIRE_CUDA_BARRIER_POLL", relaxed ? "relaxed" : "acquire");
+            for (const char* worker : {"warp", "block"}) {  // block workers with the barrier polled relaxed,
+                const bool relaxed = std::string(worker) == "block";  // warp workers with the Poisson tables in shared memory
+                scoped_env by("SYNFIRE_CUDA_DELIVERY", worker), poll("SYNFIRE_CUDA_BARRIER_POLL", relaxed ? "relaxed" : "acquire"),
+                    tables("SYNFIRE_CUDA_SHARED_POISSON", relaxed ? "0" : "1");
                 auto b = make_cuda_backend(*m);
                 EXPECT_NE(b->device().find("lists delivered at the next barrier"), std::string::npos) << b->device();
                 EXPECT_EQ(b->device().find("relaxed loads") != std::string::npos, relaxed) << b->device();
