@@ -61,7 +61,8 @@ fi
 # fails is left out of the A/B rows below (a hung persistent kernel would spend each row's whole limit)
 broken=()
 for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_INPUTS_AT_TOP=1 \
-  SYNFIRE_CUDA_RING_PREFETCH=1 SYNFIRE_CUDA_L2_RING=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1; do
+  SYNFIRE_CUDA_RING_PREFETCH=1 SYNFIRE_CUDA_L2_RING=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1 \
+  SYNFIRE_CUDA_BLOCK_NEURONS=224; do
   if ! step "smoke: $sw, microcircuit 50 ms" 15 bash -c "exec env $sw '$build/synfire' run '$scratch/pd.toml' --set simulation.duration=50 \
       --backend cuda -o '$scratch/smoke.h5' --force --quiet >'$R/smoke_${sw%%=*}.txt' 2>&1"; then
     broken+=("$sw"); log "smoke: $sw failed or hung; its A/B rows are skipped"; tail -3 "$R/smoke_${sw%%=*}.txt"
@@ -103,7 +104,9 @@ for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1
   "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_SHARED_POISSON=1" \
   "SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
-  "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" "SYNFIRE_CUDA_EARLY_LIST=1" \
+  "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+  "SYNFIRE_CUDA_BLOCK_NEURONS=224" "SYNFIRE_CUDA_BLOCK_NEURONS=224 SYNFIRE_CUDA_DELIVERERS=0" \
+  "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BLOCK_NEURONS=224" "SYNFIRE_CUDA_EARLY_LIST=1" \
   "SYNFIRE_CUDA_INPUTS_AT_TOP=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_INPUTS_AT_TOP=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SYNAPSE_LOADS=streaming" \
@@ -187,7 +190,7 @@ if ! full && (( $(left) > 150 )); then
     -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
     cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
   for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" \
-    "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1" "SYNFIRE_CUDA_EARLY_LIST=1"; do
+    "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1" "SYNFIRE_CUDA_BLOCK_NEURONS=224" "SYNFIRE_CUDA_EARLY_LIST=1"; do
     name=$(echo "$variant" | tr ' =' '__')
     is_broken "$variant" && continue
     step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \

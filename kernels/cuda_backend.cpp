@@ -88,6 +88,14 @@ bool relaxed_poll_setting() {
     throw user_error(fmt::format("SYNFIRE_CUDA_BARRIER_POLL={}: expected relaxed or acquire", v));
 }
 
+/// SYNFIRE_CUDA_BLOCK_NEURONS: the persistent window kernel's neurons per update block, a multiple of 32 from
+/// 32 to 256 (for comparisons); 256 where unset.
+unsigned block_neurons_setting() {
+    const auto n = static_cast<unsigned>(env_count("SYNFIRE_CUDA_BLOCK_NEURONS", 32, update_block_threads, update_block_threads, "neurons"));
+    if (n % 32 != 0) throw user_error(fmt::format("SYNFIRE_CUDA_BLOCK_NEURONS={}: expected a multiple of 32 (whole warps)", n));
+    return n;
+}
+
 /// SYNFIRE_CUDA_SYNAPSE_LOADS: streaming (ld.global.cs, evict first) or readonly (ld.global.nc, unset) loads
 /// of the synapse table (for comparisons: step_delivery.cuh, load_synapse).
 bool streaming_synapse_loads_setting() {
@@ -343,7 +351,7 @@ public:
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
                                              early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
                                              barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_, ring_prefetch_,
-                                             inputs_at_top_, relaxed_poll_, shared_poisson_);
+                                             inputs_at_top_, relaxed_poll_, shared_poisson_, block_neurons_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -510,9 +518,6 @@ private:
         std::vector<std::uint32_t> first{0};
         for (const auto& b : pops_) first.push_back(first.back() + step_blocks(b.setup.n));
         step_grid_ = first.back();
-        first_blocks_ = device_buffer<std::uint32_t>(first.size());
-        SYNFIRE_CUDA(cudaMemcpy(first_blocks_.data(), first.data(), first.size() * 4, cudaMemcpyHostToDevice));
-        first_blocks_host_ = first;
         for (int s = 0; s < slots; ++s) {  // the populations' arguments, then the window's first step (int64)
             step_args_[s] = device_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
             step_args_host_[s] = pinned_buffer<unsigned char>(pops_.size() * step_args_bytes() + sizeof(std::int64_t));
@@ -533,11 +538,22 @@ private:
         const bool claimed = cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 && deferred_setting != 0;
         const bool at_barrier = cuda_lists_at_barrier_setting() == 1 && deferred_setting != 0;
         if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
+            // SYNFIRE_CUDA_BLOCK_NEURONS=N (for comparisons): N neurons per update block of the persistent kernel
+            // instead of 256, so that the update's neurons spread more evenly over the multiprocessors (the
+            // microcircuit's 305 blocks put 768 neurons on 41 of 132 and 512 on the rest; with 224, 349 blocks:
+            // at most 672); where its blocks do not all fit, the step kernels' 256 and the graphs
+            std::vector<std::uint32_t> narrow{0};
+            for (const auto& b : pops_) narrow.push_back(narrow.back() + (b.setup.n + block_neurons_ - 1) / block_neurons_);
             const window_launch launch =
-                window_grid(multiprocessors, step_grid_, deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared_poisson_);
+                window_grid(multiprocessors, narrow.back(), deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared_poisson_);
             persistent_grid_ = launch.grid;
             deliverers_ = launch.deliverers;
+            if (persistent_grid_) first = narrow, step_grid_ = narrow.back();
         }
+        if (!persistent_grid_) block_neurons_ = update_block_threads;
+        first_blocks_ = device_buffer<std::uint32_t>(first.size());
+        SYNFIRE_CUDA(cudaMemcpy(first_blocks_.data(), first.data(), first.size() * 4, cudaMemcpyHostToDevice));
+        first_blocks_host_ = first;
         deferred_ = deferred_setting == 1 || (deferred_setting == -1 && persistent_grid_);
         lists_at_barrier_ = at_barrier && persistent_grid_ && deferred_;
         if (lists_at_barrier_) claims_ = device_buffer<std::uint32_t>(static_cast<std::size_t>(window_));
@@ -603,8 +619,10 @@ private:
                                               claimed_lists_ ? fmt::format(" in claimed parts ({} per spike)", claim_parts_) : std::string())
                                 : fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_);
         if (persistent_grid_)
-            return fmt::format("step mode, persistent window kernel of {} blocks{}, {}{}{}{}{}, barrier polled {} ns apart{}{}", persistent_grid_,
-                               deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(), delivery, deferred,
+            return fmt::format("step mode, persistent window kernel of {} blocks{}{}, {}{}{}{}{}, barrier polled {} ns apart{}{}", persistent_grid_,
+                               deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(),
+                               block_neurons_ != update_block_threads ? fmt::format(", {} neurons per update block", block_neurons_) : std::string(),
+                               delivery, deferred,
                                early_list_ ? ", lists read early" : "", ring_prefetch_ ? ", ring slots prefetched" : "",
                                inputs_at_top_ ? ", inputs at the top of each step" : "", barrier_sleep_,
                                relaxed_poll_ ? " with relaxed loads, then one acquire" : "",
@@ -725,6 +743,7 @@ private:
     bool relaxed_poll_ = relaxed_poll_setting();         ///< polls of its grid barrier with relaxed loads, then one acquire
     /// its Poisson tables staged in shared memory (SYNFIRE_CUDA_SHARED_POISSON=1; launchers.hpp)
     bool shared_poisson_ = cuda_switch("SYNFIRE_CUDA_SHARED_POISSON") == 1;
+    unsigned block_neurons_ = block_neurons_setting();  ///< neurons per update block of the persistent kernel
     bool ring_prefetch_ = cuda_switch("SYNFIRE_CUDA_RING_PREFETCH") == 1;  ///< its threads prefetch the next ring slot into L2
     bool inputs_at_top_ = false;    ///< its inputs computed at the top of each step (lists at the barrier, or SYNFIRE_CUDA_INPUTS_AT_TOP=1)
     bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)

@@ -61,6 +61,10 @@ struct population_step {
     std::uint32_t source_base = 0;
 };
 
+/// Threads per block of the update kernels, and neurons per block of a step launch (and, unless told
+/// otherwise, of the persistent window kernel's update blocks).
+inline constexpr unsigned update_block_threads = 256;
+
 /// Bytes of one population's device-side arguments, and its blocks in a step launch.
 std::size_t step_args_bytes();
 unsigned step_blocks(std::uint32_t n);
@@ -138,15 +142,17 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
 /// arrival at the barrier before it. counts[0, steps) must be zero;
 /// barrier is a device word (zeroed here), polled with barrier_sleep ns between polls, with relaxed loads and
 /// one acquire where relaxed_poll (grid_barrier.cuh, grid_wait). shared_poisson: the populations' Poisson
-/// inversion tables staged in shared memory (window_grid sized with the same flag). Arguments as
-/// update_step and deliver_step.
+/// inversion tables staged in shared memory (window_grid sized with the same flag). block_neurons (32 to 256, a
+/// multiple of 32): the neurons of each update block (first_blocks and virtual_blocks counted with it; the
+/// block's other threads only deliver). Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false,
                               unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns,
                               bool lists_at_barrier = false, std::uint32_t* claims = nullptr, std::uint32_t claim_parts = 0,
-                              bool ring_prefetch = false, bool inputs_at_top = false, bool relaxed_poll = false, bool shared_poisson = false);
+                              bool ring_prefetch = false, bool inputs_at_top = false, bool relaxed_poll = false, bool shared_poisson = false,
+                              unsigned block_neurons = 256);
 
 /// Synapse loads of every delivery kernel as streaming loads (evict first from L1 and L2) or, the default,
 /// read-only loads (step_delivery.cuh, load_synapse). Process-wide; set before the kernels run.

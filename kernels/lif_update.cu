@@ -20,7 +20,7 @@
 namespace synfire::cuda {
 namespace {
 
-constexpr unsigned block_size = 256;
+constexpr unsigned block_size = update_block_threads;
 constexpr int max_window = gpu_limits::max_window;
 
 /// Kernel arguments shared by both models (passed by value: about 2.5 KB of the 4 KB parameter space).
@@ -578,7 +578,7 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
                                                             int ring_count, int slots, unsigned* barrier, bool warp_workers,
                                                             unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep,
                                                             std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch,
-                                                            bool relaxed_poll, bool shared_poisson) {
+                                                            bool relaxed_poll, bool shared_poisson, unsigned block_neurons) {
     __shared__ ring_view staged_rings[max_ring_views];
     __shared__ std::uint32_t claimed;  // list_read::claimed: the part this block claimed
     __shared__ alignas(16) unsigned char staged[sizeof(population_args)];
@@ -586,9 +586,9 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     stage_rings(staged_rings, rings, ring_count);
     const bool updates = blockIdx.x < virtual_blocks;  // uniform across the block
     std::uint32_t i = 0;
-    if (updates) {
+    if (updates) {  // threads past block_neurons step no neuron (i past every population's n)
         const int p = population_of(first_blocks, pops, blockIdx.x);
-        i = (blockIdx.x - first_blocks[p]) * block_size + threadIdx.x;
+        i = threadIdx.x < block_neurons ? (blockIdx.x - first_blocks[p]) * block_neurons + threadIdx.x : 0xFFFFFFFFu;
         stage_population(staged, args + p);
     }
     if constexpr (Deferred) {
@@ -764,7 +764,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
                               unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
                               std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch, bool inputs_at_top,
-                              bool relaxed_poll, bool shared_poisson) {
+                              bool relaxed_poll, bool shared_poisson, unsigned block_neurons) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
@@ -772,12 +772,15 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
         throw internal_error("cuda window kernel: lists at the barrier need deferred delivery, no delivering blocks and no early list");
     if (claims && (!lists_at_barrier || claim_parts < 1))
         throw internal_error("cuda window kernel: claimed lists are lists at the barrier in one part per spike or more");
+    if (block_neurons < 32 || block_neurons > block_size || block_neurons % 32 != 0)
+        throw internal_error(fmt::format("cuda window kernel: {} neurons per block", block_neurons));
     if (deliverers && (!splits || virtual_blocks + deliverers != grid))
         throw internal_error(fmt::format("cuda window kernel: {} delivering blocks beside {} of {}", deliverers, virtual_blocks, grid));
     const auto* a = static_cast<const population_args*>(args);
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
-                      &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll, &shared_poisson};
+                      &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll, &shared_poisson,
+                      &block_neurons};
     const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
                          : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
                          : claims           ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>)

@@ -297,6 +297,22 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         scoped_env env("SYNFIRE_CUDA_BARRIER_POLL", "acquire");
         EXPECT_EQ(make_cuda_backend(m)->device().find("relaxed"), std::string::npos);
     }
+    // fewer neurons per update block of the persistent kernel: 96 (53 blocks) with delivering blocks, 224 (23)
+    // without, 32 (157) with the lists at the barrier
+    for (const char* neurons : {"96", "224", "32"}) {
+        const std::string n = neurons;
+        scoped_env env("SYNFIRE_CUDA_BLOCK_NEURONS", neurons), d("SYNFIRE_CUDA_DELIVERERS", n == "224" ? "0" : "1"),
+            late("SYNFIRE_CUDA_LISTS_AT_BARRIER", n == "32" ? "1" : "0");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find(fmt::format(", {} neurons per update block", n)), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("delivering") != std::string::npos, n == "96") << b->device();
+        EXPECT_EQ(b->device().find("at the next barrier") != std::string::npos, n == "32") << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+    }
+    {  // not whole warps
+        scoped_env env("SYNFIRE_CUDA_BLOCK_NEURONS", "100");
+        EXPECT_THROW(make_cuda_backend(m), user_error);
+    }
     {  // Poisson tables of about 200 entries (a mean of 120 inputs per step) in shared memory: every entry copied
         const model busy = small_brunel(4000, 400, 50, 60, {"projections[1].delay=0.2", "stimuli[0].rate=3000"});
         ASSERT_GT(busy.stimuli[0].rate * busy.stimuli[0].n_inputs * busy.dt * 1e-3, 100.0);
@@ -329,7 +345,7 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
                             "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
                             "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH", "SYNFIRE_CUDA_INPUTS_AT_TOP",
-                            "SYNFIRE_CUDA_BARRIER_POLL", "SYNFIRE_CUDA_SHARED_POISSON"}) {
+                            "SYNFIRE_CUDA_BARRIER_POLL", "SYNFIRE_CUDA_SHARED_POISSON", "SYNFIRE_CUDA_BLOCK_NEURONS"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
