@@ -62,7 +62,7 @@ fi
 broken=()
 for sw in SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_EARLY_LIST=1 SYNFIRE_CUDA_INPUTS_AT_TOP=1 \
   SYNFIRE_CUDA_RING_PREFETCH=1 SYNFIRE_CUDA_L2_RING=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1 \
-  SYNFIRE_CUDA_BLOCK_NEURONS=224; do
+  SYNFIRE_CUDA_BLOCK_NEURONS=224 SYNFIRE_CUDA_SHARED_CACHES=1; do
   if ! step "smoke: $sw, microcircuit 50 ms" 15 bash -c "exec env $sw '$build/synfire' run '$scratch/pd.toml' --set simulation.duration=50 \
       --backend cuda -o '$scratch/smoke.h5' --force --quiet >'$R/smoke_${sw%%=*}.txt' 2>&1"; then
     broken+=("$sw"); log "smoke: $sw failed or hung; its A/B rows are skipped"; tail -3 "$R/smoke_${sw%%=*}.txt"
@@ -105,6 +105,8 @@ for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1
   "SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
   "SYNFIRE_CUDA_LISTS_AT_BARRIER=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
   "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+  "SYNFIRE_CUDA_SHARED_CACHES=1" "SYNFIRE_CUDA_SHARED_CACHES=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
+  "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_SHARED_CACHES=1 SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_BARRIER_POLL=relaxed" \
   "SYNFIRE_CUDA_BLOCK_NEURONS=224" "SYNFIRE_CUDA_BLOCK_NEURONS=224 SYNFIRE_CUDA_DELIVERERS=0" \
   "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BLOCK_NEURONS=224" "SYNFIRE_CUDA_EARLY_LIST=1" \
   "SYNFIRE_CUDA_INPUTS_AT_TOP=1" "SYNFIRE_CUDA_BARRIER_SLEEP=0" "SYNFIRE_CUDA_CLAIMED_LISTS=1 SYNFIRE_CUDA_BARRIER_SLEEP=0" \
@@ -182,6 +184,14 @@ if ! full; then  # the network paths under memcheck (step mode with both workers
     >"$R/sanitizer-memcheck-early.log" 2>&1
   rc=$?; (( rc != 0 )) && san_rc=$rc
   grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-early.log" | tail -3
+  # the Poisson tables and caches in shared memory, fewer neurons per update block, relaxed polls (Brunel: Poisson
+  # inputs on every neuron)
+  is_broken "SYNFIRE_CUDA_SHARED_CACHES=1" || is_broken "SYNFIRE_CUDA_SHARED_POISSON=1" || is_broken "SYNFIRE_CUDA_BLOCK_NEURONS=224" || \
+  step "compute-sanitizer memcheck: shared Poisson tables and caches, 96 neurons per block" 60 env SYNFIRE_CUDA_SHARED_POISSON=1 \
+    SYNFIRE_CUDA_SHARED_CACHES=1 SYNFIRE_CUDA_BLOCK_NEURONS=96 SYNFIRE_CUDA_BARRIER_POLL=relaxed compute-sanitizer --tool memcheck \
+    --error-exitcode 9 "$build/tests/test_cuda" --gtest_filter='CudaBackend.BrunelNetworkMatchesTheCpu' >"$R/sanitizer-memcheck-shared.log" 2>&1
+  rc=$?; (( rc != 0 )) && san_rc=$rc
+  grep -E "ERROR SUMMARY|PASSED|FAILED" "$R/sanitizer-memcheck-shared.log" | tail -3
 fi
 # where a step of the persistent window kernel goes: a second build with per-phase cycle counters
 # (SYNFIRE_PHASE_CLOCKS, kernels/phase_clocks.cuh), its table on stderr at exit
@@ -190,7 +200,8 @@ if ! full && (( $(left) > 150 )); then
     -DSYNFIRE_PHASE_CLOCKS=ON -DSYNFIRE_TESTS=OFF -DSYNFIRE_BENCHMARKS=OFF ${toml_hint[*]} >'$R/configure-clocks.log' 2>&1 && \
     cmake --build build-clocks -j $jobs --target synfire >'$R/build-clocks.log' 2>&1" && \
   for variant in "SYNFIRE_CUDA_LISTS_AT_BARRIER=1" "SYNFIRE_CUDA_CLAIMED_LISTS=1" "SYNFIRE_CUDA_PERSISTENT=1" \
-    "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1" "SYNFIRE_CUDA_BLOCK_NEURONS=224" "SYNFIRE_CUDA_EARLY_LIST=1"; do
+    "SYNFIRE_CUDA_BARRIER_POLL=relaxed SYNFIRE_CUDA_SHARED_POISSON=1 SYNFIRE_CUDA_SHARED_CACHES=1" "SYNFIRE_CUDA_BLOCK_NEURONS=224" \
+    "SYNFIRE_CUDA_EARLY_LIST=1"; do
     name=$(echo "$variant" | tr ' =' '__')
     is_broken "$variant" && continue
     step "phase clocks, microcircuit, $variant" 30 env $variant build-clocks/synfire run "$scratch/pd.toml" --backend cuda \

@@ -351,7 +351,7 @@ public:
                                              ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
                                              early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
                                              barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_, ring_prefetch_,
-                                             inputs_at_top_, relaxed_poll_, shared_poisson_, block_neurons_);
+                                             inputs_at_top_, relaxed_poll_, shared_poisson_, block_neurons_, shared_caches_);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -545,7 +545,8 @@ private:
             std::vector<std::uint32_t> narrow{0};
             for (const auto& b : pops_) narrow.push_back(narrow.back() + (b.setup.n + block_neurons_ - 1) / block_neurons_);
             const window_launch launch =
-                window_grid(multiprocessors, narrow.back(), deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared_poisson_);
+                window_grid(multiprocessors, narrow.back(), deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared_poisson_,
+                            cuda_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1);
             persistent_grid_ = launch.grid;
             deliverers_ = launch.deliverers;
             if (persistent_grid_) first = narrow, step_grid_ = narrow.back();
@@ -599,6 +600,11 @@ private:
         // SYNFIRE_CUDA_INPUTS_AT_TOP=1: the persistent kernel's inputs at the top of each step, in the shadow of
         // the ring slot's load, with the list in the step (the lists at the barrier always do so)
         inputs_at_top_ = lists_at_barrier_ || (cuda_switch("SYNFIRE_CUDA_INPUTS_AT_TOP") == 1 && persistent_grid_ && deferred_ && !early_list_);
+        // SYNFIRE_CUDA_SHARED_CACHES=1: each thread's Poisson cache in shared memory (window_kernel instances of
+        // their own: with the list in the step or at the barrier; not with the early list or inputs at the top of
+        // an in-step list)
+        shared_caches_ = cuda_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1 && persistent_grid_ && deferred_ && !early_list_ &&
+                         (lists_at_barrier_ || !inputs_at_top_);
         early_parts_ = early_parts_setting();  // 0: from the spikes per step
         std::uint64_t sending = 0;  // neurons whose spikes join the list
         for (std::size_t p = 0; p < pops_.size(); ++p)
@@ -619,14 +625,15 @@ private:
                                               claimed_lists_ ? fmt::format(" in claimed parts ({} per spike)", claim_parts_) : std::string())
                                 : fmt::format(", deferred delivery ({:.1f}% of synapses at one step's delay)", 100.0 * one_step_share_);
         if (persistent_grid_)
-            return fmt::format("step mode, persistent window kernel of {} blocks{}{}, {}{}{}{}{}, barrier polled {} ns apart{}{}", persistent_grid_,
+            return fmt::format("step mode, persistent window kernel of {} blocks{}{}, {}{}{}{}{}, barrier polled {} ns apart{}{}{}", persistent_grid_,
                                deliverers_ ? fmt::format(" ({} delivering the lists)", deliverers_) : std::string(),
                                block_neurons_ != update_block_threads ? fmt::format(", {} neurons per update block", block_neurons_) : std::string(),
                                delivery, deferred,
                                early_list_ ? ", lists read early" : "", ring_prefetch_ ? ", ring slots prefetched" : "",
                                inputs_at_top_ ? ", inputs at the top of each step" : "", barrier_sleep_,
                                relaxed_poll_ ? " with relaxed loads, then one acquire" : "",
-                               shared_poisson_ ? ", Poisson tables in shared memory" : "");
+                               shared_poisson_ ? ", Poisson tables in shared memory" : "",
+                               shared_caches_ ? ", Poisson caches in shared memory" : "");
         return fmt::format("step mode, {}{}, {}{}", use_graphs_ ? "windows replayed as CUDA graphs" : "launches per step",
                            programmatic_ ? ", programmatic dependent launches" : "", delivery, deferred);
     }
@@ -744,6 +751,7 @@ private:
     /// its Poisson tables staged in shared memory (SYNFIRE_CUDA_SHARED_POISSON=1; launchers.hpp)
     bool shared_poisson_ = cuda_switch("SYNFIRE_CUDA_SHARED_POISSON") == 1;
     unsigned block_neurons_ = block_neurons_setting();  ///< neurons per update block of the persistent kernel
+    bool shared_caches_ = false;  ///< its threads' Poisson caches in shared memory (SYNFIRE_CUDA_SHARED_CACHES=1)
     bool ring_prefetch_ = cuda_switch("SYNFIRE_CUDA_RING_PREFETCH") == 1;  ///< its threads prefetch the next ring slot into L2
     bool inputs_at_top_ = false;    ///< its inputs computed at the top of each step (lists at the barrier, or SYNFIRE_CUDA_INPUTS_AT_TOP=1)
     bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)

@@ -124,9 +124,10 @@ struct window_launch {
 /// them, and at least two per multiprocessor where that many are resident; none where cooperative launches are
 /// unsupported or the update's blocks are not all resident at once. Deferred delivery: one delivering block per
 /// multiprocessor beside the update's blocks where that many places are free (deliverers < 0), or `deliverers`
-/// of the free places (0: none; for comparisons). shared_poisson: with update_window_persistent's shared memory
-/// for the Poisson inputs.
-window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false, int deliverers = -1, bool shared_poisson = false);
+/// of the free places (0: none; for comparisons). shared_poisson, shared_caches: with update_window_persistent's
+/// shared memory for the Poisson inputs.
+window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false, int deliverers = -1, bool shared_poisson = false,
+                          bool shared_caches = false);
 /// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
 /// barrier, the step's delivery, a grid barrier; with splits (deferred delivery) each step every population
 /// and the delivery of its own synapses of one step's delay and of the step before's list, then one grid
@@ -144,7 +145,9 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
 /// one acquire where relaxed_poll (grid_barrier.cuh, grid_wait). shared_poisson: the populations' Poisson
 /// inversion tables staged in shared memory (window_grid sized with the same flag). block_neurons (32 to 256, a
 /// multiple of 32): the neurons of each update block (first_blocks and virtual_blocks counted with it; the
-/// block's other threads only deliver). Arguments as update_step and deliver_step.
+/// block's other threads only deliver). shared_caches (deferred, the list in the step or at the barrier, inputs
+/// at the top of the step only with the latter): each thread's Poisson cache in shared memory. Arguments as
+/// update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
@@ -152,7 +155,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns,
                               bool lists_at_barrier = false, std::uint32_t* claims = nullptr, std::uint32_t claim_parts = 0,
                               bool ring_prefetch = false, bool inputs_at_top = false, bool relaxed_poll = false, bool shared_poisson = false,
-                              unsigned block_neurons = 256);
+                              unsigned block_neurons = 256, bool shared_caches = false);
 
 /// Synapse loads of every delivery kernel as streaming loads (evict first from L1 and L2) or, the default,
 /// read-only loads (step_delivery.cuh, load_synapse). Process-wide; set before the kernels run.

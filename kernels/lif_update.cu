@@ -300,7 +300,11 @@ __device__ __forceinline__ void stage_population(void* staged, const population_
 /// SYNFIRE_CUDA_SHARED_POISSON=1: the window kernel's dynamic shared memory, the block's population's Poisson
 /// inversion tables. In device memory they are read through L1, which every acquire at a grid barrier
 /// invalidates (CCTL.IVALL on sm 90), and the count's walk along the table then starts with a trip to L2.
+/// SYNFIRE_CUDA_SHARED_CACHES=1 (window_kernel's SharedCaches instances): before them each thread's Poisson
+/// cache, which otherwise lives in local memory (indexed by the source), read through L1 every step.
 constexpr std::size_t shared_poisson_bytes = max_poisson * poisson_table_size * sizeof(std::uint32_t);
+constexpr std::size_t shared_caches_bytes = block_size * sizeof(poisson_cache);
+static_assert(shared_caches_bytes % 16 == 0, "the tables follow the caches 16-byte aligned");
 
 /// Copies the staged record's Poisson tables to `tables` (shared memory, max_poisson x poisson_table_size) and
 /// points the record at them: the same thresholds, so the same counts. After the record is staged and the block
@@ -455,17 +459,20 @@ __device__ __forceinline__ void deliver_at_barriers(const window_delivery& d, in
 /// Lists (deferred only): early, that share read by early_list, its first loads at the top of the step;
 /// at_barrier, delivered after the block's arrival at the barrier, beside the next step's inputs; claimed,
 /// the same in parts the blocks claim (deliver_claimed).
-template <class Neuron, bool Deferred, list_read Lists, bool InputsAtTop>
+template <class Neuron, bool Deferred, list_read Lists, bool InputsAtTop, bool SharedCaches>
 __device__ __forceinline__ void window_neurons(typename Neuron::state* state, typename Neuron::input* ring, const typename Neuron::coeffs& c,
                                                const window_args& w, std::uint32_t i, int steps, const spike_sink& sink,
-                                               const window_delivery& d) {
+                                               const window_delivery& d, poisson_cache* shared_caches) {
     const bool live = i < w.n;
     typename Neuron::state s{};
     if (live) s = state[i];
     const float I_neuron = w.I_neuron && live ? w.I_neuron[i] : 0.0f;
     std::uint32_t cursor = w.varying && live && w.program.events.offsets ? first_event(w.program.events, i, w.first_step) : 0;
     const int rec = recorded_index(w, i, live);
-    poisson_cache cache;
+    poisson_cache own_cache;  // SharedCaches: the thread's in shared memory instead
+    poisson_cache* cache_at = &own_cache;
+    if constexpr (SharedCaches) cache_at = shared_caches + threadIdx.x;
+    poisson_cache& cache = *cache_at;
     if (w.varying) cache.reset();
     const neuron_synapses syn = live && sink.list ? synapses_of(sink, i) : neuron_synapses{0, 0, 0};
     constexpr bool early = Deferred && Lists == list_read::early;
@@ -570,7 +577,7 @@ __device__ __forceinline__ void window_neurons(typename Neuron::state* state, ty
 /// spike list and its count) bypass L1. At most 80
 /// registers, so that three blocks fit on a multiprocessor (the microcircuit's 305 update blocks on 132; 114
 /// unbounded, with a few spills at 80).
-template <bool Deferred, list_read Lists = list_read::in_step, bool InputsAtTop = false>
+template <bool Deferred, list_read Lists = list_read::in_step, bool InputsAtTop = false, bool SharedCaches = false>
 __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_args* args, const std::uint32_t* first_blocks, int pops,
                                                             unsigned virtual_blocks, int steps, spike_range* list, std::size_t list_capacity,
                                                             std::uint32_t* counts, const std::int64_t* first_step, const std::uint64_t* offsets,
@@ -595,9 +602,14 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         if (threadIdx.x == 0) senders.count = 0;
     }
     __syncthreads();
-    extern __shared__ uint4 dynamic_shared[];  // shared_poisson: shared_poisson_bytes (the launch's dynamic shared memory)
+    // the launch's dynamic shared memory: SharedCaches, each thread's Poisson cache (shared_caches_bytes); then,
+    // shared_poisson, the Poisson tables (shared_poisson_bytes)
+    extern __shared__ uint4 dynamic_shared[];
+    poisson_cache* shared_caches = nullptr;
+    if constexpr (SharedCaches) shared_caches = reinterpret_cast<poisson_cache*>(dynamic_shared);
     if (shared_poisson && updates) {  // uniform across the block
-        stage_poisson_tables(*reinterpret_cast<population_args*>(staged), reinterpret_cast<std::uint32_t*>(dynamic_shared));
+        stage_poisson_tables(*reinterpret_cast<population_args*>(staged),
+                             reinterpret_cast<std::uint32_t*>(reinterpret_cast<unsigned char*>(dynamic_shared) + (SharedCaches ? shared_caches_bytes : 0)));
         __syncthreads();
     }
     const window_delivery d{list,  Deferred ? list_capacity : 0, counts, *first_step, synapses, staged_rings, slots, barrier, warp_workers,
@@ -636,10 +648,11 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
         sink.senders = &senders;
     }
     if (a.model == neuron_model::iaf_psc_exp)
-        window_neurons<exp_neuron, Deferred, Lists, InputsAtTop>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp, a.w, i, steps, sink, d);
+        window_neurons<exp_neuron, Deferred, Lists, InputsAtTop, SharedCaches>(static_cast<exp_state*>(a.state), static_cast<exp_input*>(a.ring), a.exp,
+                                                                               a.w, i, steps, sink, d, shared_caches);
     else
-        window_neurons<delta_neuron, Deferred, Lists, InputsAtTop>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring), a.delta, a.w, i, steps,
-                                                                   sink, d);
+        window_neurons<delta_neuron, Deferred, Lists, InputsAtTop, SharedCaches>(static_cast<delta_state*>(a.state), static_cast<std::int64_t*>(a.ring),
+                                                                                 a.delta, a.w, i, steps, sink, d, shared_caches);
 }
 
 unsigned grid_for(std::uint32_t n) { return (n + block_size - 1) / block_size; }
@@ -734,12 +747,13 @@ void update_step(const void* args, const std::uint32_t* first_blocks, const std:
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
-window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers, bool shared_poisson) {
+window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers, bool shared_poisson, bool shared_caches) {
     int device = 0, cooperative = 0, per_sm = 0;
     const void* kernel = deferred ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
         !cooperative ||
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size, shared_poisson ? shared_poisson_bytes : 0) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size,
+                                                      (shared_poisson ? shared_poisson_bytes : 0) + (shared_caches ? shared_caches_bytes : 0)) != cudaSuccess ||
         per_sm < 1) {
         cudaGetLastError();
         return {};
@@ -764,7 +778,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                               int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
                               unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
                               std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch, bool inputs_at_top,
-                              bool relaxed_poll, bool shared_poisson, unsigned block_neurons) {
+                              bool relaxed_poll, bool shared_poisson, unsigned block_neurons, bool shared_caches) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
     if (early_parts && (!splits || deliverers || warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
@@ -781,14 +795,20 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
                       &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll, &shared_poisson,
                       &block_neurons};
+    if (shared_caches && (!splits || early_parts || (inputs_at_top && !lists_at_barrier)))
+        throw internal_error("cuda window kernel: shared Poisson caches with deferred delivery and the list in the step or at the barrier only");
     const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
                          : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
-                         : claims           ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>)
-                         : lists_at_barrier ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>)
+                         : claims           ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed, false, true>)
+                                                             : reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>))
+                         : lists_at_barrier ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier, false, true>)
+                                                             : reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>))
                          : inputs_at_top    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, true>)
+                         : shared_caches    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, false, true>)
                                             : reinterpret_cast<const void*>(window_kernel<true>);
+    const std::size_t dynamic = (shared_poisson ? shared_poisson_bytes : 0) + (shared_caches ? shared_caches_bytes : 0);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
-    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, shared_poisson ? shared_poisson_bytes : 0, s));
+    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, dynamic, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");
 }
 

@@ -320,7 +320,24 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
         scoped_env env("SYNFIRE_CUDA_SHARED_POISSON", "1");
         auto b = make_cuda_backend(busy);
         EXPECT_NE(b->device().find("Poisson tables in shared memory"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("Poisson caches"), std::string::npos) << b->device();
         EXPECT_TRUE(same_run(busy_cpu, test::run_on(busy, *b))) << b->device();
+        scoped_env caches("SYNFIRE_CUDA_SHARED_CACHES", "1");  // and each thread's Poisson cache (windows 1 and 7 too)
+        for (int window : {0, 1, 7}) {
+            auto c = make_cuda_backend(busy);
+            EXPECT_NE(c->device().find("Poisson tables in shared memory, Poisson caches in shared memory"), std::string::npos) << c->device();
+            EXPECT_TRUE(same_run(busy_cpu, test::run_on(busy, *c, window))) << c->device() << ", window " << window;
+        }
+    }
+    {  // the caches alone, on the default network; not with inputs at the top of an in-step list (no such instance)
+        scoped_env caches("SYNFIRE_CUDA_SHARED_CACHES", "1");
+        auto b = make_cuda_backend(m);
+        EXPECT_NE(b->device().find("Poisson caches in shared memory"), std::string::npos) << b->device();
+        EXPECT_EQ(b->device().find("Poisson tables"), std::string::npos) << b->device();
+        EXPECT_TRUE(same_run(cpu, test::run_on(m, *b))) << b->device();
+        scoped_env top("SYNFIRE_CUDA_INPUTS_AT_TOP", "1");
+        auto t = make_cuda_backend(m);
+        EXPECT_EQ(t->device().find("Poisson caches"), std::string::npos) << t->device();
     }
     {  // the device's own compaction (counting and writing kernels on the slots' streams) beside the persistent kernel
         scoped_env env("SYNFIRE_CUDA_HOST_COMPACTION", "0");
@@ -345,7 +362,8 @@ TEST(CudaBackend, EveryNetworkPathMatchesTheCpu) {
     for (const char* bad : {"SYNFIRE_CUDA_DELIVERERS", "SYNFIRE_CUDA_PERSISTENT", "SYNFIRE_CUDA_EARLY_LIST", "SYNFIRE_CUDA_EARLY_LIST_PARTS",
                             "SYNFIRE_CUDA_HOST_COMPACTION", "SYNFIRE_CUDA_BARRIER_SLEEP", "SYNFIRE_CUDA_SYNAPSE_LOADS", "SYNFIRE_CUDA_L2_RING",
                             "SYNFIRE_CUDA_LISTS_AT_BARRIER", "SYNFIRE_CUDA_CLAIMED_LISTS", "SYNFIRE_CUDA_RING_PREFETCH", "SYNFIRE_CUDA_INPUTS_AT_TOP",
-                            "SYNFIRE_CUDA_BARRIER_POLL", "SYNFIRE_CUDA_SHARED_POISSON", "SYNFIRE_CUDA_BLOCK_NEURONS"}) {
+                            "SYNFIRE_CUDA_BARRIER_POLL", "SYNFIRE_CUDA_SHARED_POISSON", "SYNFIRE_CUDA_BLOCK_NEURONS",
+                            "SYNFIRE_CUDA_SHARED_CACHES"}) {
         scoped_env env(bad, "-3");
         EXPECT_THROW(make_cuda_backend(m), user_error) << bad;
     }
@@ -568,12 +586,13 @@ TEST(CudaBackend, DeferredDeliveryMatchesTheCpu) {
             scoped_env late(how, "1");
             const bool claimed = std::string(how) == "SYNFIRE_CUDA_CLAIMED_LISTS";
             for (const char* worker : {"warp", "block"}) {  // block workers with the barrier polled relaxed,
-                const bool relaxed = std::string(worker) == "block";  // warp workers with the Poisson tables in shared memory
+                const bool relaxed = std::string(worker) == "block";  // warp workers with the Poisson tables and caches in shared memory
                 scoped_env by("SYNFIRE_CUDA_DELIVERY", worker), poll("SYNFIRE_CUDA_BARRIER_POLL", relaxed ? "relaxed" : "acquire"),
-                    tables("SYNFIRE_CUDA_SHARED_POISSON", relaxed ? "0" : "1");
+                    tables("SYNFIRE_CUDA_SHARED_POISSON", relaxed ? "0" : "1"), caches("SYNFIRE_CUDA_SHARED_CACHES", relaxed ? "0" : "1");
                 auto b = make_cuda_backend(*m);
                 EXPECT_NE(b->device().find("lists delivered at the next barrier"), std::string::npos) << b->device();
                 EXPECT_EQ(b->device().find("relaxed loads") != std::string::npos, relaxed) << b->device();
+                EXPECT_EQ(b->device().find("Poisson caches in shared memory") != std::string::npos, !relaxed) << b->device();
                 EXPECT_NE(b->device().find("inputs at the top of each step"), std::string::npos) << b->device();
                 EXPECT_EQ(b->device().find("in claimed parts") != std::string::npos, claimed) << b->device();
                 EXPECT_EQ(b->device().find("delivering"), std::string::npos) << b->device();
