@@ -345,13 +345,24 @@ public:
                 if (claimed_lists_) SYNFIRE_CUDA(cudaMemsetAsync(claims_.data(), 0, static_cast<std::size_t>(steps) * sizeof(std::uint32_t), compute_));
                 const auto* first = reinterpret_cast<const std::int64_t*>(step_args_[slot].data() + bytes);
                 if (persistent_grid_) {  // one cooperative launch for the whole window
+                    persistent_options o;
+                    o.warp_workers = warp_workers_;
+                    o.deliverers = deliverers_;
+                    o.early_parts = early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u;
+                    o.lists_at_barrier = lists_at_barrier_;
+                    o.claims = claimed_lists_ ? claims_.data() : nullptr;
+                    o.claim_parts = claim_parts_;
+                    o.inputs_at_top = inputs_at_top_;
+                    o.ring_prefetch = ring_prefetch_;
+                    o.barrier_sleep = barrier_sleep_;
+                    o.relaxed_poll = relaxed_poll_;
+                    o.shared_poisson = shared_poisson_;
+                    o.shared_caches = shared_caches_;
+                    o.block_neurons = block_neurons_;
                     update_window_persistent(step_args_[slot].data(), first_blocks_.data(), static_cast<int>(pops_.size()), step_grid_, steps,
                                              spike_list_.data(), list_capacity_, spike_counts_.data(), first, offsets_.data(),
                                              deferred_ ? splits_.data() : nullptr, synapses_.data(), rings_.data(), static_cast<int>(rings_.size()),
-                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, warp_workers_, deliverers_,
-                                             early_list_ ? (early_parts_ ? early_parts_ : parts_for(persistent_grid_, spikes_per_step_)) : 0u,
-                                             barrier_sleep_, lists_at_barrier_, claimed_lists_ ? claims_.data() : nullptr, claim_parts_, ring_prefetch_,
-                                             inputs_at_top_, relaxed_poll_, shared_poisson_, block_neurons_, shared_caches_);
+                                             ring_slots_, barrier_.data(), persistent_grid_, compute_, o);
                 } else if (deferred_) {  // one launch per step, then the delivery of the last step's list
                     deferred_delivery dd;
                     dd.splits = splits_.data();
@@ -544,9 +555,10 @@ private:
             // at most 672); where its blocks do not all fit, the step kernels' 256 and the graphs
             std::vector<std::uint32_t> narrow{0};
             for (const auto& b : pops_) narrow.push_back(narrow.back() + (b.setup.n + block_neurons_ - 1) / block_neurons_);
-            const window_launch launch =
-                window_grid(multiprocessors, narrow.back(), deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared_poisson_,
-                            cuda_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1);
+            persistent_options shared;  // the shared memory it will ask for
+            shared.shared_poisson = shared_poisson_;
+            shared.shared_caches = cuda_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1;
+            const window_launch launch = window_grid(multiprocessors, narrow.back(), deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared);
             persistent_grid_ = launch.grid;
             deliverers_ = launch.deliverers;
             if (persistent_grid_) first = narrow, step_grid_ = narrow.back();

@@ -120,42 +120,56 @@ struct window_launch {
     unsigned grid = 0;
     unsigned deliverers = 0;
 };
+
+/// How the persistent window kernel runs (update_window_persistent): the modes measured against each other in
+/// bench/NOTES.md, each but the defaults chosen by a SYNFIRE_CUDA_* switch (README).
+struct persistent_options {
+    bool warp_workers = false;  ///< the lists delivered by warps (small fan-outs) instead of blocks
+    /// deferred: the last `deliverers` blocks of the grid deliver each step's list alone (window_grid gave them:
+    /// grid = virtual_blocks + deliverers); 0: every block its share
+    unsigned deliverers = 0;
+    /// deferred, block workers, no delivering blocks: each step's list read at the top of the next step with
+    /// early_parts parts per spike (step_delivery.cuh, early_list); 0: not
+    std::uint32_t early_parts = 0;
+    /// deferred, no delivering blocks, splits at three steps' delay: each step's list delivered while the grid
+    /// gathers at the next step's barrier, from three buffers, list + (k % 3) * list_capacity
+    bool lists_at_barrier = false;
+    /// with lists_at_barrier: each step's claim counter (zero [steps]); the list in claim_parts parts per spike that
+    /// the blocks claim as they arrive (step_delivery.cuh, deliver_claimed); null: static shares
+    std::uint32_t* claims = nullptr;
+    std::uint32_t claim_parts = 0;
+    /// deferred, the list in the step (always with lists_at_barrier): each step's inputs computed at its top while
+    /// its ring slot loads, not after the arrival at the barrier before it
+    bool inputs_at_top = false;
+    bool ring_prefetch = false;  ///< each thread prefetches its next step's ring slot into L2 when it reads this step's
+    unsigned barrier_sleep = gpu_limits::barrier_sleep_ns;  ///< ns between polls of the grid barrier
+    bool relaxed_poll = false;  ///< the barrier polled with relaxed loads and one acquire (grid_barrier.cuh, grid_wait)
+    bool shared_poisson = false;  ///< the populations' Poisson inversion tables staged in shared memory
+    /// each thread's Poisson cache in shared memory (deferred; the list in the step without inputs_at_top, or at
+    /// the barrier)
+    bool shared_caches = false;
+    /// neurons of each update block, a multiple of 32 up to update_block_threads (first_blocks and virtual_blocks
+    /// counted with it; the block's other threads only deliver)
+    unsigned block_neurons = update_block_threads;
+};
+
 /// The persistent window kernel's launch on this device for a step of update_blocks step-kernel blocks: all of
 /// them, and at least two per multiprocessor where that many are resident; none where cooperative launches are
 /// unsupported or the update's blocks are not all resident at once. Deferred delivery: one delivering block per
 /// multiprocessor beside the update's blocks where that many places are free (deliverers < 0), or `deliverers`
-/// of the free places (0: none; for comparisons). shared_poisson, shared_caches: with update_window_persistent's
-/// shared memory for the Poisson inputs.
-window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false, int deliverers = -1, bool shared_poisson = false,
-                          bool shared_caches = false);
+/// of the free places (0: none; for comparisons). The options' shared memory (shared_poisson, shared_caches)
+/// is counted.
+window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred = false, int deliverers = -1,
+                          const persistent_options& options = {});
 /// A whole step-mode window in one cooperative launch of `grid` blocks: each step every population, a grid
 /// barrier, the step's delivery, a grid barrier; with splits (deferred delivery) each step every population
 /// and the delivery of its own synapses of one step's delay and of the step before's list, then one grid
-/// barrier; step k's list at list + (k & 1) * list_capacity (delivered by the last `deliverers` blocks alone,
-/// where window_grid gave some: then grid = virtual_blocks + deliverers; or, with early_parts > 0 (deferred,
-/// block workers, no delivering blocks), read at the top of the next step with early_parts parts per spike:
-/// step_delivery.cuh, early_list; or, lists_at_barrier (deferred, no delivering blocks, splits at three
-/// steps' delay), delivered while the grid gathers at the next step's barrier from three buffers, list + (k %
-/// 3) * list_capacity, and with claims (zero [steps]) in claim_parts parts per spike that the blocks claim as
-/// they arrive: step_delivery.cuh, deliver_claimed). ring_prefetch: each thread prefetches its next step's
-/// ring slot into L2 when it reads this step's. inputs_at_top (deferred, the list in the step; always with the
-/// lists at the barrier): each step's inputs computed at its top while its ring slot loads, not after the
-/// arrival at the barrier before it. counts[0, steps) must be zero;
-/// barrier is a device word (zeroed here), polled with barrier_sleep ns between polls, with relaxed loads and
-/// one acquire where relaxed_poll (grid_barrier.cuh, grid_wait). shared_poisson: the populations' Poisson
-/// inversion tables staged in shared memory (window_grid sized with the same flag). block_neurons (32 to 256, a
-/// multiple of 32): the neurons of each update block (first_blocks and virtual_blocks counted with it; the
-/// block's other threads only deliver). shared_caches (deferred, the list in the step or at the barrier, inputs
-/// at the top of the step only with the latter): each thread's Poisson cache in shared memory. Arguments as
-/// update_step and deliver_step.
+/// barrier; step k's list at list + (k & 1) * list_capacity, or as the options say. counts[0, steps) must be
+/// zero; barrier is a device word (zeroed here). Arguments as update_step and deliver_step.
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
-                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers = false,
-                              unsigned deliverers = 0, std::uint32_t early_parts = 0, unsigned barrier_sleep = gpu_limits::barrier_sleep_ns,
-                              bool lists_at_barrier = false, std::uint32_t* claims = nullptr, std::uint32_t claim_parts = 0,
-                              bool ring_prefetch = false, bool inputs_at_top = false, bool relaxed_poll = false, bool shared_poisson = false,
-                              unsigned block_neurons = 256, bool shared_caches = false);
+                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, const persistent_options& options = {});
 
 /// Synapse loads of every delivery kernel as streaming loads (evict first from L1 and L2) or, the default,
 /// read-only loads (step_delivery.cuh, load_synapse). Process-wide; set before the kernels run.

@@ -747,13 +747,19 @@ void update_step(const void* args, const std::uint32_t* first_blocks, const std:
     SYNFIRE_CUDA_LAUNCHED("step_kernel");
 }
 
-window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers, bool shared_poisson, bool shared_caches) {
+namespace {
+/// The persistent window kernel's dynamic shared memory with these options.
+std::size_t persistent_dynamic_shared(const persistent_options& o) {
+    return (o.shared_poisson ? shared_poisson_bytes : 0) + (o.shared_caches ? shared_caches_bytes : 0);
+}
+}  // namespace
+
+window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers, const persistent_options& options) {
     int device = 0, cooperative = 0, per_sm = 0;
     const void* kernel = deferred ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
         !cooperative ||
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size,
-                                                      (shared_poisson ? shared_poisson_bytes : 0) + (shared_caches ? shared_caches_bytes : 0)) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size, persistent_dynamic_shared(options)) != cudaSuccess ||
         per_sm < 1) {
         cudaGetLastError();
         return {};
@@ -775,38 +781,41 @@ window_launch window_grid(int multiprocessors, unsigned update_blocks, bool defe
 void update_window_persistent(const void* args, const std::uint32_t* first_blocks, int pops, unsigned virtual_blocks, int steps,
                               spike_range* list, std::size_t list_capacity, std::uint32_t* counts, const std::int64_t* first_step,
                               const std::uint64_t* offsets, const std::uint64_t* splits, const synapse* synapses, const ring_view* rings,
-                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, bool warp_workers,
-                              unsigned deliverers, std::uint32_t early_parts, unsigned barrier_sleep, bool lists_at_barrier,
-                              std::uint32_t* claims, std::uint32_t claim_parts, bool ring_prefetch, bool inputs_at_top,
-                              bool relaxed_poll, bool shared_poisson, unsigned block_neurons, bool shared_caches) {
+                              int ring_count, int slots, unsigned* barrier, unsigned grid, cudaStream_t s, const persistent_options& o) {
     if (ring_count < 1 || ring_count > max_ring_views) throw internal_error(fmt::format("cuda window kernel: {} ring views", ring_count));
-    if (early_parts && (!splits || deliverers || warp_workers))
+    if (o.early_parts && (!splits || o.deliverers || o.warp_workers))
         throw internal_error("cuda window kernel: the early list needs deferred delivery, block workers and no delivering blocks");
-    if (lists_at_barrier && (!splits || deliverers || early_parts))
+    if (o.lists_at_barrier && (!splits || o.deliverers || o.early_parts))
         throw internal_error("cuda window kernel: lists at the barrier need deferred delivery, no delivering blocks and no early list");
-    if (claims && (!lists_at_barrier || claim_parts < 1))
+    if (o.claims && (!o.lists_at_barrier || o.claim_parts < 1))
         throw internal_error("cuda window kernel: claimed lists are lists at the barrier in one part per spike or more");
-    if (block_neurons < 32 || block_neurons > block_size || block_neurons % 32 != 0)
-        throw internal_error(fmt::format("cuda window kernel: {} neurons per block", block_neurons));
-    if (deliverers && (!splits || virtual_blocks + deliverers != grid))
-        throw internal_error(fmt::format("cuda window kernel: {} delivering blocks beside {} of {}", deliverers, virtual_blocks, grid));
+    if (o.block_neurons < 32 || o.block_neurons > block_size || o.block_neurons % 32 != 0)
+        throw internal_error(fmt::format("cuda window kernel: {} neurons per block", o.block_neurons));
+    if (o.deliverers && (!splits || virtual_blocks + o.deliverers != grid))
+        throw internal_error(fmt::format("cuda window kernel: {} delivering blocks beside {} of {}", o.deliverers, virtual_blocks, grid));
+    if (o.shared_caches && (!splits || o.early_parts || (o.inputs_at_top && !o.lists_at_barrier)))
+        throw internal_error("cuda window kernel: shared Poisson caches with deferred delivery and the list in the step or at the barrier only");
     const auto* a = static_cast<const population_args*>(args);
+    // the kernel's parameters (values the kernel takes by value: copies here, alive until the launch)
+    bool warp_workers = o.warp_workers, ring_prefetch = o.ring_prefetch, relaxed_poll = o.relaxed_poll, shared_poisson = o.shared_poisson;
+    unsigned deliverers = o.deliverers, barrier_sleep = o.barrier_sleep, block_neurons = o.block_neurons;
+    std::uint32_t early_parts = o.early_parts, claim_parts = o.claim_parts;
+    std::uint32_t* claims = o.claims;
     void* params[] = {&a,       &first_blocks, &pops,     &virtual_blocks, &steps,      &list,  &list_capacity, &counts,       &first_step,
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
                       &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll, &shared_poisson,
                       &block_neurons};
-    if (shared_caches && (!splits || early_parts || (inputs_at_top && !lists_at_barrier)))
-        throw internal_error("cuda window kernel: shared Poisson caches with deferred delivery and the list in the step or at the barrier only");
-    const void* kernel = !splits            ? reinterpret_cast<const void*>(window_kernel<false>)
-                         : early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
-                         : claims           ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed, false, true>)
-                                                             : reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>))
-                         : lists_at_barrier ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier, false, true>)
-                                                             : reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>))
-                         : inputs_at_top    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, true>)
-                         : shared_caches    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, false, true>)
-                                            : reinterpret_cast<const void*>(window_kernel<true>);
-    const std::size_t dynamic = (shared_poisson ? shared_poisson_bytes : 0) + (shared_caches ? shared_caches_bytes : 0);
+    const bool shared_caches = o.shared_caches;
+    const void* kernel = !splits              ? reinterpret_cast<const void*>(window_kernel<false>)
+                         : o.early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
+                         : o.claims           ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed, false, true>)
+                                                               : reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>))
+                         : o.lists_at_barrier ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier, false, true>)
+                                                               : reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>))
+                         : o.inputs_at_top    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, true>)
+                         : shared_caches      ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, false, true>)
+                                              : reinterpret_cast<const void*>(window_kernel<true>);
+    const std::size_t dynamic = persistent_dynamic_shared(o);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, dynamic, s));
     SYNFIRE_CUDA_LAUNCHED("window_kernel");
