@@ -12,12 +12,15 @@
 //   latency floors   what one network step costs before any neuron or synapse work (the microcircuit's steps
 //                    are latency-bound): a CUDA graph of dependent kernel nodes (update and delivery are two
 //                    per step), plain and as programmatic dependent launches, and the grid barrier of the
-//                    persistent window kernel (two per step) against cooperative_groups' grid.sync()
+//                    persistent window kernel (two per step) against cooperative_groups' grid.sync(); the
+//                    barrier after L1-resident load chains with acquire and relaxed polls; the microcircuit's
+//                    ring read after the barrier with and without a step's reductions in flight
 //
 // usage: bench_gpu [--json FILE] [--min-n N] [--max-n N] [--latency-only]
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -275,6 +278,37 @@ __global__ void barrier_after_chain(unsigned* counter, int barriers, const unsig
     if (at == 0xFFFFFFFFu) *sink = at;  // never: keeps the chain
 }
 
+/// The microcircuit's memory traffic per step without its arithmetic (the window kernel's "ring read + step"
+/// takes 2.75 us, three to four L2 round trips; bench/NOTES.md v7): each thread reads and clears its neuron's
+/// 16-byte ring slot of step k (ld.global.cg, as the window kernel), adds `reds` 64-bit reductions to random
+/// neurons' slots `ahead` to `ahead + spread - 1` steps later (the step's synaptic events), then a grid barrier.
+/// Lane 0 of each warp sums the cycles from the barrier's exit to the ring value's arrival into *cycles.
+__global__ void ring_traffic(longlong2* ring, unsigned n, int slots, int steps, int reds, int ahead, int spread, unsigned* counter,
+                             unsigned long long* cycles) {
+    const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long waited = 0;
+    for (int k = 0; k < steps; ++k) {
+        const long long t0 = clock64();
+        if (i < n) {
+            longlong2* slot = ring + static_cast<std::size_t>(k % slots) * n + i;
+            const longlong2 x = __ldcg(slot);
+            if (x.x == 0x7FFFFFFFFFFFFFFF) *cycles = 0;  // never; the clock below waits for x
+            waited += static_cast<unsigned long long>(clock64() - t0);
+            *slot = make_longlong2(0, 0);
+            for (int j = 0; j < reds; ++j) {
+                std::uint32_t h = (i * 0x9E3779B9u) ^ (static_cast<std::uint32_t>(k) * 0x85EBCA6Bu) ^ (static_cast<std::uint32_t>(j) * 0xC2B2AE35u);
+                h ^= h >> 15, h *= 0x2C1B3C6Du, h ^= h >> 12, h *= 0x297A2D39u, h ^= h >> 15;
+                const unsigned target = h % n;
+                const int s = (k + ahead + static_cast<int>((h >> 8) % static_cast<std::uint32_t>(spread))) % slots;
+                auto* acc = reinterpret_cast<unsigned long long*>(ring + static_cast<std::size_t>(s) * n + target);
+                asm volatile("red.relaxed.gpu.global.add.u64 [%0], %1;" ::"l"(acc), "l"(1ull) : "memory");
+            }
+        }
+        grid_barrier(counter, static_cast<unsigned>(k));
+    }
+    if ((threadIdx.x & 31u) == 0) atomicAdd(cycles, waited);
+}
+
 __global__ void grid_sync_loop(int barriers) {
     auto grid = cooperative_groups::this_grid();
     for (int g = 0; g < barriers; ++g) grid.sync();
@@ -358,6 +392,42 @@ std::vector<latency_row> latency_floors(int multiprocessors, timer& t) {
                 });
                 rows.push_back({fmt::format("{} L1 load chain + grid barrier, {} polls", local ? "local" : "global", relaxed ? "relaxed" : "acquire"),
                                 grid, per / chained});
+            }
+        }
+    }
+    // the ring read after the barrier with and without the step's reductions queued at L2 (the microcircuit:
+    // 77 169 neurons, 305 blocks, ~60 slots of 16 B, ~1.3 events per neuron and step, delays of 1 to ~58 steps;
+    // or only 2 and more, as with the lists at the barrier): whether the reductions, not DRAM, hold the read up
+    {
+        constexpr unsigned neurons = 77169;
+        constexpr int slots = 60, steps = 512;
+        const unsigned grid = (neurons + 255) / 256;
+        if (grid <= most) {
+            device_buffer<longlong2> ring(static_cast<std::size_t>(slots) * neurons);
+            SYNFIRE_CUDA(cudaMemset(ring.data(), 0, ring.size() * sizeof(longlong2)));
+            device_buffer<unsigned long long> cycles(1);
+            int khz = 0, device = 0;
+            SYNFIRE_CUDA(cudaGetDevice(&device));
+            SYNFIRE_CUDA(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, device));
+            longlong2* rp = ring.data();
+            unsigned long long* cp = cycles.data();
+            unsigned n = neurons;
+            int sl = slots, st = steps;
+            for (auto [reds, ahead, spread] : {std::array<int, 3>{0, 1, 58}, std::array<int, 3>{1, 1, 58}, std::array<int, 3>{2, 1, 58},
+                                               std::array<int, 3>{1, 2, 57}, std::array<int, 3>{1, 1, 1}}) {
+                void* params[] = {&rp, &n, &sl, &st, &reds, &ahead, &spread, &c, &cp};
+                SYNFIRE_CUDA(cudaMemset(cp, 0, sizeof(unsigned long long)));
+                constexpr int launches = 3;
+                const double per = t.seconds(launches, [&] {
+                    SYNFIRE_CUDA(cudaMemsetAsync(c, 0, 4));
+                    SYNFIRE_CUDA(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(ring_traffic), dim3(grid), dim3(256), params, 0, nullptr));
+                });
+                unsigned long long sum = 0;
+                SYNFIRE_CUDA(cudaMemcpy(&sum, cp, sizeof sum, cudaMemcpyDeviceToHost));
+                const double warps_steps = static_cast<double>(launches + 1) * steps * grid * 8;  // + the warm-up launch
+                const std::string what = fmt::format("{} reductions per neuron, {} to {} steps ahead", reds, ahead, ahead + spread - 1);
+                rows.push_back({fmt::format("ring read after the barrier ({})", what), grid, khz > 0 ? sum / warps_steps / (khz * 1e3) : 0.0});
+                rows.push_back({fmt::format("ring traffic step: read, {}, barrier", what), grid, per / steps});
             }
         }
     }
