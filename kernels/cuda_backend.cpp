@@ -78,15 +78,19 @@ unsigned barrier_sleep_setting() {
     return static_cast<unsigned>(env_count("SYNFIRE_CUDA_BARRIER_SLEEP", 0, 1000, gpu_limits::barrier_sleep_ns, "nanoseconds"));
 }
 
+/// Whether environment variable `name` (a switch for comparisons between two ways) is set to `other`; unset or
+/// `usual` is the usual way; anything else throws user_error naming the variable and the value.
+bool env_other_way(const char* name, const char* usual, const char* other) {
+    const char* v = std::getenv(name);
+    if (!v || std::strcmp(v, usual) == 0) return false;
+    if (std::strcmp(v, other) == 0) return true;
+    throw user_error(fmt::format("{}={}: expected {} or {}", name, v, other, usual));
+}
+
 /// SYNFIRE_CUDA_BARRIER_POLL: the persistent kernel polls its grid barrier with relaxed loads and acquires once
 /// (relaxed) or with acquire loads (acquire, unset), each of which invalidates the multiprocessor's L1
 /// (grid_barrier.cuh, grid_wait; for comparisons).
-bool relaxed_poll_setting() {
-    const char* v = std::getenv("SYNFIRE_CUDA_BARRIER_POLL");
-    if (!v || std::strcmp(v, "acquire") == 0) return false;
-    if (std::strcmp(v, "relaxed") == 0) return true;
-    throw user_error(fmt::format("SYNFIRE_CUDA_BARRIER_POLL={}: expected relaxed or acquire", v));
-}
+bool relaxed_poll_setting() { return env_other_way("SYNFIRE_CUDA_BARRIER_POLL", "acquire", "relaxed"); }
 
 /// SYNFIRE_CUDA_BLOCK_NEURONS: the persistent window kernel's neurons per update block, a multiple of 32 from
 /// 32 to 256 (for comparisons); 256 where unset.
@@ -98,12 +102,7 @@ unsigned block_neurons_setting() {
 
 /// SYNFIRE_CUDA_SYNAPSE_LOADS: streaming (ld.global.cs, evict first) or readonly (ld.global.nc, unset) loads
 /// of the synapse table (for comparisons: step_delivery.cuh, load_synapse).
-bool streaming_synapse_loads_setting() {
-    const char* v = std::getenv("SYNFIRE_CUDA_SYNAPSE_LOADS");
-    if (!v || std::strcmp(v, "readonly") == 0) return false;
-    if (std::strcmp(v, "streaming") == 0) return true;
-    throw user_error(fmt::format("SYNFIRE_CUDA_SYNAPSE_LOADS={}: expected streaming or readonly", v));
-}
+bool streaming_synapse_loads_setting() { return env_other_way("SYNFIRE_CUDA_SYNAPSE_LOADS", "readonly", "streaming"); }
 
 /// SYNFIRE_CUDA_EARLY_LIST_PARTS: the early list's parts per spike (1 to 65536, clamped to the grid; for
 /// tests and comparisons); 0 (unset): from the spikes per step of the last collected window.
