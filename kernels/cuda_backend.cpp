@@ -160,7 +160,7 @@ public:
         if (ring_total) {
             ring_arena_ = device_buffer<unsigned char>(ring_total);
             SYNFIRE_CUDA(cudaMemsetAsync(ring_arena_.data(), 0, ring_total, compute_));
-            if (cuda_switch("SYNFIRE_CUDA_L2_RING") == 1) persist_rings(prop);
+            if (env_switch("SYNFIRE_CUDA_L2_RING") == 1) persist_rings(prop);
         }
         std::vector<ring_view> rings;
         for (std::size_t p = 0; p < setup.size(); ++p) {
@@ -228,7 +228,7 @@ public:
         // only after window w + 2 and the GPU waited for it between windows (19 ms of the 0.178 s; graphs:
         // 3 ms; bench/NOTES.md v9). Its networks are small (one wave of blocks: at most ~800 KB of bitmap per
         // window). SYNFIRE_CUDA_HOST_COMPACTION=0/1 forces either, on every path.
-        const int host_compaction = cuda_switch("SYNFIRE_CUDA_HOST_COMPACTION");
+        const int host_compaction = env_switch("SYNFIRE_CUDA_HOST_COMPACTION");
         host_compaction_ = host_compaction == 1 || (host_compaction == -1 && persistent_grid_);
         if (host_compaction_) {
             for (auto& b : pops_)
@@ -545,9 +545,9 @@ private:
         // step's barrier, off the path to it; a spiking block delivers its synapses of one and two steps' delay
         // at once. Three list buffers (cuda_memory_plan counts the third); no delivering blocks.
         // SYNFIRE_CUDA_CLAIMED_LISTS=1 (implies it): the lists' parts claimed by the blocks as they arrive.
-        const bool claimed = cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 && deferred_setting != 0;
+        const bool claimed = env_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 && deferred_setting != 0;
         const bool at_barrier = cuda_lists_at_barrier_setting() == 1 && deferred_setting != 0;
-        if (cuda_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
+        if (env_switch("SYNFIRE_CUDA_PERSISTENT") != 0) {
             // SYNFIRE_CUDA_BLOCK_NEURONS=N (for comparisons): N neurons per update block of the persistent kernel
             // instead of 256, so that the update's neurons spread more evenly over the multiprocessors (the
             // microcircuit's 305 blocks put 768 neurons on 41 of 132 and 512 on the rest; with 224, 349 blocks:
@@ -556,7 +556,7 @@ private:
             for (const auto& b : pops_) narrow.push_back(narrow.back() + (b.setup.n + block_neurons_ - 1) / block_neurons_);
             persistent_options shared;  // the shared memory it will ask for
             shared.shared_poisson = shared_poisson_;
-            shared.shared_caches = cuda_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1;
+            shared.shared_caches = env_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1;
             const window_launch launch = window_grid(multiprocessors, narrow.back(), deferred_setting != 0, at_barrier ? 0 : deliverers_setting(), shared);
             persistent_grid_ = launch.grid;
             deliverers_ = launch.deliverers;
@@ -607,14 +607,14 @@ private:
         if (env_is("SYNFIRE_CUDA_DELIVERY", "block")) warp_workers_ = false;
         // SYNFIRE_CUDA_EARLY_LIST=1: the persistent kernel reads each step's list with the next step's ring slot
         // (launchers.hpp; block workers, no delivering blocks); opt-in until measured
-        early_list_ = cuda_switch("SYNFIRE_CUDA_EARLY_LIST") == 1 && persistent_grid_ && deferred_ && !deliverers_ && !warp_workers_ && !lists_at_barrier_;
+        early_list_ = env_switch("SYNFIRE_CUDA_EARLY_LIST") == 1 && persistent_grid_ && deferred_ && !deliverers_ && !warp_workers_ && !lists_at_barrier_;
         // SYNFIRE_CUDA_INPUTS_AT_TOP=1: the persistent kernel's inputs at the top of each step, in the shadow of
         // the ring slot's load, with the list in the step (the lists at the barrier always do so)
-        inputs_at_top_ = lists_at_barrier_ || (cuda_switch("SYNFIRE_CUDA_INPUTS_AT_TOP") == 1 && persistent_grid_ && deferred_ && !early_list_);
+        inputs_at_top_ = lists_at_barrier_ || (env_switch("SYNFIRE_CUDA_INPUTS_AT_TOP") == 1 && persistent_grid_ && deferred_ && !early_list_);
         // SYNFIRE_CUDA_SHARED_CACHES=1: each thread's Poisson cache in shared memory (window_kernel instances of
         // their own: with the list in the step or at the barrier; not with the early list or inputs at the top of
         // an in-step list)
-        shared_caches_ = cuda_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1 && persistent_grid_ && deferred_ && !early_list_ &&
+        shared_caches_ = env_switch("SYNFIRE_CUDA_SHARED_CACHES") == 1 && persistent_grid_ && deferred_ && !early_list_ &&
                          (lists_at_barrier_ || !inputs_at_top_);
         early_parts_ = early_parts_setting();  // 0: from the spikes per step
         std::uint64_t sending = 0;  // neurons whose spikes join the list
@@ -760,10 +760,10 @@ private:
     unsigned barrier_sleep_ = barrier_sleep_setting();  ///< ns between polls of its grid barrier
     bool relaxed_poll_ = relaxed_poll_setting();         ///< polls of its grid barrier with relaxed loads, then one acquire
     /// its Poisson tables staged in shared memory (SYNFIRE_CUDA_SHARED_POISSON=1; launchers.hpp)
-    bool shared_poisson_ = cuda_switch("SYNFIRE_CUDA_SHARED_POISSON") == 1;
+    bool shared_poisson_ = env_switch("SYNFIRE_CUDA_SHARED_POISSON") == 1;
     unsigned block_neurons_ = block_neurons_setting();  ///< neurons per update block of the persistent kernel
     bool shared_caches_ = false;  ///< its threads' Poisson caches in shared memory (SYNFIRE_CUDA_SHARED_CACHES=1)
-    bool ring_prefetch_ = cuda_switch("SYNFIRE_CUDA_RING_PREFETCH") == 1;  ///< its threads prefetch the next ring slot into L2
+    bool ring_prefetch_ = env_switch("SYNFIRE_CUDA_RING_PREFETCH") == 1;  ///< its threads prefetch the next ring slot into L2
     bool inputs_at_top_ = false;    ///< its inputs computed at the top of each step (lists at the barrier, or SYNFIRE_CUDA_INPUTS_AT_TOP=1)
     bool early_list_ = false;       ///< the persistent kernel reads each list early (SYNFIRE_CUDA_EARLY_LIST=1)
     std::uint32_t early_parts_ = 0; ///< its parts per spike, forced (SYNFIRE_CUDA_EARLY_LIST_PARTS); 0: parts_for the spikes per step

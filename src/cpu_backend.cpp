@@ -18,6 +18,7 @@
 #include "team.hpp"
 #include "synfire/backend.hpp"
 #include "synfire/errors.hpp"
+#include "synfire/inputs.hpp"
 #include "synfire/network.hpp"
 #include "synfire/stimuli.hpp"
 
@@ -50,6 +51,11 @@ struct cpu_population {
     /// than a block's four steps (networks with short delays: one-step windows would draw each block four
     /// times); empty otherwise (each window starts its own).
     std::vector<poisson_cache> poisson_caches;
+    /// The lean path's (lean_block) kept Philox blocks, lane by lane: words [source][word][neuron] and the block
+    /// (step / 4) each neuron's words hold, [source][neuron]; kept under the same rule as poisson_caches.
+    aligned_buffer<std::uint32_t> lean_words;
+    aligned_buffer<std::uint64_t> lean_tags;
+    bool lean = false;  ///< inputs: the ring and Poisson sources only (lean_block)
     std::vector<int> frame_of;  ///< this window: the frame taken after step k, or -1
 };
 
@@ -119,6 +125,107 @@ void generic_block(cpu_population& pop, std::size_t b, std::size_t len, const wi
     }
 }
 
+/// Where lean_block keeps a block's Philox words of Poisson source j: words[(j * 4 + w) * stride + x] is word w of
+/// neuron b + x, tag[j * stride + x] the block (step / 4) it holds; a population's arrays (stride n, offset b) or
+/// a thread's for one block (stride block_size).
+struct poisson_lanes {
+    std::uint32_t* words;
+    std::uint64_t* tag;
+    std::size_t stride;
+};
+
+/// generic_block for a population whose inputs are the ring's slot and Poisson sources only (no courses,
+/// traces, noise or explicit events): the same numbers, computed a phase at a time over the block so that every
+/// phase vectorises: the slot read and cleared, each source's Philox blocks (four steps each, drawn lane by
+/// lane for the whole block when any of its neurons lacks the current one; a draw is a pure function, so
+/// drawing it for a neuron the source does not reach changes nothing), its counts (each threshold compared with
+/// every neuron's word, up to the largest word), the conversions to float, then the neuron update.
+void lean_block(cpu_population& pop, std::size_t b, std::size_t len, const window_input& in, int k, std::int64_t s, int slots,
+                const poisson_lanes& lanes, std::uint8_t* __restrict flags) {
+    alignas(64) std::int64_t ex[block_size], inh[block_size];
+    const std::size_t n = pop.setup.n;
+    if (pop.ring.size()) {
+        std::int64_t* mine = pop.ring.data() + (static_cast<std::size_t>(s % slots) * n + b) * static_cast<std::size_t>(pop.receptors);
+        if (pop.receptors == 2) {
+            for (std::size_t x = 0; x < len; ++x) ex[x] = mine[2 * x], inh[x] = mine[2 * x + 1];
+        } else {
+            for (std::size_t x = 0; x < len; ++x) ex[x] = mine[x], inh[x] = 0;
+        }
+        std::memset(mine, 0, len * static_cast<std::size_t>(pop.receptors) * sizeof(std::int64_t));
+    } else {
+        std::fill(ex, ex + len, std::int64_t{0});
+        std::fill(inh, inh + len, std::int64_t{0});
+    }
+    const input_program& prog = pop.program;
+    for (int j = 0; j < prog.poissons; ++j) {
+        const poisson_source& src = prog.poisson[j];
+        if (s < src.start || s >= src.stop) continue;
+        const auto q = static_cast<std::uint64_t>(s) >> 2;
+        std::uint32_t* __restrict w0 = lanes.words + static_cast<std::size_t>(j) * 4 * lanes.stride;
+        std::uint32_t* __restrict w1 = w0 + lanes.stride;
+        std::uint32_t* __restrict w2 = w1 + lanes.stride;
+        std::uint32_t* __restrict w3 = w2 + lanes.stride;
+        std::uint64_t* __restrict tag = lanes.tag + static_cast<std::size_t>(j) * lanes.stride;
+        bool stale = false;
+        for (std::size_t x = 0; x < len; ++x) stale |= tag[x] != q;
+        if (stale) {  // poisson_block's counters, then philox4x32_10 lane by lane
+            const philox_counter c = make_counter(rng_purpose::poisson, 0, static_cast<std::uint32_t>(q), src.stream, static_cast<std::uint32_t>(q >> 32));
+            for (std::size_t x = 0; x < len; ++x)
+                w0[x] = static_cast<std::uint32_t>(b + x), w1[x] = c.v[1], w2[x] = c.v[2], w3[x] = c.v[3], tag[x] = q;
+            philox4x32_10_lanes(w0, w1, w2, w3, static_cast<int>(len), prog.key);
+        }
+        const std::uint32_t* __restrict u = w0 + static_cast<std::size_t>(s & 3) * lanes.stride;
+        alignas(64) std::uint32_t count[block_size];
+        std::uint32_t top = 0;
+        for (std::size_t x = 0; x < len; ++x) count[x] = 0, top = std::max(top, u[x]);
+        for (int t = 0; t < src.size && src.cdf[t] <= top; ++t) {
+            const std::uint32_t threshold = src.cdf[t];
+            for (std::size_t x = 0; x < len; ++x) count[x] += u[x] >= threshold ? 1u : 0u;
+        }
+        std::int64_t* __restrict acc = src.inhibitory ? inh : ex;
+        if (src.mask) {
+            const std::uint8_t* __restrict mask = src.mask + b;
+            for (std::size_t x = 0; x < len; ++x) acc[x] += mask[x] ? static_cast<std::int64_t>(count[x]) * src.weight : 0;
+        } else {
+            for (std::size_t x = 0; x < len; ++x) acc[x] += static_cast<std::int64_t>(count[x]) * src.weight;
+        }
+    }
+    const float I_uniform = in.I_uniform[k];
+    const float* __restrict I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
+    float* __restrict V = pop.V.data() + b;
+    std::int32_t* __restrict r = pop.r.data() + b;
+    alignas(64) float fe[block_size], fi[block_size];
+    if (pop.setup.model == neuron_model::iaf_psc_exp) {
+        for (std::size_t x = 0; x < len; ++x) fe[x] = fixed_to_float(ex[x]), fi[x] = fixed_to_float(inh[x]);
+        float* __restrict I_ex = pop.I_ex.data() + b;
+        float* __restrict I_in = pop.I_in.data() + b;
+        const iaf_psc_exp_coeffs c = pop.setup.exp;
+        const auto step = [&](std::size_t x, float I) {
+            float v = V[x], ie = I_ex[x], ii = I_in[x];
+            std::int32_t ri = r[x];
+            flags[x] = iaf_psc_exp_step(v, ie, ii, ri, I, fe[x], fi[x], c);
+            V[x] = v, I_ex[x] = ie, I_in[x] = ii, r[x] = ri;
+        };
+        if (I_neuron)
+            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform + I_neuron[x]);
+        else
+            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform);
+    } else {
+        for (std::size_t x = 0; x < len; ++x) fe[x] = fixed_to_float(ex[x] + inh[x]);
+        const iaf_psc_delta_coeffs c = pop.setup.delta;
+        const auto step = [&](std::size_t x, float I) {
+            float v = V[x];
+            std::int32_t ri = r[x];
+            flags[x] = iaf_psc_delta_step(v, ri, I, fe[x], c);
+            V[x] = v, r[x] = ri;
+        };
+        if (I_neuron)
+            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform + I_neuron[x]);
+        else
+            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform);
+    }
+}
+
 /// Appends first + i for every set flag, eight flags per test.
 void append_spikes(const std::uint8_t* flags, std::size_t len, std::uint32_t first, std::vector<std::uint32_t>& out) {
     std::size_t i = 0;
@@ -138,6 +245,7 @@ public:
     cpu_backend(const model& m, int threads)
         : threads_(threads > 0 ? threads : default_threads()), schedule_(m), synapses_(build_synapses(m, threads_)) {
         const auto setup = make_setup(m);
+        const bool lean_allowed = env_switch("SYNFIRE_CPU_LEAN") != 0;
         max_window_ = window_limit(setup, window_cap);
         slots_ = ring_slots(synapses_);
         if (!synapses_.empty()) max_window_ = std::min(max_window_, synapses_.min_delay);  // spikes land after the window
@@ -158,9 +266,18 @@ public:
                 pop.receptors = setup[p].model == neuron_model::iaf_psc_exp ? 2 : 1;
                 pop.ring = aligned_buffer<std::int64_t>(static_cast<std::size_t>(slots_) * n * static_cast<std::size_t>(pop.receptors));
             }
-            if (pop.program.poissons && max_window_ < cpu_kept_poisson_below) {
-                pop.poisson_caches.resize(n);
-                for (auto& c : pop.poisson_caches) c.reset();
+            const input_program& prog = pop.program;
+            pop.lean = lean_allowed && cpu_lean_inputs(prog, pop.ring.size() > 0);
+            if (prog.poissons && max_window_ < cpu_kept_poisson_below) {
+                if (pop.lean) {
+                    const auto sources = static_cast<std::size_t>(prog.poissons);
+                    pop.lean_words = aligned_buffer<std::uint32_t>(sources * 4 * n);
+                    pop.lean_tags = aligned_buffer<std::uint64_t>(sources * n);
+                    std::fill(pop.lean_tags.begin(), pop.lean_tags.end(), ~std::uint64_t{0});
+                } else {
+                    pop.poisson_caches.resize(n);
+                    for (auto& c : pop.poisson_caches) c.reset();
+                }
             }
             pops_.push_back(std::move(pop));
         }
@@ -354,18 +471,31 @@ private:
         thread_spikes& mine = per_thread_[p][t];
         alignas(64) std::uint8_t flags[block_size];
         std::uint32_t cursor[block_size];
-        std::vector<poisson_cache> caches(pop.program.poissons && pop.poisson_caches.empty() ? block_size : 0);
         const bool generic = !pop.program.empty() || pop.ring.size();
+        const bool kept = !pop.poisson_caches.empty() || pop.lean_tags.size();  // Philox blocks kept across windows
+        std::vector<poisson_cache> caches(pop.program.poissons && !kept && !pop.lean ? block_size : 0);
+        const auto sources = static_cast<std::size_t>(pop.program.poissons);
+        std::vector<std::uint32_t> lean_words(pop.lean && !kept ? sources * 4 * block_size : 0);
+        std::vector<std::uint64_t> lean_tags(pop.lean && !kept ? sources * block_size : 0);
         for (std::size_t b = begin; b < end; b += block_size) {
             const std::size_t len = std::min(block_size, end - b);
             const float* I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
             if (pop.program.events.offsets)
                 for (std::size_t j = 0; j < len; ++j) cursor[j] = first_event(pop.program.events, static_cast<std::uint32_t>(b + j), first_step);
             poisson_cache* cache = pop.poisson_caches.empty() ? caches.data() : pop.poisson_caches.data() + b;
-            if (pop.program.poissons && pop.poisson_caches.empty())
+            if (!caches.empty())
                 for (std::size_t j = 0; j < len; ++j) caches[j].reset();
+            poisson_lanes lanes{};
+            if (!lean_tags.empty()) {  // this window's own blocks
+                std::fill(lean_tags.begin(), lean_tags.end(), ~std::uint64_t{0});
+                lanes = {lean_words.data(), lean_tags.data(), block_size};
+            } else if (pop.lean_tags.size()) {
+                lanes = {pop.lean_words.data() + b, pop.lean_tags.data() + b, n};
+            }
             for (int k = 0; k < steps; ++k) {
-                if (generic)
+                if (pop.lean)
+                    lean_block(pop, b, len, in, k, first_step + k, slots_, lanes, flags);
+                else if (generic)
                     generic_block(pop, b, len, in, steps, k, first_step + k, slots_, cursor, cache, flags);
                 else if (pop.setup.model == neuron_model::iaf_psc_exp)
                     exp_block(pop.V.data() + b, pop.I_ex.data() + b, pop.I_in.data() + b, pop.r.data() + b, I_neuron, in.I_uniform[k], flags, len,
@@ -409,6 +539,16 @@ private:
 };
 
 }  // namespace
+
+bool cpu_lean_inputs(const input_program& prog, bool ring) {
+    if (prog.courses != 0 || prog.trace.data || prog.noises != 0 || prog.events.offsets) return false;
+    // every Poisson table non-decreasing, so that a count (the thresholds a word reaches, random.hpp) is also the
+    // number of thresholds at or below the word, the form lean_block sums without branches
+    for (int j = 0; j < prog.poissons; ++j)
+        for (int t = 1; t < prog.poisson[j].size; ++t)
+            if (prog.poisson[j].cdf[t] < prog.poisson[j].cdf[t - 1]) return false;
+    return prog.poissons > 0 || ring;
+}
 
 std::unique_ptr<backend> make_cpu_backend(const model& m, int threads) { return std::make_unique<cpu_backend>(m, threads); }
 

@@ -18,19 +18,11 @@ std::uint64_t synapse_build_transient(std::uint64_t synapses, std::uint64_t neur
     return std::max(drawing, sorting);
 }
 
-int cuda_switch(const char* name) {
-    const char* v = std::getenv(name);
-    if (!v) return -1;
-    if (std::strcmp(v, "0") == 0) return 0;
-    if (std::strcmp(v, "1") == 0) return 1;
-    throw user_error(fmt::format("{}={}: expected 0 or 1", name, v));
-}
-
-int cuda_deferred_delivery_setting() { return cuda_switch("SYNFIRE_CUDA_DEFERRED"); }
+int cuda_deferred_delivery_setting() { return env_switch("SYNFIRE_CUDA_DEFERRED"); }
 
 int cuda_lists_at_barrier_setting() {
-    const int at_barrier = cuda_switch("SYNFIRE_CUDA_LISTS_AT_BARRIER");
-    return cuda_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 ? 1 : at_barrier;  // claimed lists are lists at the barrier
+    const int at_barrier = env_switch("SYNFIRE_CUDA_LISTS_AT_BARRIER");
+    return env_switch("SYNFIRE_CUDA_CLAIMED_LISTS") == 1 ? 1 : at_barrier;  // claimed lists are lists at the barrier
 }
 
 gpu_memory_plan cuda_memory_plan(const model& m) {

@@ -1,12 +1,25 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "synfire/backend.hpp"
+#include "synfire/errors.hpp"
 #include "synfire/philox.hpp"
 #include "synfire/propagators.hpp"
 
 namespace synfire {
+
+int env_switch(const char* name) {
+    const char* v = std::getenv(name);
+    if (!v) return -1;
+    if (std::strcmp(v, "0") == 0) return 0;
+    if (std::strcmp(v, "1") == 0) return 1;
+    throw user_error(fmt::format("{}={}: expected 0 or 1", name, v));
+}
 
 std::vector<population_setup> make_setup(const model& m) {
     std::vector<population_setup> out;

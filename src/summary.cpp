@@ -37,7 +37,7 @@ std::uint64_t cpu_memory_estimate(const model& m) {
         const bool poisson = std::any_of(m.stimuli.begin(), m.stimuli.end(), [&](const stimulus& s) {
             return s.target == p && s.type == stimulus::kind::poisson;
         });
-        if (poisson && syn.min_delay > 0 && syn.min_delay < cpu_kept_poisson_below) bytes += pop.n * sizeof(poisson_cache);  // kept Philox blocks (cpu_backend.cpp)
+        if (poisson && syn.min_delay > 0 && syn.min_delay < cpu_kept_poisson_below) bytes += pop.n * sizeof(poisson_cache);  // kept Philox blocks (cpu_backend.cpp; at most this: the lean path keeps 24 B per source)
         // worst-case spike buffers of one window (per thread and merged)
         bytes += 2 * std::min<std::uint64_t>(max_window_spikes, pop.n * 100) * sizeof(std::uint32_t);
     }

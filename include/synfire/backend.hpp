@@ -108,7 +108,18 @@ int window_limit(const std::vector<population_setup>& pops, int cap);
 /// window where its windows are shorter than this many steps (a block serves four steps).
 inline constexpr int cpu_kept_poisson_below = 4;
 
-/// The CPU reference backend; threads <= 0: OpenMP's default.
+/// A 0/1 switch of the environment (for comparisons of the backends' paths): -1 unset, 0 or 1; any other value
+/// throws user_error naming the variable and the value.
+int env_switch(const char* name);
+
+struct input_program;
+
+/// Whether the CPU backend steps a population with these inputs (and a ring of synaptic input or none) on its
+/// phased path: inputs beyond I_uniform and I_neuron are Poisson sources and the ring only.
+bool cpu_lean_inputs(const input_program& prog, bool ring);
+
+/// The CPU reference backend; threads <= 0: OpenMP's default. SYNFIRE_CPU_LEAN=0 (env_switch) sends every
+/// population with synaptic or Poisson input through the scalar per-neuron step instead of the phased one.
 std::unique_ptr<backend> make_cpu_backend(const model& m, int threads);
 
 }  // namespace synfire

@@ -209,15 +209,7 @@ inline void parameter_values(const synapse_parameter& sp, const philox_key& key,
         const philox_counter c = draw_counter(purpose, k < count ? entity[k] : 0, k < count ? index[k] : 0, projection);
         c0[k] = c.v[0], c1[k] = c.v[1], c2[k] = c.v[2], c3[k] = c.v[3];
     }
-    std::uint32_t k0 = key.v[0], k1 = key.v[1];
-    for (int round = 0; round < 10; ++round) {  // philox4x32_10 lane by lane
-        if (round > 0) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
-        for (int k = 0; k < B; ++k) {
-            const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0[k], p1 = std::uint64_t{0xCD9E8D57u} * c2[k];
-            const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[k] ^ k0, n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[k] ^ k1;
-            c0[k] = n0, c1[k] = static_cast<std::uint32_t>(p1), c2[k] = n2, c3[k] = static_cast<std::uint32_t>(p0);
-        }
-    }
+    philox4x32_10_lanes(c0, c1, c2, c3, B, key);
     if (sp.type == kind::uniform) {
         for (int k = 0; k < count; ++k) out[k] = sp.a + (sp.b - sp.a) * uniform_double(c0[k], c1[k]);
         return;

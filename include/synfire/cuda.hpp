@@ -70,15 +70,11 @@ gpu_memory_plan cuda_memory_plan(const model& m, bool deferred_delivery, bool li
 /// uses it; whether it fits is known only on the device), the third list with SYNFIRE_CUDA_LISTS_AT_BARRIER=1.
 gpu_memory_plan cuda_memory_plan(const model& m);
 
-/// A 0/1 switch of the environment (for comparisons): -1 unset, 0 or 1; any other value throws user_error
-/// naming the variable and the value.
-int cuda_switch(const char* name);
-
-/// SYNFIRE_CUDA_DEFERRED as cuda_switch reads it: 1 deferred delivery on every step path, 0 on none, -1 (unset)
+/// SYNFIRE_CUDA_DEFERRED as env_switch reads it: 1 deferred delivery on every step path, 0 on none, -1 (unset)
 /// with the persistent window kernel only.
 int cuda_deferred_delivery_setting();
 
-/// SYNFIRE_CUDA_LISTS_AT_BARRIER as cuda_switch reads it, 1 also where SYNFIRE_CUDA_CLAIMED_LISTS=1: the
+/// SYNFIRE_CUDA_LISTS_AT_BARRIER as env_switch reads it, 1 also where SYNFIRE_CUDA_CLAIMED_LISTS=1: the
 /// persistent window kernel delivers each step's list while the grid gathers at the next barrier (with
 /// deferred delivery); 0 or -1 (unset) not.
 int cuda_lists_at_barrier_setting();

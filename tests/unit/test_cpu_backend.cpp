@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 
 #include "models.hpp"
 #include "support.hpp"
 #include "synfire/backend.hpp"
+#include "synfire/errors.hpp"
+#include "synfire/inputs.hpp"
+#include "synfire/stimuli.hpp"
 
 namespace synfire {
 namespace {
@@ -117,6 +121,145 @@ delay = 0.1
         EXPECT_TRUE(test::same_state(a.final_state[p], b.final_state[p])) << uncoupled.populations[p].name;
     }
     EXPECT_GT(a.spikes[0].size(), 1000u);
+}
+
+// Populations whose inputs are the ring and Poisson sources (the CPU backend's phased path, lean_block), both
+// neuron models, a per-neuron current, sources with masks, odd start and stop steps, an inhibitory receptor, a
+// source of rate 0 and one at the largest mean count; MIN_DELAY sets the shortest delay (one step: one-step
+// windows with Philox blocks kept across windows; longer: each window's own).
+std::string lean_network(const std::string& min_delay) {
+    std::string text = R"(
+[simulation]
+dt = 0.1
+duration = 60.0
+seed = 5
+[populations.E]
+model = "iaf_psc_exp"
+n = 1500
+params = { tau_syn_ex = 0.5, tau_syn_in = 3.0 }
+V_init = { distribution = "normal", mean = -62.0, std = 4.0 }
+[populations.I]
+model = "iaf_psc_delta"
+n = 301
+V_init = { distribution = "uniform", low = -70.0, high = -56.0 }
+[populations.R]
+model = "iaf_psc_exp"
+n = 1100
+[[stimuli]]
+type = "poisson"
+target = "E"
+rate = 15.0
+n_inputs = 900
+weight = 30.0
+[[stimuli]]
+type = "poisson"
+target = "E"
+rate = 10.0
+n_inputs = 300
+weight = -45.0
+ids = [0, 1, 2, 63, 64, 65, 700, 1023, 1024, 1025, 1499]
+start = 1.3
+stop = 37.7
+[[stimuli]]
+type = "poisson"
+target = "E"
+rate = 0.0
+weight = 500.0
+[[stimuli]]
+type = "poisson"
+target = "I"
+rate = 12.0
+n_inputs = 700
+weight = 0.2
+[[stimuli]]
+type = "poisson"
+target = "I"
+rate = 1400.0
+n_inputs = 1000
+weight = 0.0012
+start = 10.1
+[[stimuli]]
+type = "dc"
+target = "I"
+amplitude = 40.0
+[[stimuli]]
+type = "ramp"
+target = "R"
+from = 0.0
+to = 600.0
+[[stimuli]]
+type = "poisson"
+target = "R"
+rate = 20.0
+n_inputs = 500
+weight = 20.0
+ids = [3, 4, 5, 1050]
+[[projections]]
+source = "E"
+target = "E"
+rule = "fixed_indegree"
+k = 50
+weight = 20.0
+delay = { distribution = "normal_clipped", mean = 1.5, std = 0.7, low = MIN_DELAY }
+[[projections]]
+source = "E"
+target = "I"
+rule = "pairwise_bernoulli"
+p = 0.05
+weight = 0.3
+delay = MIN_DELAY
+[[projections]]
+source = "I"
+target = "E"
+rule = "fixed_indegree"
+k = 20
+weight = -80.0
+delay = 0.8
+[[projections]]
+source = "I"
+target = "I"
+rule = "one_to_one"
+weight = -0.2
+delay = 0.8
+)";
+    for (std::size_t at; (at = text.find("MIN_DELAY")) != std::string::npos;) text.replace(at, 9, min_delay);
+    return text;
+}
+
+TEST(CpuBackend, PhasedPathEqualsTheScalarStep) {
+    // SYNFIRE_CPU_LEAN=0 steps every neuron through generic_block; the phased path must give the same bits
+    for (const std::string delay : {"0.1", "0.6"}) {
+        const model m = test::model_from(lean_network(delay));
+        const stimulus_schedule schedule(m);
+        for (std::size_t p = 0; p < m.populations.size(); ++p) {
+            const input_program prog = schedule.inputs(p).program(m, [](const auto& v) { return v.data(); });
+            EXPECT_TRUE(cpu_lean_inputs(prog, p != 2)) << m.populations[p].name << ": the phased path is what this test compares";
+        }
+        for (auto [threads, window] : {std::pair{1, 0}, {3, 0}, {2, 1}}) {
+            setenv("SYNFIRE_CPU_LEAN", "0", 1);
+            auto scalar_backend = make_cpu_backend(m, threads);
+            unsetenv("SYNFIRE_CPU_LEAN");
+            const auto scalar = test::run_on(m, *scalar_backend, window);
+            const auto phased = test::run_cpu(m, threads, window);
+            for (std::size_t p = 0; p < m.populations.size(); ++p) {
+                EXPECT_EQ(scalar.spikes[p], phased.spikes[p]) << m.populations[p].name << ", delay " << delay << ", " << threads << " threads";
+                EXPECT_TRUE(test::same_state(scalar.final_state[p], phased.final_state[p])) << m.populations[p].name;
+                EXPECT_GT(scalar.spikes[p].size(), 50u) << m.populations[p].name;
+            }
+        }
+    }
+}
+
+TEST(CpuBackend, PhasedPathIsNotTakenForOtherInputs) {
+    const model m = test::model_from(test::all_inputs_model);
+    const stimulus_schedule schedule(m);
+    for (std::size_t p = 0; p < m.populations.size(); ++p) {  // X: noise and a course, Y: noise and events
+        const input_program prog = schedule.inputs(p).program(m, [](const auto& v) { return v.data(); });
+        EXPECT_FALSE(cpu_lean_inputs(prog, true)) << m.populations[p].name;
+    }
+    setenv("SYNFIRE_CPU_LEAN", "yes", 1);
+    EXPECT_THROW(make_cpu_backend(m, 1), user_error);
+    unsetenv("SYNFIRE_CPU_LEAN");
 }
 
 TEST(CpuBackend, SpikesComeSortedByStepThenId) {
