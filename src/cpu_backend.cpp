@@ -28,6 +28,7 @@ namespace {
 constexpr std::size_t block_size = 1024;   // neurons per block: 16 KiB of state, stays in L1
 constexpr std::size_t thread_grain = 64;   // thread ranges start on multiples of this
 constexpr int window_cap = 100;            // steps per window at most
+constexpr std::ptrdiff_t prefetch_distance = 64;  // delivery: the ring entry of the synapse this far ahead is prefetched
 
 int default_threads() {
 #ifdef _OPENMP
@@ -406,16 +407,28 @@ private:
     void deliver(std::size_t me, std::size_t team) {
         const synapse* syn = synapses_.synapses.data();
         const auto T = static_cast<std::size_t>(threads_);
+        const auto slots = static_cast<std::size_t>(slots_);
+        struct target_ring {
+            std::int64_t* ring;
+            std::size_t n, receptors;
+        };
+        std::vector<target_ring> rings;
+        for (cpu_population& p : pops_) rings.push_back({p.ring.data(), p.setup.n, static_cast<std::size_t>(p.receptors)});
+        const auto address = [&](const synapse& x, std::size_t step_slot) {
+            std::size_t slot = step_slot + x.delay;
+            if (slot >= slots) slot -= slots;  // delay < slots
+            const target_ring& r = rings[x.population];
+            return r.ring + (slot * r.n + x.target) * r.receptors + x.receptor;
+        };
         for (std::size_t t = me; t < T; t += team)
             for (const spike& sp : spikes_) {
                 const std::uint32_t* seg = segments_.data() + sp.source * (T + 1);
                 const synapse* row = syn + synapses_.offsets[sp.source];
                 const auto step_slot = static_cast<std::size_t>(sp.step % slots_);
-                for (const synapse* x = row + seg[t]; x != row + seg[t + 1]; ++x) {
-                    std::size_t slot = step_slot + x->delay;
-                    if (slot >= static_cast<std::size_t>(slots_)) slot -= static_cast<std::size_t>(slots_);  // delay < slots
-                    cpu_population& tgt = pops_[x->population];
-                    tgt.ring[(slot * tgt.setup.n + x->target) * static_cast<std::size_t>(tgt.receptors) + x->receptor] += x->weight;
+                const synapse* end = row + seg[t + 1];
+                for (const synapse* x = row + seg[t]; x != end; ++x) {
+                    if (prefetch_distance > 0 && end - x > prefetch_distance) __builtin_prefetch(address(x[prefetch_distance], step_slot), 1);
+                    *address(*x, step_slot) += x->weight;
                 }
             }
     }
