@@ -156,25 +156,23 @@ synapse_table build_synapses(const model& m, int threads) {
                     batched = 0;
                 };
                 const std::uint64_t lo = n_entities * me / team, hi = n_entities * (me + 1) / team;
-                for (std::uint64_t e = lo; e < hi; ++e) {
-                    connect::entity_synapses(v, key, e, chosen, [&](std::uint64_t i, std::uint64_t j, std::uint64_t ent, std::uint64_t q) {
-                        const std::uint64_t g = src_base + i;
-                        std::uint64_t slot;
-                        if (private_rows) {
-                            slot = row[g]++;
-                        } else {
+                connect::entity_range_synapses(v, key, lo, hi, chosen, [&](std::uint64_t i, std::uint64_t j, std::uint64_t ent, std::uint64_t q) {
+                    const std::uint64_t g = src_base + i;
+                    std::uint64_t slot;
+                    if (private_rows) {
+                        slot = row[g]++;
+                    } else {
 #pragma omp atomic capture
-                            slot = row[g]++;
-                        }
-                        if (pass == 0) return;
-                        if (!drawn) {
-                            t.synapses[slot] = connect::make_synapse(v, key, j, ent, q);
-                            return;
-                        }
-                        at[batched] = slot, target[batched] = j, entity[batched] = ent, index[batched] = q;
-                        if (++batched == B) flush();
-                    });
-                }
+                        slot = row[g]++;
+                    }
+                    if (pass == 0) return;
+                    if (!drawn) {
+                        t.synapses[slot] = connect::make_synapse(v, key, j, ent, q);
+                        return;
+                    }
+                    at[batched] = slot, target[batched] = j, entity[batched] = ent, index[batched] = q;
+                    if (++batched == B) flush();
+                });
                 if (batched) flush();
             }
         }

@@ -362,4 +362,61 @@ SYNFIRE_HD void entity_synapses(const projection_view& v, const philox_key& key,
     }
 }
 
+#ifndef __CUDA_ARCH__
+/// entity_synapses for the entities lo .. hi - 1 (the same calls of emit, in another order where a drawn
+/// autapse is redrawn): the rules that draw one Philox block per synapse (fixed_total_number) or per two
+/// (fixed_indegree and fixed_outdegree with multapses) draw parameter_batch blocks at a time, lane by lane
+/// (philox4x32_10_lanes); the other rules call entity_synapses. Host code only: the device draws a thread's
+/// entity as before.
+template <class Emit>
+void entity_range_synapses(const projection_view& v, const philox_key& key, std::uint64_t lo, std::uint64_t hi, floyd_set& chosen,
+                           Emit&& emit) {
+    using rule = projection::rule;
+    constexpr int B = parameter_batch;
+    alignas(32) std::uint32_t c0[B], c1[B], c2[B], c3[B];
+    const auto counter = [&](int k, std::uint64_t entity, std::uint64_t index) {
+        const philox_counter c = draw_counter(rng_purpose::connect, entity, index, v.index);
+        c0[k] = c.v[0], c1[k] = c.v[1], c2[k] = c.v[2], c3[k] = c.v[3];
+    };
+    if (v.rule == rule::fixed_total_number) {
+        for (std::uint64_t first = lo; first < hi; first += B) {
+            const int n = static_cast<int>(hi - first < B ? hi - first : B);
+            for (int k = 0; k < n; ++k) counter(k, first + static_cast<std::uint64_t>(k), 0);
+            philox4x32_10_lanes(c0, c1, c2, c3, n, key);
+            for (int k = 0; k < n; ++k) {  // entity_synapses' first attempt
+                const std::uint64_t e = first + static_cast<std::uint64_t>(k);
+                const std::uint64_t i = uniform_below(philox_counter{{c0[k], c1[k], c2[k], c3[k]}}, v.n_src);
+                const std::uint64_t j = uniform_below(philox_counter{{c2[k], c3[k], c0[k], c1[k]}}, v.n_tgt);
+                if (v.skip_self && i == j) entity_synapses(v, key, e, chosen, emit);  // the redraws
+                else emit(i, j, e, std::uint64_t{0});
+            }
+        }
+        return;
+    }
+    if ((v.rule == rule::fixed_indegree || v.rule == rule::fixed_outdegree) && v.multapses) {
+        const bool in = v.rule == rule::fixed_indegree;
+        const std::uint64_t pool = (in ? v.n_src : v.n_tgt) - (v.skip_self ? 1 : 0);
+        const std::uint64_t blocks = (v.count + 1) / 2;  // one Philox block serves two draws
+        for (std::uint64_t e = lo; e < hi; ++e)
+            for (std::uint64_t first = 0; first < blocks; first += B) {
+                const int n = static_cast<int>(blocks - first < B ? blocks - first : B);
+                for (int k = 0; k < n; ++k) counter(k, e, first + static_cast<std::uint64_t>(k));
+                philox4x32_10_lanes(c0, c1, c2, c3, n, key);
+                for (int k = 0; k < n; ++k)
+                    for (std::uint64_t half = 0; half < 2; ++half) {
+                        const std::uint64_t q = 2 * (first + static_cast<std::uint64_t>(k)) + half;
+                        if (q >= v.count) break;
+                        const std::uint64_t x = half == 0 ? uniform_below(philox_counter{{c0[k], c1[k], 0, 0}}, pool)
+                                                          : uniform_below(philox_counter{{c2[k], c3[k], 0, 0}}, pool);
+                        const std::uint64_t partner = v.skip_self && x >= e ? x + 1 : x;  // pool index -> neuron
+                        if (in) emit(partner, e, e, q);
+                        else emit(e, partner, e, q);
+                    }
+            }
+        return;
+    }
+    for (std::uint64_t e = lo; e < hi; ++e) entity_synapses(v, key, e, chosen, emit);
+}
+#endif
+
 }  // namespace synfire::connect

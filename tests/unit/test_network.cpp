@@ -214,6 +214,80 @@ TEST(ConnectionRules, PairwiseBernoulliCountIsInsideItsConfidenceInterval) {
     EXPECT_EQ(build_synapses(none, 1).size(), 0u);
 }
 
+TEST(ConnectionRules, BatchedConnectionDrawsGiveTheTableOfOneEntityAtATime) {
+    // build_synapses draws fixed_total_number and multapse in/out-degrees 64 Philox blocks at a time
+    // (entity_range_synapses); the reference draws one entity at a time with entity_synapses and make_synapse, as
+    // the device does, and sorts each row
+    const model m = test::model_from(two_populations(R"(source = "A"
+target = "A"
+rule = "fixed_total_number"
+n = 20000
+allow_autapses = false
+weight = { distribution = "normal", mean = 20.0, std = 5.0 }
+delay = { distribution = "uniform", low = 0.5, high = 3.0 }
+[[projections]]
+source = "B"
+target = "A"
+rule = "fixed_indegree"
+k = 41
+weight = -50.0
+delay = { distribution = "normal_clipped", mean = 1.0, std = 0.5, low = 0.1, high = 2.0 }
+[[projections]]
+source = "A"
+target = "A"
+rule = "fixed_outdegree"
+k = 33
+allow_autapses = false
+weight = 7.0
+delay = 0.4
+[[projections]]
+source = "B"
+target = "B"
+rule = "fixed_indegree"
+k = 150
+allow_autapses = false
+weight = 3.0
+delay = 0.2
+[[projections]]
+source = "A"
+target = "B"
+rule = "fixed_total_number"
+n = 777
+weight = 1.0
+delay = 0.3)"));
+    const philox_key key = make_key(m.seed);
+    const std::vector<std::uint64_t> base = population_bases(m);
+    std::vector<std::vector<synapse>> rows(base.back());
+    std::uint64_t redrawn = 0;
+    for (std::size_t pi = 0; pi < m.projections.size(); ++pi) {
+        const projection& pr = m.projections[pi];
+        const connect::projection_view v = connect::view_of(m, pi, pr.synapses.data());
+        std::vector<std::uint64_t> slots(connect::uses_floyd(v) ? std::size_t{1} << connect::floyd_log2_slots(v.count) : 0);
+        connect::floyd_set chosen{slots.data(), connect::floyd_log2_slots(connect::uses_floyd(v) ? v.count : 0), 0};
+        for (std::uint64_t e = 0; e < connect::entities(v, pr.synapses.size()); ++e) {
+            if (v.rule == projection::rule::fixed_total_number) {  // count the first draws that were autapses
+                const philox_counter w = connect::draw(key, rng_purpose::connect, e, 0, v.index);
+                redrawn += v.skip_self && connect::uniform_below(w, v.n_src) ==
+                                              connect::uniform_below(philox_counter{{w.v[2], w.v[3], w.v[0], w.v[1]}}, v.n_tgt);
+            }
+            connect::entity_synapses(v, key, e, chosen, [&](std::uint64_t i, std::uint64_t j, std::uint64_t ent, std::uint64_t q) {
+                rows[base[pr.source] + i].push_back(connect::make_synapse(v, key, j, ent, q));
+            });
+        }
+    }
+    EXPECT_GT(redrawn, 20u) << "the test should exercise the autapse redraws";
+    synapse_row_sorter sorter;
+    for (auto& r : rows) sorter.sort(r.data(), r.data() + r.size());
+    for (int threads : {1, 3}) {
+        const synapse_table t = build_synapses(m, threads);
+        ASSERT_EQ(t.offsets.size(), rows.size() + 1);
+        for (std::size_t g = 0; g < rows.size(); ++g) {
+            ASSERT_EQ(t.offsets[g + 1] - t.offsets[g], rows[g].size()) << "source " << g << ", " << threads << " threads";
+            ASSERT_EQ(0, std::memcmp(t.synapses.data() + t.offsets[g], rows[g].data(), rows[g].size() * sizeof(synapse))) << "source " << g;
+        }
+    }
+}
+
 TEST(ConnectionRules, TablesDoNotDependOnThreads) {
     const model m = test::model_from(two_populations(R"(source = "A"
 target = "A"
