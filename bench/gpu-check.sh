@@ -131,10 +131,29 @@ for variant in "SYNFIRE_CUDA_HOST_COMPACTION=0" "SYNFIRE_CUDA_LISTS_AT_BARRIER=1
   name=$(echo "$variant" | tr ' =' '__')
   if is_broken "$variant"; then log "A/B $variant: skipped (a switch of it failed its smoke run)"; continue; fi
   rm -f "$scratch/pd_variant.h5"
+  echo "variant: $variant" >"$R/pd_cuda_$name.txt"  # the switches as set (gpu_table.py --winner reads them back)
   step "full-scale microcircuit, 1.5 s, cuda, $variant (A/B)" 40 env "${base[@]}" $variant "$build/synfire" run "$scratch/pd.toml" \
-    --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase|network:" "$R/pd_cuda_$name.txt"
+    --backend cuda -o "$scratch/pd_variant.h5" --force >>"$R/pd_cuda_$name.txt" 2>&1 && grep -E "real-time|phase|network:" "$R/pd_cuda_$name.txt"
   python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$scratch/pd_variant.h5" 2>&1 | tail -1 | tee -a "$R/pd_cuda_$name.txt"
 done
+# the candidate for the next default: the fastest A/B variant with the default's spikes, if it beats the default
+# by more than 1%. Its network tests against the CPU under its switches (tests that set none of these
+# switches themselves) and a second sample of its run, so that the next session can make it the default
+# without another device call.
+winner=${GPU_CHECK_WINNER:-$(python3 bench/gpu_table.py --winner "$R" 2>/dev/null)}  # GPU_CHECK_WINNER: a candidate of one's own
+if [ -n "$winner" ]; then
+  log "fastest A/B variant with the default's spikes: $winner"
+  echo "variant: $winner" >"$R/winner.txt"
+  step "cuda tests under $winner" 90 env "${base[@]}" $winner "$build/tests/test_cuda" \
+    --gtest_filter='CudaBackend.Brunel*:CudaBackend.Vogels*:CudaBackend.EveryInputKind*:CudaBackend.PoissonCounts*:CudaBackend.SynapseDelivery*:CudaBackend.SmallFanOut*:CudaBackend.WindowLength*:CudaBackend.SynapticInputPath*' \
+    --gtest_output=json:"$R/test_cuda_winner.json" >"$R/test-cuda-winner.log" 2>&1
+  echo "tests rc: $?" >>"$R/winner.txt"
+  grep -E "^\[  (PASSED|FAILED) " "$R/test-cuda-winner.log" | head -8
+  rm -f "$scratch/pd_variant.h5"
+  step "full-scale microcircuit, 1.5 s, cuda, $winner (second sample)" 40 env "${base[@]}" $winner "$build/synfire" run "$scratch/pd.toml" \
+    --backend cuda -o "$scratch/pd_variant.h5" --force >"$R/pd_winner_again.txt" 2>&1 && grep -E "real-time" "$R/pd_winner_again.txt"
+  python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$scratch/pd_variant.h5" 2>&1 | tail -1 | tee -a "$R/pd_winner_again.txt"
+fi
 full && step "full-scale microcircuit, 1.5 s, cpu ($jobs threads): the same spikes" 120 "$build/synfire" run "$scratch/pd.toml" --backend cpu \
   -o "$R/pd_cpu.h5" --force >"$R/pd_cpu.txt" 2>&1 && tail -4 "$R/pd_cpu.txt"
 full && python3 bench/compare_spikes.py "$R/pd_cuda.h5" "$R/pd_cpu.h5" --json "$R/pd_compare.json" 2>&1 | tee "$R/pd_compare.txt"

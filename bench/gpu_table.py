@@ -1,6 +1,8 @@
 """Last lines of bench/gpu-check.sh: the targets of the CUDA backend in one table, and gpu-check.json.
 
 usage: gpu_table.py RESULTS cuda_rc sanitizer_rc billion_rc billion_ms too_big_rc too_big_written   (rc 200: skipped)
+       gpu_table.py --winner RESULTS   the switches of the fastest microcircuit A/B variant whose spikes are the
+                                       default run's, if it beats the default by more than 1%; else nothing
 """
 import glob
 import json
@@ -9,7 +11,43 @@ import re
 import sys
 import tomllib
 
-import h5py
+
+def ab_rows(out):
+    """(real-time factor or None, switches, 'identical' | 'SPIKES DIFFER' | 'not compared') of each A/B row."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(out, "pd_cuda_SYNFIRE_*.txt"))):
+        with open(path) as f:
+            body = f.read()
+        named = re.search(r"^variant: (.*)$", body, re.M)  # as gpu-check.sh set them
+        variant = named.group(1) if named else os.path.basename(path)[len("pd_cuda_"):-len(".txt")].replace("_SYNFIRE", " SYNFIRE")
+        found = re.search(r"real-time factor (\S+)", body)
+        try:
+            rtf = float(found.group(1)) if found else None
+        except ValueError:
+            rtf = None
+        same = "identical" if "spike trains identical" in body else "SPIKES DIFFER" if "spike trains DIFFER" in body else "not compared"
+        rows.append((rtf, variant, same))
+    return rows
+
+
+def default_rtf(out):
+    try:
+        with open(os.path.join(out, "pd_cuda.txt")) as f:
+            found = re.search(r"real-time factor (\S+)", f.read())
+        return float(found.group(1)) if found else None
+    except (OSError, ValueError):
+        return None
+
+
+if len(sys.argv) == 3 and sys.argv[1] == "--winner":
+    base = default_rtf(sys.argv[2])
+    # the default again (a second sample of it) is no candidate
+    ok = [(r, v) for r, v, same in ab_rows(sys.argv[2]) if r is not None and same == "identical" and v != "SYNFIRE_CUDA_HOST_COMPACTION=1"]
+    if ok and base is not None and min(ok)[0] < 0.99 * base:
+        print(min(ok)[1])
+    sys.exit(0)
+
+import h5py  # noqa: E402 (not needed by --winner)
 
 out = sys.argv[1]
 cuda_rc, san_rc, billion_rc = (int(x) for x in sys.argv[2:5])
@@ -118,21 +156,25 @@ try:
 except (OSError, KeyError) as e:
     check("microcircuit full scale", f"no result ({e})", "RTF <= 0.1", False)
 ab = []  # (RTF, variant) of the A/B rows whose spikes are the default run's
-for path in sorted(glob.glob(os.path.join(out, "pd_cuda_SYNFIRE_*.txt"))):  # the A/B variants of the same run
-    body = text(os.path.basename(path))
-    found = re.search(r"real-time factor (\S+)", body)
-    variant = os.path.basename(path)[len("pd_cuda_"):-len(".txt")].replace("_SYNFIRE", " SYNFIRE")
-    same = "identical" if "spike trains identical" in body else "SPIKES DIFFER" if "spike trains DIFFER" in body else "not compared"
-    check(f"microcircuit full scale, {variant}: real-time factor ({same})", found.group(1) if found else "no result", "(A/B)",
+for rtf, variant, same in ab_rows(out):  # the A/B variants of the same run
+    check(f"microcircuit full scale, {variant}: real-time factor ({same})", f"{rtf}" if rtf is not None else "no result", "(A/B)",
           "DIFFER" not in same)
-    if found and same == "identical":
-        try:
-            ab.append((float(found.group(1)), variant))
-        except ValueError:
-            pass
+    if rtf is not None and same == "identical":
+        ab.append((rtf, variant))
 if ab:  # the fastest variant with the default's spikes: the candidate for the next default
     rtf, variant = min(ab)
     check(f"microcircuit full scale, fastest A/B variant with identical spikes: {variant}", f"{rtf:.4f}", "<= 0.1", rtf <= 0.1)
+won = text("winner.txt")
+if won:  # gpu-check.sh's verification of the candidate (it beat the default by more than 1%)
+    named = re.search(r"^variant: (.*)$", won, re.M)
+    tests = re.search(r"^tests rc: (\d+)", won, re.M)
+    again = text("pd_winner_again.txt")
+    second = re.search(r"real-time factor (\S+)", again)
+    check(f"candidate default {named.group(1) if named else '?'}: network tests under it",
+          f"rc {tests.group(1)}" if tests else "not run", "rc 0", tests is not None and tests.group(1) == "0")
+    check(f"candidate default {named.group(1) if named else '?'}: second sample",
+          (second.group(1) if second else "no result") + (", spikes identical" if "spike trains identical" in again else ", spikes NOT compared or DIFFER"),
+          "<= 0.1", second is not None and "spike trains identical" in again and float(second.group(1)) <= 0.1)
 cmp_ = load("pd_compare.json")
 if cmp_:
     try:
