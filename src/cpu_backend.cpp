@@ -135,12 +135,30 @@ struct poisson_lanes {
     std::size_t stride;
 };
 
-/// generic_block for a population whose inputs are the ring's slot and Poisson sources only (no courses,
-/// traces, noise or explicit events): the same numbers, computed a phase at a time over the block so that every
-/// phase vectorises: the slot read and cleared, each source's Philox blocks (four steps each, drawn lane by
+/// noise_current(src, key, b + x, s) for x < len, lane by lane: the Philox words of all neurons at once, the
+/// central branch of the quantile for every lane (vectorised), the tails (~15% of the lanes) one at a time.
+void noise_lanes(const noise_source& src, const philox_key& key, std::size_t b, std::size_t len, std::int64_t s, float* __restrict out) {
+    alignas(64) std::uint32_t c0[block_size], c1[block_size], c2[block_size], c3[block_size];
+    const auto draw = static_cast<std::uint64_t>(s / src.interval);
+    const philox_counter c = make_counter(rng_purpose::noise, 0, static_cast<std::uint32_t>(draw), src.stream, static_cast<std::uint32_t>(draw >> 32));
+    for (std::size_t x = 0; x < len; ++x) c0[x] = static_cast<std::uint32_t>(b + x), c1[x] = c.v[1], c2[x] = c.v[2], c3[x] = c.v[3];
+    philox4x32_10_lanes(c0, c1, c2, c3, static_cast<int>(len), key);
+    alignas(64) double z[block_size];
+    for (std::size_t x = 0; x < len; ++x) z[x] = normal_quantile_central(normal_p(c0[x], c1[x]) - 0.5);
+    for (std::size_t x = 0; x < len; ++x) {
+        const double p = normal_p(c0[x], c1[x]);
+        if (!normal_quantile_is_central(p - 0.5)) z[x] = normal_quantile(p);
+    }
+    for (std::size_t x = 0; x < len; ++x) out[x] = static_cast<float>(src.mean + src.std * z[x]);
+}
+
+/// generic_block for a population whose inputs are the ring's slot, Poisson sources and noise only (no courses,
+/// traces or explicit events): the same numbers, computed a phase at a time over the block so that every phase
+/// vectorises: the slot read and cleared; each Poisson source's Philox blocks (four steps each, drawn lane by
 /// lane for the whole block when any of its neurons lacks the current one; a draw is a pure function, so
-/// drawing it for a neuron the source does not reach changes nothing), its counts (each threshold compared with
-/// every neuron's word, up to the largest word), the conversions to float, then the neuron update.
+/// drawing it for a neuron the source does not reach changes nothing) and its counts (each threshold compared
+/// with every neuron's word, up to the largest word); the current with each noise source's draws
+/// (noise_lanes); the conversions to float; the neuron update.
 void lean_block(cpu_population& pop, std::size_t b, std::size_t len, const window_input& in, int k, std::int64_t s, int slots,
                 const poisson_lanes& lanes, std::uint8_t* __restrict flags) {
     alignas(64) std::int64_t ex[block_size], inh[block_size];
@@ -191,8 +209,26 @@ void lean_block(cpu_population& pop, std::size_t b, std::size_t len, const windo
             for (std::size_t x = 0; x < len; ++x) acc[x] += static_cast<std::int64_t>(count[x]) * src.weight;
         }
     }
-    const float I_uniform = in.I_uniform[k];
-    const float* __restrict I_neuron = in.I_neuron ? in.I_neuron + b : nullptr;
+    // the current, in add_varying_current's order: I_uniform (+ I_neuron), then each noise source's draw
+    alignas(64) float I[block_size];
+    if (in.I_neuron) {
+        const float* __restrict I_neuron = in.I_neuron + b;
+        for (std::size_t x = 0; x < len; ++x) I[x] = in.I_uniform[k] + I_neuron[x];
+    } else {
+        std::fill(I, I + len, in.I_uniform[k]);
+    }
+    for (int j = 0; j < prog.noises; ++j) {
+        const noise_source& src = prog.noise[j];
+        if (s < src.start || s >= src.stop) continue;
+        alignas(64) float drawn[block_size];
+        noise_lanes(src, prog.key, b, len, s, drawn);
+        if (src.mask) {
+            const std::uint8_t* __restrict mask = src.mask + b;
+            for (std::size_t x = 0; x < len; ++x) I[x] = mask[x] ? I[x] + drawn[x] : I[x];
+        } else {
+            for (std::size_t x = 0; x < len; ++x) I[x] = I[x] + drawn[x];
+        }
+    }
     float* __restrict V = pop.V.data() + b;
     std::int32_t* __restrict r = pop.r.data() + b;
     alignas(64) float fe[block_size], fi[block_size];
@@ -207,10 +243,7 @@ void lean_block(cpu_population& pop, std::size_t b, std::size_t len, const windo
             flags[x] = iaf_psc_exp_step(v, ie, ii, ri, I, fe[x], fi[x], c);
             V[x] = v, I_ex[x] = ie, I_in[x] = ii, r[x] = ri;
         };
-        if (I_neuron)
-            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform + I_neuron[x]);
-        else
-            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform);
+        for (std::size_t x = 0; x < len; ++x) step(x, I[x]);
     } else {
         for (std::size_t x = 0; x < len; ++x) fe[x] = fixed_to_float(ex[x] + inh[x]);
         const iaf_psc_delta_coeffs c = pop.setup.delta;
@@ -220,10 +253,7 @@ void lean_block(cpu_population& pop, std::size_t b, std::size_t len, const windo
             flags[x] = iaf_psc_delta_step(v, ri, I, fe[x], c);
             V[x] = v, r[x] = ri;
         };
-        if (I_neuron)
-            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform + I_neuron[x]);
-        else
-            for (std::size_t x = 0; x < len; ++x) step(x, I_uniform);
+        for (std::size_t x = 0; x < len; ++x) step(x, I[x]);
     }
 }
 
@@ -554,13 +584,13 @@ private:
 }  // namespace
 
 bool cpu_lean_inputs(const input_program& prog, bool ring) {
-    if (prog.courses != 0 || prog.trace.data || prog.noises != 0 || prog.events.offsets) return false;
+    if (prog.courses != 0 || prog.trace.data || prog.events.offsets) return false;
     // every Poisson table non-decreasing, so that a count (the thresholds a word reaches, random.hpp) is also the
     // number of thresholds at or below the word, the form lean_block sums without branches
     for (int j = 0; j < prog.poissons; ++j)
         for (int t = 1; t < prog.poisson[j].size; ++t)
             if (prog.poisson[j].cdf[t] < prog.poisson[j].cdf[t - 1]) return false;
-    return prog.poissons > 0 || ring;
+    return prog.poissons > 0 || prog.noises > 0 || ring;
 }
 
 std::unique_ptr<backend> make_cpu_backend(const model& m, int threads) { return std::make_unique<cpu_backend>(m, threads); }

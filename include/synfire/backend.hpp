@@ -115,11 +115,11 @@ int env_switch(const char* name);
 struct input_program;
 
 /// Whether the CPU backend steps a population with these inputs (and a ring of synaptic input or none) on its
-/// phased path: inputs beyond I_uniform and I_neuron are Poisson sources and the ring only.
+/// phased path: inputs beyond I_uniform and I_neuron are Poisson sources, noise and the ring only.
 bool cpu_lean_inputs(const input_program& prog, bool ring);
 
 /// The CPU reference backend; threads <= 0: OpenMP's default. SYNFIRE_CPU_LEAN=0 (env_switch) sends every
-/// population with synaptic or Poisson input through the scalar per-neuron step instead of the phased one.
+/// population with synaptic, Poisson or noise input through the scalar per-neuron step instead of the phased one.
 std::unique_ptr<backend> make_cpu_backend(const model& m, int threads);
 
 }  // namespace synfire

@@ -123,9 +123,10 @@ delay = 0.1
     EXPECT_GT(a.spikes[0].size(), 1000u);
 }
 
-// Populations whose inputs are the ring and Poisson sources (the CPU backend's phased path, lean_block), both
-// neuron models, a per-neuron current, sources with masks, odd start and stop steps, an inhibitory receptor, a
-// source of rate 0 and one at the largest mean count; MIN_DELAY sets the shortest delay (one step: one-step
+// Populations whose inputs are the ring, Poisson sources and noise (the CPU backend's phased path, lean_block),
+// both neuron models, a per-neuron current, sources with masks, odd start and stop steps, an inhibitory
+// receptor, a Poisson source of rate 0 and one at the largest mean count, noise held for one step and for
+// several; MIN_DELAY sets the shortest delay (one step: one-step
 // windows with Philox blocks kept across windows; longer: each window's own).
 std::string lean_network(const std::string& min_delay) {
     std::string text = R"(
@@ -182,6 +183,26 @@ start = 10.1
 type = "dc"
 target = "I"
 amplitude = 40.0
+[[stimuli]]
+type = "noise"
+target = "E"
+mean = 30.0
+std = 120.0
+dt_noise = 0.5
+start = 2.3
+[[stimuli]]
+type = "noise"
+target = "I"
+mean = -20.0
+std = 60.0
+stop = 41.1
+[[stimuli]]
+type = "noise"
+target = "R"
+mean = 0.0
+std = 300.0
+dt_noise = 0.2
+ids = [0, 3, 700, 1023, 1024, 1099]
 [[stimuli]]
 type = "ramp"
 target = "R"
