@@ -135,8 +135,8 @@ struct poisson_lanes {
     std::size_t stride;
 };
 
-/// noise_current(src, key, b + x, s) for x < len, lane by lane: the Philox words of all neurons at once, the
-/// central branch of the quantile for every lane (vectorised), the tails (~15% of the lanes) one at a time.
+/// noise_current(src, key, b + x, s) for x < len, lane by lane: the Philox words of all neurons at once, then
+/// standard_normal_lanes.
 void noise_lanes(const noise_source& src, const philox_key& key, std::size_t b, std::size_t len, std::int64_t s, float* __restrict out) {
     alignas(64) std::uint32_t c0[block_size], c1[block_size], c2[block_size], c3[block_size];
     const auto draw = static_cast<std::uint64_t>(s / src.interval);
@@ -144,11 +144,7 @@ void noise_lanes(const noise_source& src, const philox_key& key, std::size_t b, 
     for (std::size_t x = 0; x < len; ++x) c0[x] = static_cast<std::uint32_t>(b + x), c1[x] = c.v[1], c2[x] = c.v[2], c3[x] = c.v[3];
     philox4x32_10_lanes(c0, c1, c2, c3, static_cast<int>(len), key);
     alignas(64) double z[block_size];
-    for (std::size_t x = 0; x < len; ++x) z[x] = normal_quantile_central(normal_p(c0[x], c1[x]) - 0.5);
-    for (std::size_t x = 0; x < len; ++x) {
-        const double p = normal_p(c0[x], c1[x]);
-        if (!normal_quantile_is_central(p - 0.5)) z[x] = normal_quantile(p);
-    }
+    standard_normal_lanes(c0, c1, static_cast<int>(len), z);
     for (std::size_t x = 0; x < len; ++x) out[x] = static_cast<float>(src.mean + src.std * z[x]);
 }
 

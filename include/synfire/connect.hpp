@@ -215,10 +215,8 @@ inline void parameter_values(const synapse_parameter& sp, const philox_key& key,
         return;
     }
     alignas(32) double z[B];
-    for (int k = 0; k < B; ++k) z[k] = normal_quantile_central(normal_p(c0[k], c1[k]) - 0.5);
+    standard_normal_lanes(c0, c1, count, z);
     for (int k = 0; k < count; ++k) {
-        const double p = normal_p(c0[k], c1[k]);
-        if (!normal_quantile_is_central(p - 0.5)) z[k] = normal_quantile(p);
         switch (sp.type) {
             case kind::normal: out[k] = sp.a + sp.b * z[k]; break;
             case kind::lognormal: out[k] = det_exp(sp.a + sp.b * z[k]); break;
