@@ -47,6 +47,8 @@ SYNFIRE_HD double two_to(int e) {
     std::memcpy(&p, &bits, 8);
     return p;
 }
+
+SYNFIRE_HD double pick(bool c, double a, double b) { return c ? a : b; }
 }  // namespace detail
 
 /// Exponential of x, to under 1 ulp, from + - * / only (fdlibm's e_exp.c): x = k·ln2 + r with |r| <= ln2/2, exp(r)
@@ -75,8 +77,6 @@ SYNFIRE_HD double det_exp(double x) {
     return y * detail::two_to(k);
 }
 
-/// Standard normal quantile of p in (0, 1): Wichura's AS 241 (PPND16), Applied Statistics 37:477-484 (1988),
-/// relative accuracy about 1e-16.
 /// The central branch of normal_quantile, for q = p - 1/2 with |q| <= 0.425 (branch-free: batches vectorise it).
 SYNFIRE_HD double normal_quantile_central(double q) {
     const double r = 0.180625 - q * q;
@@ -92,32 +92,42 @@ SYNFIRE_HD double normal_quantile_central(double q) {
 /// Whether normal_quantile takes its central branch for q = p - 1/2.
 SYNFIRE_HD bool normal_quantile_is_central(double q) { return (q < 0 ? -q : q) <= 0.425; }
 
+/// The tail branch of normal_quantile, for p with |p - 1/2| > 0.425: r = sqrt(-log(min(p, 1 - p))), then a
+/// rational function of r - 1.6 (r <= 5) or of r - 5 (beyond, p below ~1.4e-11). The coefficient set is chosen
+/// by a select, not a branch, so that a batch of tails vectorises (standard_normal_lanes); the same operations
+/// on the same constants, so the same bits as the two branches.
+SYNFIRE_HD double normal_quantile_tail(double p) {
+    const double q = p - 0.5;
+    const double r = sqrt(-det_log(q < 0 ? p : 1.0 - p));
+    const bool near = r <= 5.0;
+    const double t = near ? r - 1.6 : r - 5.0;
+    using detail::pick;
+    // Horner's scheme, as the two branches wrote it: num = ((a7 t + a6) t + ...) t + a0, den likewise ending in + 1
+    double num = pick(near, 7.74545014278341407640e-4, 2.01033439929228813265e-7);
+    num = num * t + pick(near, 2.27238449892691845833e-2, 2.71155556874348757815e-5);
+    num = num * t + pick(near, 2.41780725177450611770e-1, 1.24266094738807843860e-3);
+    num = num * t + pick(near, 1.27045825245236838258e0, 2.65321895265761230930e-2);
+    num = num * t + pick(near, 3.64784832476320460504e0, 2.96560571828504891230e-1);
+    num = num * t + pick(near, 5.76949722146069140550e0, 1.78482653991729133580e0);
+    num = num * t + pick(near, 4.63033784615654529590e0, 5.46378491116411436990e0);
+    num = num * t + pick(near, 1.42343711074968357734e0, 6.65790464350110377720e0);
+    double den = pick(near, 1.05075007164441684324e-9, 2.04426310338993978564e-15);
+    den = den * t + pick(near, 5.47593808499534494600e-4, 1.42151175831644588870e-7);
+    den = den * t + pick(near, 1.51986665636164571966e-2, 1.84631831751005468180e-5);
+    den = den * t + pick(near, 1.48103976427480074590e-1, 7.86869131145613259100e-4);
+    den = den * t + pick(near, 6.89767334985100004550e-1, 1.48753612908506148525e-2);
+    den = den * t + pick(near, 1.67638483018380384940e0, 1.36929880922735805310e-1);
+    den = den * t + pick(near, 2.05319162663775882187e0, 5.99832206555887937690e-1);
+    den = den * t + 1.0;
+    const double value = num / den;
+    return q < 0 ? -value : value;
+}
+
+/// Standard normal quantile of p in (0, 1): Wichura's AS 241 (PPND16), Applied Statistics 37:477-484 (1988),
+/// relative accuracy about 1e-16.
 SYNFIRE_HD double normal_quantile(double p) {
     const double q = p - 0.5;
-    if (normal_quantile_is_central(q)) return normal_quantile_central(q);
-    double r = q < 0 ? p : 1.0 - p;
-    r = sqrt(-det_log(r));
-    double value;
-    if (r <= 5.0) {
-        r -= 1.6;
-        const double num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
-                                1.27045825245236838258e0) * r + 3.64784832476320460504e0) * r + 5.76949722146069140550e0) * r +
-                              4.63033784615654529590e0) * r + 1.42343711074968357734e0);
-        const double den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
-                                1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940e0) * r +
-                              2.05319162663775882187e0) * r + 1.0);
-        value = num / den;
-    } else {
-        r -= 5.0;
-        const double num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
-                                2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580e0) * r +
-                              5.46378491116411436990e0) * r + 6.65790464350110377720e0);
-        const double den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
-                                7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
-                              5.99832206555887937690e-1) * r + 1.0);
-        value = num / den;
-    }
-    return q < 0 ? -value : value;
+    return normal_quantile_is_central(q) ? normal_quantile_central(q) : normal_quantile_tail(p);
 }
 
 /// (k + 1/2)·2^-53 for the 53-bit integer k = hi·2^21 + lo/2^11 two Philox words form. Every term is exact below
@@ -129,16 +139,11 @@ SYNFIRE_HD double normal_p(std::uint32_t hi, std::uint32_t lo) {
 /// A standard normal deviate from two Philox words: the quantile of (k + 1/2)·2^-53, k the 53-bit integer they form.
 SYNFIRE_HD double standard_normal(std::uint32_t hi, std::uint32_t lo) { return normal_quantile(normal_p(hi, lo)); }
 
-/// standard_normal(hi[k], lo[k]) for k < n, lane by lane: the central branch of the quantile for every lane (the
-/// loop vectorises), then the tails (~15% of the lanes) one at a time; the same bits. Host code only (the
-/// batched synapse parameters and the CPU backend's noise draws).
-inline void standard_normal_lanes(const std::uint32_t* __restrict hi, const std::uint32_t* __restrict lo, int n, double* __restrict z) {
-    for (int k = 0; k < n; ++k) z[k] = normal_quantile_central(normal_p(hi[k], lo[k]) - 0.5);
-    for (int k = 0; k < n; ++k) {
-        const double p = normal_p(hi[k], lo[k]);
-        if (!normal_quantile_is_central(p - 0.5)) z[k] = normal_quantile(p);
-    }
-}
+/// standard_normal(hi[k], lo[k]) for k < n, lane by lane, the same bits: per 64 lanes, the central branch of the
+/// quantile for every lane, then the tails (~15% of the lanes) gathered and computed together
+/// (normal_quantile_tail), both loops vectorised. Host code only (src/random_lanes.cpp, built with the flags
+/// that let GCC vectorise them): the batched synapse parameters and the CPU backend's noise draws.
+void standard_normal_lanes(const std::uint32_t* __restrict hi, const std::uint32_t* __restrict lo, int n, double* __restrict z);
 
 /// Longest Poisson table: counts 0 .. poisson_table_size - 1 per draw.
 inline constexpr int poisson_table_size = 256;

@@ -78,6 +78,41 @@ TEST(SynapseDraws, NormalPIsTheRoundedFiftyThreeBitUniform) {
     }
 }
 
+TEST(SynapseDraws, NormalLanesEqualTheScalarQuantileBitForBit) {
+    // standard_normal_lanes (central branch for all lanes, then the gathered tails, in chunks of 64) against
+    // standard_normal one draw at a time: random words, words deep in both tails (r > 5, the second rational
+    // function), and lane counts that end a chunk early, exactly, and one past
+    std::vector<std::uint32_t> hi, lo;
+    for (std::uint32_t i = 0; i < 20000; ++i) {
+        const philox_counter c = philox4x32_10({{i, 11, 0, 0}}, {{3, 4}});
+        hi.push_back(c.v[0]), lo.push_back(c.v[1]);
+        if (i % 7 == 0) hi.push_back(c.v[2] >> 22), lo.push_back(c.v[3]);     // p below ~2.4e-7
+        if (i % 5 == 0) hi.push_back(~(c.v[2] >> 22)), lo.push_back(c.v[3]);  // above 1 - 2.4e-7
+        if (i % 13 == 0) hi.push_back(0), lo.push_back(c.v[3]);               // below 2^-32: r > 5
+    }
+    for (std::uint32_t w : {0u, 1u, 0x7FFu, 0x800u, 0xFFFFFFFFu}) hi.push_back(0), lo.push_back(w), hi.push_back(0xFFFFFFFFu), lo.push_back(w);
+    int tails = 0, far_tails = 0;
+    for (std::size_t k = 0; k < hi.size(); ++k) {
+        const double p = normal_p(hi[k], lo[k]);
+        tails += !normal_quantile_is_central(p - 0.5);
+        far_tails += sqrt(-det_log(p < 0.5 ? p : 1.0 - p)) > 5.0;
+    }
+    ASSERT_GT(tails, 3000);
+    ASSERT_GT(far_tails, 100);
+    std::vector<double> z(hi.size());
+    for (int n : {1, 5, 63, 64, 65, 200, 1024}) {
+        for (std::size_t at = 0; at + static_cast<std::size_t>(n) <= hi.size(); at += static_cast<std::size_t>(n)) {
+            std::fill(z.begin() + static_cast<std::ptrdiff_t>(at), std::min(z.end(), z.begin() + static_cast<std::ptrdiff_t>(at) + n + 1), -1.0);
+            standard_normal_lanes(hi.data() + at, lo.data() + at, n, z.data() + at);
+            for (std::size_t k = at; k < at + static_cast<std::size_t>(n); ++k)
+                ASSERT_TRUE(same_bits(z[k], standard_normal(hi[k], lo[k]))) << "n " << n << " lane " << k - at << ": " << z[k];
+            if (at + static_cast<std::size_t>(n) < hi.size()) {
+                ASSERT_EQ(z[at + static_cast<std::size_t>(n)], -1.0) << "wrote past n = " << n;
+            }
+        }
+    }
+}
+
 TEST(SynapseDraws, BatchedParametersEqualTheScalarDrawsBitForBit) {
     // the host's batched weight and delay draws (vectorised Philox and normal quantile) against parameter_value,
     // for every distribution, clipped bounds that force redraws and the 512-draw fallback, 40-bit entities
