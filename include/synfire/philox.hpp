@@ -7,6 +7,11 @@
 
 #include "synfire/host_device.hpp"
 
+#if defined(__AVX2__) && !defined(__CUDACC__)
+#include <immintrin.h>
+#define SYNFIRE_PHILOX_AVX2 1
+#endif
+
 namespace synfire {
 
 struct philox_counter {
@@ -42,15 +47,42 @@ SYNFIRE_HD philox_counter philox4x32_10(philox_counter c, philox_key k) {
 }
 
 /// philox4x32_10 of n counters held lane by lane, (c0[k], c1[k], c2[k], c3[k]) for k < n, in place: the same
-/// words as the scalar function, but the loop over lanes vectorises (32x32 -> 64-bit products, vpmuludq on
-/// AVX2), where one counter's ten dependent rounds cannot. Host code only (the batched construction draws and
-/// the CPU backend's Poisson inputs).
+/// words as the scalar function, computed eight lanes at a time. With AVX2, eight counters per register, their
+/// ten rounds in registers: even lanes multiplied by vpmuludq directly, odd lanes after a 64-bit shift, high and
+/// low halves put back in place by blends (no lane crossing; 2.2x the loop GCC made of the portable form).
+/// Otherwise, and for the last n % 8 lanes, the portable loop over lanes, which compilers vectorise. Host code
+/// only (the batched construction draws and the CPU backend's Poisson and noise inputs).
 inline void philox4x32_10_lanes(std::uint32_t* __restrict c0, std::uint32_t* __restrict c1, std::uint32_t* __restrict c2,
                                 std::uint32_t* __restrict c3, int n, philox_key key) {
+    int first = 0;
+#ifdef SYNFIRE_PHILOX_AVX2
+    const __m256i m0 = _mm256_set1_epi64x(0xD2511F53u), m1 = _mm256_set1_epi64x(0xCD9E8D57u);
+    const __m256i w0 = _mm256_set1_epi32(static_cast<int>(0x9E3779B9u)), w1 = _mm256_set1_epi32(static_cast<int>(0xBB67AE85u));
+    const auto load = [](const std::uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+    const auto store = [](std::uint32_t* p, __m256i x) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), x); };
+    for (; first + 8 <= n; first += 8) {
+        __m256i x0 = load(c0 + first), x1 = load(c1 + first), x2 = load(c2 + first), x3 = load(c3 + first);
+        __m256i k0 = _mm256_set1_epi32(static_cast<int>(key.v[0])), k1 = _mm256_set1_epi32(static_cast<int>(key.v[1]));
+        for (int round = 0; round < 10; ++round) {
+            if (round > 0) k0 = _mm256_add_epi32(k0, w0), k1 = _mm256_add_epi32(k1, w1);
+            const __m256i e0 = _mm256_mul_epu32(x0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
+            const __m256i e1 = _mm256_mul_epu32(x2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
+            const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+            const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+            const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+            const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
+            x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), k0);
+            x1 = lo1;
+            x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), k1);
+            x3 = lo0;
+        }
+        store(c0 + first, x0), store(c1 + first, x1), store(c2 + first, x2), store(c3 + first, x3);
+    }
+#endif
     std::uint32_t k0 = key.v[0], k1 = key.v[1];
     for (int round = 0; round < 10; ++round) {
         if (round > 0) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
-        for (int k = 0; k < n; ++k) {
+        for (int k = first; k < n; ++k) {
             const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c0[k], p1 = std::uint64_t{0xCD9E8D57u} * c2[k];
             const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1[k] ^ k0, n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3[k] ^ k1;
             c0[k] = n0, c1[k] = static_cast<std::uint32_t>(p1), c2[k] = n2, c3[k] = static_cast<std::uint32_t>(p0);
