@@ -156,8 +156,9 @@ TEST(SynapseDraws, BatchedParametersEqualTheScalarDrawsBitForBit) {
 }
 
 TEST(SynapseTable, RowSorterGivesTheOrderOfStdSort) {
-    // rows short and long, keys differing in every field's bytes (delays up to 32767, 255 populations,
-    // targets up to 2^32 - 1, both receptors), multapses with equal and different weights, all keys equal
+    // rows short and long (up to 70 000, an all_to_all row), keys differing in every field's bytes (delays up
+    // to 32767, 255 populations, targets up to 2^32 - 1, both receptors), multapses with equal and different
+    // weights, all keys equal
     const auto order = [](const synapse& a, const synapse& b) {
         const std::uint64_t ka = connect::order_key(a), kb = connect::order_key(b);
         return ka < kb || (ka == kb && a.weight < b.weight);
@@ -167,7 +168,7 @@ TEST(SynapseTable, RowSorterGivesTheOrderOfStdSort) {
     const auto next = [&] { return rng = rng * 1664525u + 1013904223u; };
     int rows = 0;
     for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{127}, std::size_t{128}, std::size_t{1000},
-                          std::size_t{4000}})
+                          std::size_t{4000}, std::size_t{70000}})
         for (int variant = 0; variant < 6; ++variant) {
             std::vector<synapse> row(n);
             for (auto& x : row) {
@@ -187,7 +188,7 @@ TEST(SynapseTable, RowSorterGivesTheOrderOfStdSort) {
                     << "n " << n << " variant " << variant << " at " << i;
             ++rows;
         }
-    EXPECT_EQ(rows, 42);
+    EXPECT_EQ(rows, 48);
 }
 
 TEST(ConnectionRules, FixedIndegreeGivesEveryTargetExactlyK) {
