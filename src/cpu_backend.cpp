@@ -270,7 +270,7 @@ void append_spikes(const std::uint8_t* flags, std::size_t len, std::uint32_t fir
 class cpu_backend final : public backend {
 public:
     cpu_backend(const model& m, int threads)
-        : threads_(threads > 0 ? threads : default_threads()), schedule_(m), synapses_(build_synapses(m, threads_)) {
+        : threads_(threads > 0 ? threads : default_threads()), schedule_(m), synapses_(build_grouped(m)) {
         const auto setup = make_setup(m);
         const bool lean_allowed = env_switch("SYNFIRE_CPU_LEAN") != 0;
         max_window_ = window_limit(setup, window_cap);
@@ -309,11 +309,6 @@ public:
             pops_.push_back(std::move(pop));
         }
         per_thread_.assign(pops_.size(), std::vector<thread_spikes>(static_cast<std::size_t>(threads_)));
-        if (!synapses_.empty()) {  // part of the construction
-            const auto t0 = std::chrono::steady_clock::now();
-            group_rows_by_thread();
-            synapses_.build_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        }
     }
 
     std::string name() const override { return "cpu"; }
@@ -378,40 +373,62 @@ private:
         std::vector<std::vector<std::uint32_t>> by_step;
     };
 
-    /// Regroups each source's synapses by the thread that delivers them (the one whose range of global target
-    /// ids holds the target, as deliver() divides them), each group in the table's order, and records where
-    /// each group starts: segments_[g * (threads_ + 1) + t], relative to the row. Delivery then walks one
-    /// contiguous range per spike and thread instead of searching every delay group of every row (integer
-    /// sums: the order of the adds does not matter).
-    void group_rows_by_thread() {
-        const std::uint64_t neurons = synapses_.base.back();
+    /// The model's synapse table with each source's synapses regrouped by the thread that delivers them (the one
+    /// whose range of global target ids holds the target, as deliver() divides them), each group in the table's
+    /// order, and where each group starts: segments_[g * (threads_ + 1) + t], relative to the row. Delivery then
+    /// walks one contiguous range per spike and thread instead of searching every delay group of every row
+    /// (integer sums: the order of the adds does not matter). Done by the build as each row is sorted, while the
+    /// row is in the sorting thread's cache.
+    synapse_table build_grouped(const model& m) {
+        if (m.projections.empty()) return build_synapses(m, threads_);
+        const std::vector<std::uint64_t> base = population_bases(m);
+        const std::uint64_t neurons = base.back();
         const auto T = static_cast<std::uint64_t>(threads_);
         segments_.assign(neurons * (T + 1), 0);
-        const auto owner = [&](const synapse& s) {
-            const std::uint64_t x = synapses_.base[s.population] + s.target;
-            std::uint64_t t = x * T / neurons;  // the t with neurons * t / T <= x < neurons * (t + 1) / T
-            while (t + 1 < T && neurons * (t + 1) / T <= x) ++t;
-            while (t > 0 && neurons * t / T > x) --t;
-            return t;
+        std::vector<std::uint64_t> bounds(T + 1);  // thread t delivers to the targets in [bounds[t], bounds[t + 1])
+        for (std::uint64_t t = 0; t <= T; ++t) bounds[t] = neurons * t / T;
+        struct scratch {
+            std::vector<synapse> row;
+            std::vector<std::uint16_t> owner;  // T <= 65535 (default_threads and --threads stay far below)
+            std::vector<std::uint32_t> start;
         };
-#pragma omp parallel num_threads(threads_)
-        {
-            std::vector<synapse> scratch;
-            std::vector<std::uint32_t> start(T + 1);
-#pragma omp for schedule(dynamic, 256)
-            for (std::int64_t gi = 0; gi < static_cast<std::int64_t>(neurons); ++gi) {
-                const auto g = static_cast<std::uint64_t>(gi);
-                synapse* row = synapses_.synapses.data() + synapses_.offsets[g];
-                const std::size_t len = synapses_.offsets[g + 1] - synapses_.offsets[g];
-                std::fill(start.begin(), start.end(), 0u);
-                for (std::size_t e = 0; e < len; ++e) ++start[owner(row[e]) + 1];
-                for (std::uint64_t t = 0; t < T; ++t) start[t + 1] += start[t];
-                std::copy(start.begin(), start.end(), segments_.begin() + static_cast<std::ptrdiff_t>(g * (T + 1)));
-                if (T == 1 || len == 0) continue;
-                scratch.assign(row, row + len);
-                for (const synapse& s : scratch) row[start[owner(s)]++] = s;
+        std::vector<scratch> per_thread(static_cast<std::size_t>(threads_));
+        synapse_table table = build_synapses(m, threads_, [&](std::size_t me, std::uint64_t g, synapse* row, synapse* end) {
+            scratch& mine = per_thread.at(me);
+            const auto len = static_cast<std::size_t>(end - row);
+            std::uint32_t* seg = segments_.data() + g * (T + 1);
+            if (T == 1 || len == 0) {
+                seg[T] = static_cast<std::uint32_t>(len);
+                return;
             }
-        }
+            // each synapse's thread: the bounds at or below its global target, counted without a branch or a division
+            mine.owner.resize(len);
+            for (std::size_t e = 0; e < len; ++e) {
+                const std::uint64_t x = base[row[e].population] + row[e].target;
+                std::uint16_t t = 0;
+                for (std::uint64_t u = 1; u < T; ++u) t = static_cast<std::uint16_t>(t + (bounds[u] <= x));
+                mine.owner[e] = t;
+            }
+            mine.row.assign(row, end);
+            if (T == 2) {  // a stable partition: the second thread's count summed, both cursors in registers
+                std::uint32_t second = 0;
+                for (std::size_t e = 0; e < len; ++e) second += mine.owner[e];
+                seg[1] = static_cast<std::uint32_t>(len) - second, seg[2] = static_cast<std::uint32_t>(len);
+                std::uint32_t at[2] = {0, seg[1]};
+                for (std::size_t e = 0; e < len; ++e) {
+                    const std::uint16_t o = mine.owner[e];
+                    row[o ? at[1] : at[0]] = mine.row[e];
+                    at[1] += o, at[0] += 1u - o;
+                }
+                return;
+            }
+            mine.start.assign(T + 1, 0u);
+            for (std::size_t e = 0; e < len; ++e) ++mine.start[mine.owner[e] + 1u];
+            for (std::uint64_t t = 0; t < T; ++t) mine.start[t + 1] += mine.start[t];
+            std::copy(mine.start.begin(), mine.start.end(), seg);
+            for (std::size_t e = 0; e < len; ++e) row[mine.start[mine.owner[e]]++] = mine.row[e];
+        });
+        return table;
     }
 
     /// The window's spikes of every population, as (step, global source), for the delivery (one thread).
@@ -560,6 +577,7 @@ private:
 
     int threads_;
     stimulus_schedule schedule_;  ///< owns the host memory the input programs point into
+    std::vector<std::uint32_t> segments_;  ///< [source][thread + 1] where each thread's synapses start in the row (before synapses_: build_grouped fills it)
     synapse_table synapses_;
     int slots_ = 0;               ///< ring-buffer slots
     double update_s_ = 0, delivery_s_ = 0;
@@ -572,7 +590,6 @@ private:
         std::uint64_t source;  ///< global id
     };
     std::vector<spike> spikes_;  ///< the window's spikes, gathered for the delivery
-    std::vector<std::uint32_t> segments_;  ///< [source][thread + 1] where each thread's synapses start in the row
     std::vector<window_output> result_;
     bool pending_ = false;
 };

@@ -131,7 +131,7 @@ void offer_huge_pages(void* p, std::size_t bytes) {
 
 }  // namespace
 
-synapse_table build_synapses(const model& m, int threads) {
+synapse_table build_synapses(const model& m, int threads, const synapse_row_hook& after_sort) {
     const auto t0 = std::chrono::steady_clock::now();
     synapse_table t;
     t.base = population_bases(m);
@@ -226,6 +226,7 @@ synapse_table build_synapses(const model& m, int threads) {
 #pragma omp parallel num_threads(threads) reduction(min : lo) reduction(max : hi) reduction(|| : bad)
     {
         synapse_row_sorter sorter;
+        const std::size_t me = this_thread_in_team().me;
 #pragma omp for schedule(dynamic, 1024)
         for (std::int64_t g = 0; g < n; ++g) {
             synapse* first = t.synapses.data() + t.offsets[static_cast<std::size_t>(g)];
@@ -236,6 +237,7 @@ synapse_table build_synapses(const model& m, int threads) {
                 lo = std::min<int>(lo, it->delay);
                 hi = std::max<int>(hi, it->delay);
             }
+            if (after_sort) after_sort(me, static_cast<std::uint64_t>(g), first, last);
         }
     }
     if (bad) throw runtime_failure(connect::out_of_range_message);

@@ -2,6 +2,7 @@
 // Synapses: built once on the host from the model's projections, the same on every backend and for any
 // thread count (every draw is a Philox function of seed, projection, neuron and index).
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "synfire/model.hpp"
@@ -44,9 +45,15 @@ private:
     std::vector<synapse> other_;
 };
 
-/// Builds the synapses of the model's projections with `threads` OpenMP threads (<= 0: OpenMP's default).
+/// Called once for every source's row right after the row is sorted, by the thread that sorted it (while the
+/// row is in its cache), with that thread's place in the building team: a backend's own reordering of the
+/// rows without another pass over the table. Rows go to threads dynamically; calls run concurrently.
+using synapse_row_hook = std::function<void(std::size_t thread, std::uint64_t source, synapse* first, synapse* last)>;
+
+/// Builds the synapses of the model's projections with `threads` OpenMP threads (<= 0: OpenMP's default),
+/// calling `after_sort` (when given) for every row once it is in the table's order.
 /// Throws runtime_failure when a drawn weight does not fit the fixed-point range.
-synapse_table build_synapses(const model& m, int threads = 0);
+synapse_table build_synapses(const model& m, int threads = 0, const synapse_row_hook& after_sort = {});
 
 /// What a model's projections will make, before drawing them (memory plans): the expected synapse count
 /// plus six standard deviations for random rules, and the delay range in steps.
