@@ -193,9 +193,9 @@ SYNFIRE_HD synapse make_synapse(const projection_view& v, const philox_key& key,
 inline constexpr int parameter_batch = 64;
 
 /// parameter_value of synapses (entity[k], index[k]), k < count <= parameter_batch, bit for bit, written as
-/// loops over the batch that the compiler vectorises: the Philox rounds, the 53-bit uniform and the central
-/// branch of the normal quantile. Tails (15% of normal draws) and redraws (clipped draws outside the bounds)
-/// go through the scalar code. Host only: the device draws one synapse per thread.
+/// loops over the batch that the compiler vectorises: the Philox rounds, the 53-bit uniform and the normal
+/// quantile (standard_normal_lanes). A clipped draw outside its bounds tries its block's second pair of words
+/// (parameter_value's next candidate) here, and goes to the scalar redraws only when that is outside too. Host only: the device draws one synapse per thread.
 inline void parameter_values(const synapse_parameter& sp, const philox_key& key, rng_purpose purpose, const std::uint64_t* entity,
                              const std::uint64_t* index, std::uint32_t projection, int count, double* out) {
     using kind = synapse_parameter::kind;
@@ -220,9 +220,14 @@ inline void parameter_values(const synapse_parameter& sp, const philox_key& key,
         switch (sp.type) {
             case kind::normal: out[k] = sp.a + sp.b * z[k]; break;
             case kind::lognormal: out[k] = det_exp(sp.a + sp.b * z[k]); break;
-            default: {  // normal_clipped: the first draw inside the bounds, or the scalar redraws
+            default: {  // normal_clipped: the first draw inside the bounds, else the block's second, else the scalar redraws
                 const double x = sp.a + sp.b * z[k];
-                out[k] = x >= sp.low && x <= sp.high ? x : parameter_value(sp, key, purpose, entity[k], index[k], projection);
+                if (x >= sp.low && x <= sp.high) {
+                    out[k] = x;
+                    break;
+                }
+                const double y = sp.a + sp.b * standard_normal(c2[k], c3[k]);
+                out[k] = y >= sp.low && y <= sp.high ? y : parameter_value(sp, key, purpose, entity[k], index[k], projection);
             }
         }
     }
