@@ -131,7 +131,9 @@ SYNFIRE_HD std::int64_t delay_steps(double x) {
 #if defined(__CUDA_ARCH__)
     return ::llround(x);
 #else
-    return std::llround(x);
+    // llround inline: below 2^52, x + 1/2 is exact or rounds without crossing an integer, so its floor is x
+    // rounded half away from zero; from 2^52 on, x is an integer
+    return x < 0x1p52 ? static_cast<std::int64_t>(std::floor(x + 0.5)) : static_cast<std::int64_t>(x);
 #endif
 }
 

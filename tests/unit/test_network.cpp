@@ -78,6 +78,30 @@ TEST(SynapseDraws, NormalPIsTheRoundedFiftyThreeBitUniform) {
     }
 }
 
+TEST(SynapseDraws, DelayStepsRoundHalfAwayFromZeroAsLlround) {
+    // the host's inline rounding against std::llround: halves, the doubles either side of them, the binade
+    // edges up to and past 2^52, and random quotients
+    std::vector<double> xs = {1.0, 1.5, 2.5, 3.5, 0x1p52 - 0.5, 0x1p52, 0x1p52 + 1, 0x1p53 + 2, 0x1p62, 8.9e18};
+    for (double h = 1.5; h < 0x1p53; h = h * 2 + 0.5)
+        for (double x : {h, std::nextafter(h, 0.0), std::nextafter(h, 1e300)}) xs.push_back(x);
+    for (int e = 1; e < 62; ++e) {
+        const double p = std::ldexp(1.0, e);
+        for (double x : {p, std::nextafter(p, 0.0), p - 0.5, std::nextafter(p - 0.5, 0.0), std::nextafter(p - 0.5, 1e300), p + 0.5}) xs.push_back(x);
+    }
+    std::uint32_t r = 99;
+    for (int i = 0; i < 100000; ++i) {
+        r = r * 1664525u + 1013904223u;
+        xs.push_back(1.0 + (r % 1000000) / 7.0);
+    }
+    for (double x : xs) {
+        if (x >= 1.0 && x < 9.0e18) {
+            ASSERT_EQ(connect::delay_steps(x), std::llround(x)) << std::hexfloat << x;
+        }
+    }
+    EXPECT_EQ(connect::delay_steps(0.4), 1);
+    EXPECT_EQ(connect::delay_steps(std::nan("")), std::int64_t{1} << 62);
+}
+
 TEST(SynapseDraws, NormalLanesEqualTheScalarQuantileBitForBit) {
     // standard_normal_lanes (central branch for all lanes, then the gathered tails, in chunks of 64) against
     // standard_normal one draw at a time: random words, words deep in both tails (r > 5, the second rational
