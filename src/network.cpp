@@ -151,24 +151,27 @@ synapse_table build_synapses(const model& m, int threads, const synapse_row_hook
     const bool private_rows = static_cast<std::uint64_t>(threads) * neurons <= (std::uint64_t{1} << 27);
     std::vector<std::uint64_t> rows(private_rows ? static_cast<std::size_t>(threads) * neurons : neurons, 0);  // counts, then cursors
 
+    // one parallel region per pass: each thread takes its share of every projection's entities in turn, with no
+    // barrier between projections (the rows' parts are the threads' own)
     auto sweep = [&](int pass) {
-        for (std::size_t pi = 0; pi < m.projections.size(); ++pi) {
-            const projection& pr = m.projections[pi];
-            t.receives[pr.target] = true;
-            const connect::projection_view v = connect::view_of(m, pi, pr.synapses.data());
-            const std::uint64_t src_base = t.base[pr.source];
-            const std::uint64_t n_entities = connect::entities(v, pr.synapses.size());
-            const std::uint32_t log2_slots = connect::floyd_log2_slots(connect::uses_floyd(v) ? v.count : 0);
+        for (const projection& pr : m.projections) t.receives[pr.target] = true;
 #pragma omp parallel num_threads(threads)
-            {
-                const auto [me, team] = this_thread_in_team();
-                std::uint64_t* row = rows.data() + (private_rows ? me * neurons : 0);
-                std::vector<std::uint64_t> slots(connect::uses_floyd(v) ? std::size_t{1} << log2_slots : 0, 0);
+        {
+            const auto [me, team] = this_thread_in_team();
+            std::uint64_t* row = rows.data() + (private_rows ? me * neurons : 0);
+            std::vector<std::uint64_t> slots;
+            // the fill pass draws weights and delays a batch at a time (connect::parameter_values)
+            constexpr int B = connect::parameter_batch;
+            std::uint64_t at[B], target[B], entity[B], index[B];
+            double w[B], d[B];
+            for (std::size_t pi = 0; pi < m.projections.size(); ++pi) {
+                const projection& pr = m.projections[pi];
+                const connect::projection_view v = connect::view_of(m, pi, pr.synapses.data());
+                const std::uint64_t src_base = t.base[pr.source];
+                const std::uint64_t n_entities = connect::entities(v, pr.synapses.size());
+                const std::uint32_t log2_slots = connect::floyd_log2_slots(connect::uses_floyd(v) ? v.count : 0);
+                slots.assign(connect::uses_floyd(v) ? std::size_t{1} << log2_slots : 0, 0);
                 connect::floyd_set chosen{slots.data(), log2_slots, 0};
-                // the fill pass draws weights and delays a batch at a time (connect::parameter_values)
-                constexpr int B = connect::parameter_batch;
-                std::uint64_t at[B], target[B], entity[B], index[B];
-                double w[B], d[B];
                 int batched = 0;
                 const bool drawn = v.rule != projection::rule::explicit_list;
                 const auto flush = [&] {
