@@ -229,7 +229,8 @@ void lean_block(cpu_population& pop, std::size_t b, std::size_t len, const windo
     std::int32_t* __restrict r = pop.r.data() + b;
     alignas(64) float fe[block_size], fi[block_size];
     if (pop.setup.model == neuron_model::iaf_psc_exp) {
-        for (std::size_t x = 0; x < len; ++x) fe[x] = fixed_to_float(ex[x]), fi[x] = fixed_to_float(inh[x]);
+        fixed_to_float_lanes(ex, len, fe);
+        fixed_to_float_lanes(inh, len, fi);
         float* __restrict I_ex = pop.I_ex.data() + b;
         float* __restrict I_in = pop.I_in.data() + b;
         const iaf_psc_exp_coeffs c = pop.setup.exp;
@@ -241,7 +242,8 @@ void lean_block(cpu_population& pop, std::size_t b, std::size_t len, const windo
         };
         for (std::size_t x = 0; x < len; ++x) step(x, I[x]);
     } else {
-        for (std::size_t x = 0; x < len; ++x) fe[x] = fixed_to_float(ex[x] + inh[x]);
+        for (std::size_t x = 0; x < len; ++x) ex[x] += inh[x];
+        fixed_to_float_lanes(ex, len, fe);
         const iaf_psc_delta_coeffs c = pop.setup.delta;
         const auto step = [&](std::size_t x, float I) {
             float v = V[x];

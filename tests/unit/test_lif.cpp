@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <vector>
 
+#include "synfire/fixed_point.hpp"
 #include "synfire/lif.hpp"
 #include "synfire/model.hpp"
 #include "synfire/propagators.hpp"
@@ -20,6 +24,30 @@ iaf_psc_delta_coeffs delta_coeffs(double t_ref = 2.0, double V_min = -std::numer
     p.t_ref = t_ref;
     p.V_min = V_min;
     return make_iaf_psc_delta_coeffs(p, 0.1);
+}
+
+TEST(FixedPoint, LaneConversionEqualsTheScalarOne) {
+    // fixed_to_float_lanes against fixed_to_float: values whose conversion rounds (odd values past 2^24, ties),
+    // the edges of the fast path (|acc| just under and at 2^51), random values of every magnitude, and blocks
+    // with one value outside the fast path (the scalar fallback)
+    std::vector<std::int64_t> v = {0, 1, -1, (1ll << 24) + 1, (1ll << 25) + 2, (1ll << 25) + 6, -((1ll << 40) + (1ll << 16) + 1),
+                                   (1ll << 51) - 1, -(1ll << 51), (1ll << 51) - (1ll << 27), 123456789012345ll};
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v.push_back(static_cast<std::int64_t>(x) >> (13 + i % 40));  // magnitudes from 2^11 to 2^50
+    }
+    const auto same = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+    std::vector<float> out(v.size());
+    fixed_to_float_lanes(v.data(), v.size(), out.data());
+    for (std::size_t i = 0; i < v.size(); ++i) ASSERT_TRUE(same(out[i], fixed_to_float(v[i]))) << v[i];
+    for (std::int64_t outside : {std::int64_t{1} << 51, -(std::int64_t{1} << 51) - 1, std::int64_t{1} << 62, std::numeric_limits<std::int64_t>::min()}) {
+        std::vector<std::int64_t> block(v.begin(), v.begin() + 100);
+        block[37] = outside;
+        std::vector<float> o(block.size());
+        fixed_to_float_lanes(block.data(), block.size(), o.data());
+        for (std::size_t i = 0; i < block.size(); ++i) ASSERT_TRUE(same(o[i], fixed_to_float(block[i]))) << block[i];
+    }
 }
 
 TEST(IafPscExp, SubthresholdStepIsTheLinearPropagation) {
