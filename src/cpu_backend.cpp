@@ -391,7 +391,7 @@ private:
         for (std::uint64_t t = 0; t <= T; ++t) bounds[t] = neurons * t / T;
         struct scratch {
             std::vector<synapse> row;
-            std::vector<std::uint16_t> owner;  // T <= 65535 (default_threads and --threads stay far below)
+            std::vector<std::uint32_t> owner;
             std::vector<std::uint32_t> start;
         };
         std::vector<scratch> per_thread(static_cast<std::size_t>(threads_));
@@ -407,8 +407,8 @@ private:
             mine.owner.resize(len);
             for (std::size_t e = 0; e < len; ++e) {
                 const std::uint64_t x = base[row[e].population] + row[e].target;
-                std::uint16_t t = 0;
-                for (std::uint64_t u = 1; u < T; ++u) t = static_cast<std::uint16_t>(t + (bounds[u] <= x));
+                std::uint32_t t = 0;
+                for (std::uint64_t u = 1; u < T; ++u) t += bounds[u] <= x;
                 mine.owner[e] = t;
             }
             mine.row.assign(row, end);
@@ -418,7 +418,7 @@ private:
                 seg[1] = static_cast<std::uint32_t>(len) - second, seg[2] = static_cast<std::uint32_t>(len);
                 std::uint32_t at[2] = {0, seg[1]};
                 for (std::size_t e = 0; e < len; ++e) {
-                    const std::uint16_t o = mine.owner[e];
+                    const std::uint32_t o = mine.owner[e];
                     row[o ? at[1] : at[0]] = mine.row[e];
                     at[1] += o, at[0] += 1u - o;
                 }
