@@ -129,6 +129,23 @@ void offer_huge_pages(void* p, std::size_t bytes) {
 #endif
 }
 
+/// Faults the whole 2 MiB chunks inside [p, p + bytes) in on every thread (MADV_POPULATE_WRITE, Linux 5.14+): the
+/// kernel zeroes each page on its first touch, and the table's value-initialisation (resize) would otherwise
+/// take every fault on one thread. Advice: on older kernels the call fails and resize faults the pages as before.
+void populate_in_parallel(void* p, std::size_t bytes, int threads) {
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    constexpr std::uintptr_t chunk = std::uintptr_t{2} << 20;
+    const std::uintptr_t first = (reinterpret_cast<std::uintptr_t>(p) + chunk - 1) & ~(chunk - 1);
+    const std::uintptr_t last = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(chunk - 1);
+    if (last <= first) return;
+    const auto chunks = static_cast<std::int64_t>((last - first) / chunk);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t c = 0; c < chunks; ++c) madvise(reinterpret_cast<void*>(first + static_cast<std::uintptr_t>(c) * chunk), chunk, MADV_POPULATE_WRITE);
+#else
+    (void)p, (void)bytes, (void)threads;
+#endif
+}
+
 }  // namespace
 
 synapse_table build_synapses(const model& m, int threads, const synapse_row_hook& after_sort) {
@@ -218,6 +235,7 @@ synapse_table build_synapses(const model& m, int threads, const synapse_row_hook
     t.offsets[neurons] = total;
     t.synapses.reserve(total);
     offer_huge_pages(t.synapses.data(), total * sizeof(synapse));
+    populate_in_parallel(t.synapses.data(), total * sizeof(synapse), threads);
     t.synapses.resize(total);
     sweep(1);
     rows = {};
