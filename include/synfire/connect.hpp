@@ -197,7 +197,8 @@ inline constexpr int parameter_batch = 64;
 /// parameter_value of synapses (entity[k], index[k]), k < count <= parameter_batch, bit for bit, written as
 /// loops over the batch that the compiler vectorises: the Philox rounds, the 53-bit uniform and the normal
 /// quantile (standard_normal_lanes). A clipped draw outside its bounds tries its block's second pair of words
-/// (parameter_value's next candidate) here, and goes to the scalar redraws only when that is outside too. Host only: the device draws one synapse per thread.
+/// (parameter_value's next candidate) here, and goes to the scalar redraws only when that is outside too.
+/// Host only: the device draws one synapse per thread.
 inline void parameter_values(const synapse_parameter& sp, const philox_key& key, rng_purpose purpose, const std::uint64_t* entity,
                              const std::uint64_t* index, std::uint32_t projection, int count, double* out) {
     using kind = synapse_parameter::kind;

@@ -21,9 +21,10 @@ SYNFIRE_HD float fixed_to_float(std::int64_t acc) { return static_cast<float>(ac
 
 #ifndef __CUDA_ARCH__
 /// fixed_to_float(acc[x]) for x < n, the same bits, in a loop that vectorises (x86 before AVX-512 has no packed
-/// int64 conversion, so the plain loop is one scalar vcvtsi2ss per value): for |acc| < 2^51, adding 1.5 * 2^52
-/// to the bit pattern of the double 1.5 * 2^52 and subtracting that double gives acc exactly, and its conversion
-/// to float is then the one rounding of int64 -> float. Blocks with a larger value take the scalar conversion.
+/// int64 conversion, so the plain loop is one scalar vcvtsi2ss per value): for |acc| < 2^51, acc added as an
+/// integer to the bit pattern of the double 1.5 * 2^52 is the double 1.5 * 2^52 + acc, exactly; subtracting
+/// 1.5 * 2^52 leaves acc as a double, and its conversion to float is then the one rounding of int64 -> float.
+/// Blocks with a larger value take the scalar conversion.
 inline void fixed_to_float_lanes(const std::int64_t* __restrict acc, std::size_t n, float* __restrict out) {
     std::uint64_t outside = 0;
     for (std::size_t x = 0; x < n; ++x) outside |= (static_cast<std::uint64_t>(acc[x]) + (std::uint64_t{1} << 51)) >> 52;
