@@ -48,7 +48,7 @@ def compare(bench_json, out_json):
     threads = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
     rows = []
     for b in ours["benchmarks"]:
-        if b.get("run_type") == "aggregate":
+        if b.get("run_type") == "aggregate" or not b["name"].startswith("BM_cpu_update"):
             continue
         n, steps = int(b["neurons"]), int(b["steps"])
         row = {"n": n, "steps": steps, "synfire_updates_per_s": b["updates_per_s"]}
