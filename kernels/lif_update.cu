@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "cuda_check.hpp"
@@ -618,7 +619,21 @@ __global__ void __launch_bounds__(block_size, 3) window_kernel(const population_
     if (!updates) {  // delivery only
         unsigned generation = 0;
         for (int k = 0; k < steps; ++k) {
-            if constexpr (Deferred) {
+            if constexpr (Deferred && Lists == list_read::claimed) {
+                // the update blocks claim parts of the previous step's list until none is left: these blocks
+                // claim beside them (not a static share too: that would deliver it twice), after their arrival
+                // as the update blocks do (the synapses are read at step k + 2 or later; the next arrival
+                // releases the reductions)
+                const std::uint32_t previous = k > 0 ? __ldcg(d.counts + k - 1) : 0u;
+                grid_arrive(barrier);
+                if (k > 0) {
+                    std::uint32_t first = 0;
+                    if (threadIdx.x == 0 && previous) first = atomicAdd(d.claims + k - 1, 1u);
+                    deliver_claimed<block_size>(d.list_of<Lists>(k - 1), previous, d.claim_parts, d.claims + k - 1, d.first_step + k - 1,
+                                                synapses, staged_rings, slots, claimed, first);
+                }
+                grid_wait(barrier, generation++, d.barrier_sleep, d.relaxed_poll);
+            } else if constexpr (Deferred) {
                 if (k > 0) {
                     if (d.deliverers) {
                         d.deliver_among_deliverers<Lists>(k - 1, blockIdx.x - virtual_blocks);
@@ -752,18 +767,49 @@ namespace {
 std::size_t persistent_dynamic_shared(const persistent_options& o) {
     return (o.shared_poisson ? shared_poisson_bytes : 0) + (o.shared_caches ? shared_caches_bytes : 0);
 }
+
+/// The window-kernel instance that runs with these options: window_grid sizes the grid by its occupancy,
+/// update_window_persistent launches it.
+const void* persistent_kernel(bool deferred, const persistent_options& o) {
+    const bool shared_caches = o.shared_caches;
+    return !deferred            ? reinterpret_cast<const void*>(window_kernel<false>)
+           : o.early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
+           : o.claims           ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed, false, true>)
+                                                 : reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>))
+           : o.lists_at_barrier ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier, false, true>)
+                                                 : reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>))
+           : o.inputs_at_top    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, true>)
+           : shared_caches      ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, false, true>)
+                                : reinterpret_cast<const void*>(window_kernel<true>);
+}
 }  // namespace
 
 window_launch window_grid(int multiprocessors, unsigned update_blocks, bool deferred, int deliverers, const persistent_options& options) {
     int device = 0, cooperative = 0, per_sm = 0;
-    const void* kernel = deferred ? reinterpret_cast<const void*>(window_kernel<true>) : reinterpret_cast<const void*>(window_kernel<false>);
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
-        !cooperative ||
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, block_size, persistent_dynamic_shared(options)) != cudaSuccess ||
-        per_sm < 1) {
+        !cooperative) {
         cudaGetLastError();
         return {};
     }
+    // the instance that will run is chosen after the grid (its modes depend on it: update_window_persistent), so
+    // the grid fits the least resident of those it may be (today all take 3 blocks per multiprocessor:
+    // __launch_bounds__ caps their registers at 80)
+    persistent_options mode = options;
+    per_sm = std::numeric_limits<int>::max();
+    for (int m = 0; m < (deferred ? 5 : 1); ++m) {
+        mode.early_parts = m == 1 ? 1u : 0u;
+        mode.lists_at_barrier = m == 2 || m == 3;
+        mode.claims = m == 3 ? reinterpret_cast<std::uint32_t*>(&mode) : nullptr;  // any non-null pointer selects the claimed instance
+        mode.inputs_at_top = m == 4;
+        int n = 0;
+        if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, persistent_kernel(deferred, mode), block_size, persistent_dynamic_shared(options)) !=
+            cudaSuccess) {
+            cudaGetLastError();
+            return {};
+        }
+        per_sm = std::min(per_sm, n);
+    }
+    if (per_sm < 1) return {};
     const auto sms = static_cast<unsigned>(multiprocessors);
     const unsigned resident = sms * static_cast<unsigned>(per_sm);
     if (update_blocks > resident) return {};  // the update would not fit in one wave
@@ -805,16 +851,7 @@ void update_window_persistent(const void* args, const std::uint32_t* first_block
                       &offsets, &splits,       &synapses, &rings,          &ring_count, &slots, &barrier,       &warp_workers, &deliverers,
                       &early_parts, &barrier_sleep, &claims, &claim_parts, &ring_prefetch, &relaxed_poll, &shared_poisson,
                       &block_neurons};
-    const bool shared_caches = o.shared_caches;
-    const void* kernel = !splits              ? reinterpret_cast<const void*>(window_kernel<false>)
-                         : o.early_parts      ? reinterpret_cast<const void*>(window_kernel<true, list_read::early>)
-                         : o.claims           ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::claimed, false, true>)
-                                                               : reinterpret_cast<const void*>(window_kernel<true, list_read::claimed>))
-                         : o.lists_at_barrier ? (shared_caches ? reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier, false, true>)
-                                                               : reinterpret_cast<const void*>(window_kernel<true, list_read::at_barrier>))
-                         : o.inputs_at_top    ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, true>)
-                         : shared_caches      ? reinterpret_cast<const void*>(window_kernel<true, list_read::in_step, false, true>)
-                                              : reinterpret_cast<const void*>(window_kernel<true>);
+    const void* kernel = persistent_kernel(splits != nullptr, o);
     const std::size_t dynamic = persistent_dynamic_shared(o);
     SYNFIRE_CUDA(cudaMemsetAsync(barrier, 0, sizeof(unsigned), s));
     SYNFIRE_CUDA(cudaLaunchCooperativeKernel(kernel, dim3(grid), dim3(block_size), params, dynamic, s));
