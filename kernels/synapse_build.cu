@@ -299,7 +299,7 @@ device_synapse_table build_synapses_on_device(const model& m, cudaStream_t s) {
         SYNFIRE_CUDA(cudaMemcpyAsync(range, flags.data() + 1, sizeof(range), cudaMemcpyDeviceToHost, s));
         SYNFIRE_CUDA(cudaStreamSynchronize(s));
         t.phase_seconds[3] = since(mark);
-        if (range[0] == 0) throw runtime_failure(connect::out_of_range_message);
+        if (range[0] == 0) throw user_error(flagged_synapses_message(m));
         t.min_delay = static_cast<int>(range[0]);
         t.max_delay = static_cast<int>(range[1]);
         t.synapses = std::move(out);

@@ -21,6 +21,7 @@
 #include "synfire/inputs.hpp"
 #include "synfire/network.hpp"
 #include "synfire/stimuli.hpp"
+#include "synfire/summary.hpp"
 
 namespace synfire {
 namespace {
@@ -608,6 +609,9 @@ bool cpu_lean_inputs(const input_program& prog, bool ring) {
     return prog.poissons > 0 || prog.noises > 0 || ring;
 }
 
-std::unique_ptr<backend> make_cpu_backend(const model& m, int threads) { return std::make_unique<cpu_backend>(m, threads); }
+std::unique_ptr<backend> make_cpu_backend(const model& m, int threads) {
+    check_cpu_memory(m);  // before the synapses are counted and drawn (a model beyond the machine fails at once)
+    return std::make_unique<cpu_backend>(m, threads);
+}
 
 }  // namespace synfire

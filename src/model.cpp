@@ -68,6 +68,69 @@ double synapse_parameter::mean() const {
 }
 
 namespace {
+/// Mass of the standard normal above x and below x, accurate in the tails.
+double above(double x) { return 0.5 * std::erfc(x / std::sqrt(2.0)); }
+double below(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+/// Mass of N(mu, sd) in [lo, hi].
+double normal_mass(double mu, double sd, double lo, double hi) {
+    if (!(hi > lo)) return 0.0;
+    if (sd == 0) return mu >= lo && mu <= hi ? 1.0 : 0.0;
+    const double a = (lo - mu) / sd, b = (hi - mu) / sd;
+    if (a > 0) return std::max(0.0, above(a) - above(b));
+    if (b < 0) return std::max(0.0, below(b) - below(a));
+    return std::max(0.0, 1.0 - below(a) - above(b));
+}
+}  // namespace
+
+double synapse_parameter::clipped_mass() const { return type == kind::normal_clipped ? normal_mass(a, b, low, high) : 1.0; }
+
+double synapse_parameter::flagged_share(double dt) const {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    // the flagged values: |w| >= max_abs_weight, or a delay that rounds to more than max_delay_steps
+    const bool delay = dt > 0;
+    const double edge = delay ? (static_cast<double>(max_delay_steps) + 0.5) * dt : max_abs_weight;
+    auto out = [&](double x) { return delay ? x >= edge : !(std::fabs(x) < edge); };
+    auto uniform_out = [&](double lo, double hi) {  // share of [lo, hi] outside
+        if (hi <= lo) return out(lo) ? 1.0 : 0.0;
+        const double inside = delay ? std::max(0.0, std::min(hi, edge) - lo) : std::max(0.0, std::min(hi, edge) - std::max(lo, -edge));
+        return std::min(1.0, std::max(0.0, 1.0 - inside / (hi - lo)));
+    };
+    auto normal_out = [&](double lo, double hi) {  // mass of N(a, b) in [lo, hi] and outside the range
+        return delay ? normal_mass(a, b, std::max(lo, edge), hi) : normal_mass(a, b, lo, std::min(hi, -edge)) + normal_mass(a, b, std::max(lo, edge), hi);
+    };
+    switch (type) {
+        case kind::constant: return out(value) ? 1.0 : 0.0;
+        case kind::uniform: return uniform_out(a, b);
+        case kind::normal: return normal_out(-inf, inf);
+        case kind::lognormal: {  // exp(N(a, b)) >= edge
+            if (delay) return 0.0;  // not a delay distribution
+            return b == 0 ? (out(std::exp(a)) ? 1.0 : 0.0) : above((std::log(edge) - a) / b);
+        }
+        case kind::normal_clipped: {
+            const double inside = clipped_mass();
+            if (inside <= 0) return 1.0;
+            const double none_inside = std::pow(1.0 - inside, 2.0 * clipped_attempts);
+            return none_inside + (1.0 - none_inside) * std::min(1.0, normal_out(low, high) / inside);
+        }
+    }
+    return 0.0;
+}
+
+double expected_synapses(const projection& pr, std::uint64_t n_src, std::uint64_t n_tgt) {
+    const double ns = static_cast<double>(n_src), nt = static_cast<double>(n_tgt);
+    switch (pr.connection) {
+        case projection::rule::all_to_all: return ns * nt;
+        case projection::rule::one_to_one: return nt;
+        case projection::rule::pairwise_bernoulli: return ns * nt * pr.p;
+        case projection::rule::fixed_indegree: return nt * static_cast<double>(pr.count);
+        case projection::rule::fixed_outdegree: return ns * static_cast<double>(pr.count);
+        case projection::rule::fixed_total_number: return static_cast<double>(pr.count);
+        case projection::rule::explicit_list: return static_cast<double>(pr.synapses.size());
+    }
+    return 0.0;
+}
+
+namespace {
 
 /// Steps per ms when 1/dt is a whole number (then times are (s + 1) / k, exact for whole ms), else 0.
 double whole_steps_per_ms(double dt) {

@@ -359,7 +359,7 @@ const toml::array* optional_array_of_tables(const context& cx, const toml::table
     const toml::node* n = root.get(key);
     if (!n) return nullptr;
     const toml::array* a = n->as_array();
-    if (!a || !a->is_array_of_tables())
+    if (!a || (!a->empty() && !a->is_array_of_tables()))  // [] is none
         cx.bad_value(*n, std::string(key), fmt::format("expected an array of tables ([[{}]])", key));
     return a;
 }
@@ -397,6 +397,16 @@ std::int64_t arrival_step(const context& cx, const toml::node& n, const std::str
     const double t = as_finite(cx, n, key);
     if (t <= 0) cx.bad_value(n, key, "input times must be > 0 (an input at time t arrives in the step ending at t)");
     return to_steps(cx, n, key, t, dt) - 1;
+}
+
+/// A poisson or spike_times stimulus's weight: its events sum in the fixed-point input (max_abs_weight).
+double stimulus_weight(const table_reader& r) {
+    const double w = r.required_number("weight");
+    if (!(std::fabs(w) < max_abs_weight))
+        r.cx().bad_value(r.required("weight"), r.key("weight"),
+                         fmt::format("must stay below {:g} in magnitude (pA or mV: inputs sum in 64-bit fixed point of 2^-32, a step's sum below 2^31)",
+                                     max_abs_weight));
+    return w;
 }
 
 /// receptor = "excitatory" | "inhibitory" for iaf_psc_exp, default by the weight's sign (NEST); iaf_psc_delta has one.
@@ -520,7 +530,7 @@ stimulus read_stimulus(const context& cx, const toml::table& t, const std::strin
         s.type = stimulus::kind::poisson;
         s.rate = r.required_number("rate");
         if (s.rate < 0) cx.bad_value(r.required("rate"), r.key("rate"), "must be >= 0");
-        s.weight = r.required_number("weight");
+        s.weight = stimulus_weight(r);
         if (const toml::node* k = r.find("n_inputs")) {
             const std::int64_t v = as_integer(cx, *k, r.key("n_inputs"));
             if (v < 1) cx.bad_value(*k, r.key("n_inputs"), "must be at least 1");
@@ -536,7 +546,7 @@ stimulus read_stimulus(const context& cx, const toml::table& t, const std::strin
     } else if (type == "spike_times") {
         const table_reader r(cx, t, path, with({"times", "weight", "receptor"}), "a spike_times stimulus");
         s.type = stimulus::kind::spike_times;
-        s.weight = r.required_number("weight");
+        s.weight = stimulus_weight(r);
         s.inhibitory = read_receptor(r, pop, s.weight);
         const toml::node& tn = r.required("times");
         const toml::array* ta = tn.as_array();
@@ -739,19 +749,54 @@ void check_delay(const table_reader& r, const synapse_parameter& d, double dt) {
     }
     const double high = d.type == kind::constant ? d.value : d.type == kind::uniform ? d.b : d.high;
     if (std::isfinite(high) && high / dt > 32767)
-        cx.bad_value(*n, r.key("delay"), fmt::format("delays are limited to 32767 steps ({} ms)", 32767 * dt));
+        cx.bad_value(*n, r.key("delay"), fmt::format("delays are limited to {} steps ({:g} ms)", max_delay_steps, static_cast<double>(max_delay_steps) * dt));
+}
+
+/// A projection's weight and delay that could not be packed, rejected before anything is drawn: a normal_clipped
+/// with less than clipped_min_mass inside its bounds; a constant or a bounded distribution reaching beyond the
+/// range (|w| < max_abs_weight, delays up to max_delay_steps); an unbounded one whose tails would put a value out
+/// of range among the projection's ~`synapses` synapses with odds of 1 in 1000 or more. (Rarer ones are
+/// reported by the build: flagged_synapses_message.)
+void check_synapse_ranges(const table_reader& r, const projection& pr, double dt, double synapses) {
+    using kind = synapse_parameter::kind;
+    for (const bool delay : {false, true}) {
+        const synapse_parameter& sp = delay ? pr.delay : pr.weight;
+        const std::string_view key = delay ? "delay" : "weight";
+        const toml::node* n = r.find(key);
+        if (!n) continue;  // the defaults are in range
+        if (sp.type == kind::normal_clipped && sp.clipped_mass() < clipped_min_mass)
+            r.cx().bad_value(*n, r.key(key),
+                             fmt::format("only {:.3g}% of the normal distribution lies within [low, high]; a value is redrawn at most {} times "
+                                         "(NEST's redraw: 1000), so at least {:g}% must",
+                                         100 * sp.clipped_mass(), 2 * clipped_attempts, 100 * clipped_min_mass));
+        double share = sp.flagged_share(delay ? dt : 0.0);
+        if (sp.type == kind::normal_clipped)  // without the values that find no draw inside: the mass check covers those
+            share -= std::pow(1.0 - sp.clipped_mass(), 2.0 * clipped_attempts);
+        const bool bounded = sp.type == kind::constant || sp.type == kind::uniform ||
+                             (sp.type == kind::normal_clipped && std::isfinite(sp.low) && std::isfinite(sp.high));
+        if (share <= 0 || (!bounded && share * synapses < 1e-3)) continue;
+        const std::string range = delay ? fmt::format("delays are limited to {} steps ({:g} ms)", max_delay_steps, static_cast<double>(max_delay_steps) * dt)
+                                        : fmt::format("weights must stay below {:g} in magnitude (pA or mV: inputs sum in 64-bit fixed point of "
+                                                      "2^-32)", max_abs_weight);
+        if (bounded) r.cx().bad_value(*n, r.key(key), range);
+        r.cx().bad_value(*n, r.key(key), fmt::format("{}; about {:.3g} of the projection's ~{:.3g} synapses would draw beyond", range,
+                                                     share * synapses, synapses));
+    }
 }
 
 /// An explicit connection list: CSV with the header source,target,weight,delay, or an HDF5 file holding the
-/// datasets source, target, weight, delay; ids population-local, delay [ms] on the grid.
+/// datasets source, target, weight, delay; ids population-local, delay [ms] on the grid. The projection's
+/// allow_autapses = false (within one population) and allow_multapses = false are checked against the lines.
 std::vector<explicit_synapse> read_connection_file(const table_reader& r, const std::string& base_dir, const model& m,
-                                                   const population& src, const population& tgt) {
+                                                   const population& src, const population& tgt, const projection& pr) {
     const context& cx = r.cx();
     const toml::node& pn = r.required("file");
     std::filesystem::path file = as_string(cx, pn, r.key("file"));
     if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
     const std::string name = file.string();
     std::vector<explicit_synapse> out;
+    const bool same = &src == &tgt;
+    std::set<std::pair<std::uint32_t, std::uint32_t>> pairs;  // without multapses: the pairs so far
     auto check = [&](double s, double t, double w, double d, const std::string& where) {
         auto bad = [&](const std::string& what) { cx.bad_value(pn, r.key("file"), fmt::format("{}: {}", where, what)); };
         if (!(s >= 0 && s == std::floor(s) && s < static_cast<double>(src.n)))
@@ -759,10 +804,18 @@ std::vector<explicit_synapse> read_connection_file(const table_reader& r, const 
         if (!(t >= 0 && t == std::floor(t) && t < static_cast<double>(tgt.n)))
             bad(fmt::format("target {} is not an id of {} (0..{})", t, tgt.name, tgt.n - 1));
         if (!std::isfinite(w)) bad(fmt::format("weight {} is not finite", w));
+        if (!(std::fabs(w) < max_abs_weight))
+            bad(fmt::format("weight {:g} is beyond the range: |weight| < {:g} (pA or mV: inputs sum in 64-bit fixed point of 2^-32)", w, max_abs_weight));
         const double q = d / m.dt;
         if (!(q >= 1 - 1e-9) || std::fabs(q - std::nearbyint(q)) > 1e-9 * q)
             bad(fmt::format("delay {} ms is not a multiple of dt = {} ms of at least one step", d, m.dt));
-        out.push_back({static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(t), w, static_cast<std::int64_t>(std::llround(q))});
+        if (q > static_cast<double>(max_delay_steps) + 0.5)
+            bad(fmt::format("delay {:g} ms is more than {} steps ({:g} ms)", d, max_delay_steps, static_cast<double>(max_delay_steps) * m.dt));
+        const auto si = static_cast<std::uint32_t>(s), ti = static_cast<std::uint32_t>(t);
+        if (same && !pr.allow_autapses && si == ti) bad(fmt::format("{} -> {} is an autapse, and allow_autapses = false", si, ti));
+        if (!pr.allow_multapses && !pairs.insert({si, ti}).second)
+            bad(fmt::format("{} -> {} repeats an earlier line (a multapse), and allow_multapses = false", si, ti));
+        out.push_back({si, ti, w, static_cast<std::int64_t>(std::llround(q))});
     };
     const std::string ext = file.extension().string();
     if (ext == ".h5" || ext == ".hdf5") {
@@ -784,15 +837,17 @@ std::vector<explicit_synapse> read_connection_file(const table_reader& r, const 
     if (!in) cx.bad_value(pn, r.key("file"), fmt::format("{}: cannot open", name));
     std::string line;
     std::size_t number = 0;
-    auto fields = [](const std::string& l) {
+    auto fields = [](const std::string& l) {  // comma-separated, each without its surrounding blanks ("1 0" stays one bad field)
         std::vector<std::string> f;
-        std::string cur;
-        for (char c : l) {
-            if (c == ',') f.push_back(cur), cur.clear();
-            else if (!std::isspace(static_cast<unsigned char>(c))) cur += c;
+        std::size_t begin = 0;
+        for (;;) {
+            const std::size_t end = l.find(',', begin);
+            std::string cur = l.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+            const std::size_t a = cur.find_first_not_of(" \t\r"), b = cur.find_last_not_of(" \t\r");
+            f.push_back(a == std::string::npos ? std::string() : cur.substr(a, b - a + 1));
+            if (end == std::string::npos) return f;
+            begin = end + 1;
         }
-        f.push_back(cur);
-        return f;
     };
     if (!std::getline(in, line)) cx.bad_value(pn, r.key("file"), fmt::format("{}: empty", name));
     ++number;
@@ -807,8 +862,9 @@ std::vector<explicit_synapse> read_connection_file(const table_reader& r, const 
         double v[4];
         for (int i = 0; i < 4; ++i) {
             char* end = nullptr;
-            v[i] = std::strtod(f[static_cast<std::size_t>(i)].c_str(), &end);
-            if (f[static_cast<std::size_t>(i)].empty() || *end != '\0')
+            const std::string& text = f[static_cast<std::size_t>(i)];
+            v[i] = std::strtod(text.c_str(), &end);  // decimal numbers only: no hexadecimal, inf or nan
+            if (text.empty() || *end != '\0' || text.find_first_not_of("0123456789+-.eE") != std::string::npos)
                 cx.bad_value(pn, r.key("file"), fmt::format("{}: {} is not a number", where, f[static_cast<std::size_t>(i)]));
         }
         check(v[0], v[1], v[2], v[3], where);
@@ -872,7 +928,7 @@ projection read_projection(const context& cx, const toml::table& t, const std::s
         pr.connection = projection::rule::fixed_total_number;
         pr.count = positive_count("n");
         if (!pr.allow_multapses)
-            cx.bad_value(*r.find("rule"), r.key("allow_multapses"), "fixed_total_number draws with multapses, as NEST; set allow_multapses = true");
+            cx.bad_value(*r.find("allow_multapses"), r.key("allow_multapses"), "fixed_total_number draws with multapses, as NEST; set allow_multapses = true");
         if (pr.count > 0 && same && !pr.allow_autapses && src.n < 2)
             cx.bad_value(r.required("n"), r.key("n"), "no synapse can be drawn (a single neuron without autapses)");
     } else if (rule == "explicit") {
@@ -885,12 +941,13 @@ projection read_projection(const context& cx, const toml::table& t, const std::s
     if (pr.connection == projection::rule::explicit_list) {
         for (std::string_view k : {"weight", "delay"})
             if (r.find(k)) cx.bad_key(r.find(k), r.key(k), "comes from the connection file with rule explicit");
-        pr.synapses = read_connection_file(r, base_dir, m, src, tgt);
+        pr.synapses = read_connection_file(r, base_dir, m, src, tgt, pr);
         pr.weight.value = pr.synapses.empty() ? 0.0 : pr.synapses.front().weight;
     } else {
         pr.weight = read_synapse_parameter(r, "weight", 1.0, true);
         pr.delay = read_synapse_parameter(r, "delay", 1.0, false);
         check_delay(r, pr.delay, m.dt);
+        check_synapse_ranges(r, pr, m.dt, expected_synapses(pr, src.n, tgt.n));
     }
     if (const toml::node* n = r.find("receptor")) {
         if (tgt.model != neuron_model::iaf_psc_exp)
@@ -900,7 +957,7 @@ projection read_projection(const context& cx, const toml::table& t, const std::s
             cx.bad_value(*n, r.key("receptor"), "must be \"excitatory\" or \"inhibitory\"" + suggestion(v, {"excitatory", "inhibitory"}));
         pr.inhibitory = v == "inhibitory";
     } else {
-        pr.inhibitory = tgt.model == neuron_model::iaf_psc_exp && pr.weight.mean() < 0;  // NEST routes by sign
+        pr.receptor_by_sign = tgt.model == neuron_model::iaf_psc_exp;  // NEST routes each spike by its weight's sign
     }
     return pr;
 }

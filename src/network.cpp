@@ -31,21 +31,50 @@ std::vector<std::uint64_t> population_bases(const model& m) {
 
 int ring_slots(const synapse_table& t) { return t.empty() ? 0 : t.max_delay + t.min_delay; }
 
+std::string flagged_synapses_message(const model& m) {
+    struct culprit {
+        double expected;
+        std::string what;
+    };
+    std::vector<culprit> found;
+    auto describe = [](const synapse_parameter& sp) {
+        using kind = synapse_parameter::kind;
+        switch (sp.type) {
+            case kind::constant: return fmt::format("{:g}", sp.value);
+            case kind::uniform: return fmt::format("uniform in [{:g}, {:g}]", sp.a, sp.b);
+            case kind::normal: return fmt::format("normal, mean {:g}, std {:g}", sp.a, sp.b);
+            case kind::lognormal: return fmt::format("lognormal, mean {:g}, std {:g}", sp.a, sp.b);
+            case kind::normal_clipped: return fmt::format("normal_clipped, mean {:g}, std {:g}, [{:g}, {:g}]", sp.a, sp.b, sp.low, sp.high);
+        }
+        return std::string();
+    };
+    for (std::size_t pi = 0; pi < m.projections.size(); ++pi) {
+        const projection& pr = m.projections[pi];
+        if (pr.connection == projection::rule::explicit_list) continue;  // its lines are checked when the file is read
+        const double n = expected_synapses(pr, m.populations[pr.source].n, m.populations[pr.target].n);
+        for (const bool delay : {false, true}) {
+            const synapse_parameter& sp = delay ? pr.delay : pr.weight;
+            const double share = sp.flagged_share(delay ? m.dt : 0.0);
+            if (share > 0)
+                found.push_back({share * n, fmt::format("projections[{}].{} ({}): {:.3g} of ~{:.3g} synapses expected out of range", pi,
+                                                        delay ? "delay" : "weight", describe(sp), share * n, n)});
+        }
+    }
+    std::sort(found.begin(), found.end(), [](const culprit& a, const culprit& b) { return a.expected > b.expected; });
+    std::string out = fmt::format("a drawn weight reached |w| >= {:g} or a drawn delay more than {} steps (the fixed-point input's range)",
+                                  max_abs_weight, max_delay_steps);
+    for (std::size_t k = 0; k < found.size() && k < 3; ++k) out += (k ? "; " : ": from ") + found[k].what;
+    return out;
+}
+
 synapse_estimate estimate_synapses(const model& m) {
     synapse_estimate e;
     double total = 0;
     int lo = 1 << 30, hi = 0;
     for (const auto& pr : m.projections) {
         const double ns = static_cast<double>(m.populations[pr.source].n), nt = static_cast<double>(m.populations[pr.target].n);
-        switch (pr.connection) {
-            case projection::rule::all_to_all: total += ns * nt; break;
-            case projection::rule::one_to_one: total += nt; break;
-            case projection::rule::pairwise_bernoulli: total += ns * nt * pr.p + 6 * std::sqrt(ns * nt * pr.p * (1 - pr.p)); break;
-            case projection::rule::fixed_indegree: total += nt * static_cast<double>(pr.count); break;
-            case projection::rule::fixed_outdegree: total += ns * static_cast<double>(pr.count); break;
-            case projection::rule::fixed_total_number: total += static_cast<double>(pr.count); break;
-            case projection::rule::explicit_list: total += static_cast<double>(pr.synapses.size()); break;
-        }
+        total += expected_synapses(pr, m.populations[pr.source].n, m.populations[pr.target].n);
+        if (pr.connection == projection::rule::pairwise_bernoulli) total += 6 * std::sqrt(ns * nt * pr.p * (1 - pr.p));
         double dlo = 0, dhi = 0;  // [ms]
         using kind = synapse_parameter::kind;
         if (pr.connection == projection::rule::explicit_list) {
@@ -261,7 +290,7 @@ synapse_table build_synapses(const model& m, int threads, const synapse_row_hook
             if (after_sort) after_sort(me, static_cast<std::uint64_t>(g), first, last);
         }
     }
-    if (bad) throw runtime_failure(connect::out_of_range_message);
+    if (bad) throw user_error(flagged_synapses_message(m));
     if (!t.synapses.empty()) t.min_delay = lo, t.max_delay = hi;
     t.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return t;

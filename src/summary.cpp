@@ -1,6 +1,9 @@
 #include "synfire/summary.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -9,6 +12,7 @@
 #endif
 
 #include "synfire/backend.hpp"
+#include "synfire/errors.hpp"
 #include "synfire/inputs.hpp"
 #include "synfire/network.hpp"
 #include "synfire/theory.hpp"
@@ -54,6 +58,28 @@ std::uint64_t cpu_memory_estimate(const model& m) {
         bytes += neurons * (threads + 1) * 4;  // where each delivering thread's synapses start in each row
     }
     return bytes + (std::uint64_t{64} << 20);  // writer queue at most
+}
+
+std::uint64_t host_memory_available() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    std::uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib) {
+        std::getline(in, unit);
+        if (key == "MemAvailable:") return kib * 1024;
+    }
+    const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+}
+
+void check_cpu_memory(const model& m) {
+    const std::uint64_t need = cpu_memory_estimate(m), have = host_memory_available();
+    if (have == 0 || need <= have) return;
+    const synapse_estimate syn = estimate_synapses(m);
+    throw runtime_failure(fmt::format("host memory: the model needs about {} (about {} synapses: {}), this machine has {} available; "
+                                      "make the model smaller, or run it with more memory (synfire check prints the estimate)",
+                                      format_bytes(need), syn.synapses, format_bytes(syn.synapses * sizeof(synapse)), format_bytes(have)));
 }
 
 bool constant_drive(const model& m, std::size_t p) {
@@ -148,7 +174,10 @@ std::string format_network(const model& m) {
         out += fmt::format("  recorder state <- {} ({} neurons every {} steps)\n", m.populations[r.population].name, r.ids.size(), r.interval);
     for (const auto& r : m.rate_recorders)
         out += fmt::format("  recorder rate <- {} (bins of {} steps)\n", m.populations[r.population].name, r.bin);
-    out += fmt::format("  memory estimate (cpu backend): {}\n", format_bytes(cpu_memory_estimate(m)));
+    const std::uint64_t need = cpu_memory_estimate(m), have = host_memory_available();
+    out += fmt::format("  memory estimate (cpu backend): {}{}\n", format_bytes(need),
+                       have && need > have ? fmt::format(" -- more than the {} this machine has available: the cpu backend will refuse it", format_bytes(have))
+                                           : std::string());
     return out;
 }
 

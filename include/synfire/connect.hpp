@@ -16,9 +16,6 @@
 
 namespace synfire::connect {
 
-/// What a table build throws (runtime_failure) when make_synapse flagged a synapse.
-inline constexpr const char* out_of_range_message =
-    "a drawn weight exceeds 1e9 or a drawn delay exceeds 32767 steps: check the weight and delay distributions";
 
 /// One projection as the generator sees it: plain values and one pointer, so a kernel takes it by value.
 struct projection_view {
@@ -30,6 +27,7 @@ struct projection_view {
     bool skip_self = false;        ///< source and target population are one and autapses are not allowed
     bool multapses = true;
     std::uint8_t receptor = 0;     ///< 1: inhibitory
+    bool receptor_by_sign = false;  ///< each synapse's receptor by its weight's sign (negative: inhibitory) instead
     std::uint8_t population = 0;   ///< the target population
     double dt = 0.1;               ///< [ms]
     synapse_parameter weight, delay;
@@ -49,6 +47,7 @@ inline projection_view view_of(const model& m, std::size_t pi, const explicit_sy
     v.skip_self = pr.source == pr.target && !pr.allow_autapses;
     v.multapses = pr.allow_multapses;
     v.receptor = pr.inhibitory ? 1 : 0;
+    v.receptor_by_sign = pr.receptor_by_sign;
     v.population = static_cast<std::uint8_t>(pr.target);
     v.dt = m.dt;
     v.weight = pr.weight;
@@ -156,29 +155,31 @@ SYNFIRE_HD double parameter_value(const synapse_parameter& sp, const philox_key&
             return det_exp(sp.a + sp.b * standard_normal(w.v[0], w.v[1]));
         }
         case kind::normal_clipped:
-            for (std::uint32_t attempt = 0; attempt < 256; ++attempt) {  // redrawn until inside (NEST's redraw)
+            for (std::uint32_t attempt = 0; attempt < clipped_attempts; ++attempt) {  // redrawn until inside (NEST's redraw)
                 const philox_counter w = draw(key, purpose, entity, index, projection, attempt);
                 for (int half = 0; half < 2; ++half) {
                     const double x = sp.a + sp.b * standard_normal(w.v[2 * half], w.v[2 * half + 1]);
                     if (x >= sp.low && x <= sp.high) return x;
                 }
             }
-            return sp.a < sp.low ? sp.low : sp.high < sp.a ? sp.high : sp.a;  // 512 draws outside: the bounds exclude nearly all mass
+            // no draw inside the bounds (the model reader asks for clipped_min_mass inside, so this is below 1e-12
+            // per value): a value pack_synapse flags, as a weight and as a delay, so that the build reports it
+            return 1e300;
     }
     return sp.value;
 }
 
-/// The synapse to target-local j with weight w and a delay of d steps. A weight beyond 1e9 or a delay beyond
-/// 32767 steps is flagged by delay 0 (the caller reports it).
+/// The synapse to target-local j with weight w and a delay of d steps. A weight of max_abs_weight or more (or
+/// NaN) or a delay beyond max_delay_steps is flagged by delay 0 (the caller reports it: flagged_synapses_message).
 SYNFIRE_HD synapse pack_synapse(const projection_view& v, std::uint64_t j, double w, std::int64_t d) {
-    const bool weight_fits = (w < 0 ? -w : w) < 1e9;
+    const bool weight_fits = (w < 0 ? -w : w) < max_abs_weight;
     synapse s;
     s.target = static_cast<std::uint32_t>(j);
     s.delay = static_cast<std::uint16_t>(d < 65535 ? d : 65535);
     s.population = v.population;
-    s.receptor = v.receptor;
+    s.receptor = v.receptor_by_sign ? (w < 0 ? 1 : 0) : v.receptor;
     s.weight = weight_fits ? fixed_of(w) : 0;
-    if (!weight_fits || d > 32767) s.delay = 0;
+    if (!weight_fits || d > max_delay_steps) s.delay = 0;
     return s;
 }
 

@@ -134,6 +134,16 @@ struct rate_recorder {
     std::int64_t stop = end_of_run;
 };
 
+/// Synaptic inputs sum in int64 fixed point of 2^-32 pA (mV): a weight must stay below this in magnitude (a
+/// step's sum below 2^31), a delay at most max_delay_steps steps (16-bit field, one bit for the flag).
+inline constexpr double max_abs_weight = 1e9;
+inline constexpr std::int64_t max_delay_steps = 32767;
+/// A normal_clipped value is redrawn at most this many times (two normal draws per attempt; NEST's redraw
+/// stops at 1000), so at least clipped_min_mass of the distribution must lie inside its bounds: then a value
+/// finds no draw inside with a probability below 1e-12.
+inline constexpr int clipped_attempts = 256;
+inline constexpr double clipped_min_mass = 0.0525;
+
 /// A synapse parameter, constant or drawn per synapse (NEST's parameter objects).
 struct synapse_parameter {
     enum class kind { constant, uniform, normal, normal_clipped, lognormal };
@@ -145,6 +155,12 @@ struct synapse_parameter {
     double high = std::numeric_limits<double>::infinity();  ///< normal_clipped: redrawn above
     /// The value's mean, for defaults that depend on the sign of a weight.
     double mean() const;
+    /// normal_clipped: the share of the normal's mass within [low, high] (1 for the other kinds).
+    double clipped_mass() const;
+    /// The share of draws that make_synapse flags as out of range: as a weight (dt <= 0), |w| >= max_abs_weight;
+    /// as a delay with step dt, more than max_delay_steps steps once rounded; and for normal_clipped the values
+    /// that find no draw inside the bounds.
+    double flagged_share(double dt = 0.0) const;
 };
 
 /// One synapse of an explicit connection list (population-local ids).
@@ -164,10 +180,17 @@ struct projection {
     bool allow_autapses = true;            ///< NEST's defaults
     bool allow_multapses = true;
     bool inhibitory = false;               ///< receptor of iaf_psc_exp targets
+    /// iaf_psc_exp target without a `receptor` key: each synapse's receptor by its own weight's sign, as NEST
+    /// routes each spike (a negative weight to the inhibitory input); `inhibitory` is then unused
+    bool receptor_by_sign = false;
     synapse_parameter weight;              ///< [pA] (iaf_psc_exp) or [mV] (iaf_psc_delta)
     synapse_parameter delay;               ///< [ms]; drawn delays are rounded to whole steps
     std::vector<explicit_synapse> synapses;  ///< explicit_list
 };
+
+/// The synapses a projection is expected to make between populations of n_src and n_tgt neurons (explicit:
+/// its lines).
+double expected_synapses(const projection& pr, std::uint64_t n_src, std::uint64_t n_tgt);
 
 struct model {
     std::string name;                    ///< model file stem, e.g. "fi_curve"

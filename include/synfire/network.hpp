@@ -3,6 +3,7 @@
 // thread count (every draw is a Philox function of seed, projection, neuron and index).
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "synfire/model.hpp"
@@ -52,7 +53,7 @@ using synapse_row_hook = std::function<void(std::size_t thread, std::uint64_t so
 
 /// Builds the synapses of the model's projections with `threads` OpenMP threads (<= 0: OpenMP's default),
 /// calling `after_sort` (when given) for every row once it is in the table's order.
-/// Throws runtime_failure when a drawn weight does not fit the fixed-point range.
+/// Throws user_error (flagged_synapses_message) when a drawn weight or delay does not fit its range.
 synapse_table build_synapses(const model& m, int threads = 0, const synapse_row_hook& after_sort = {});
 
 /// What a model's projections will make, before drawing them (memory plans): the expected synapse count
@@ -62,6 +63,10 @@ struct synapse_estimate {
     int min_delay = 0, max_delay = 0;
 };
 synapse_estimate estimate_synapses(const model& m);
+
+/// What a synapse build says when it drew a weight or delay out of range (make_synapse's flag): the
+/// projections whose distributions reach beyond the range, most expected synapses first.
+std::string flagged_synapses_message(const model& m);
 
 /// Global neuron ids: population p owns [base[p], base[p + 1]).
 std::vector<std::uint64_t> population_bases(const model& m);

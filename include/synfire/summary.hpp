@@ -12,6 +12,14 @@ namespace synfire {
 /// the writer's queue.
 std::uint64_t cpu_memory_estimate(const model& m);
 
+/// Host memory available to a new allocation now [bytes]: MemAvailable of /proc/meminfo, else free physical
+/// pages; 0 when neither is known.
+std::uint64_t host_memory_available();
+
+/// The CPU backend's preflight: throws runtime_failure, naming both figures, when cpu_memory_estimate exceeds
+/// host_memory_available (before anything is allocated or drawn).
+void check_cpu_memory(const model& m);
+
 /// Populations, stimuli, recorders, steps and the memory estimate.
 std::string format_network(const model& m);
 

@@ -122,20 +122,21 @@ TEST(SynapseBuild, ModelsWithoutSynapses) {
 TEST(SynapseBuild, OutOfRangeWeightsAreReportedAsOnTheHost) {
     REQUIRE_DEVICE();
     cuda::stream s;
-    const model m = test::model_from(test::three_populations(
-        test::projection_text("A", "B", "rule = \"fixed_indegree\"\nk = 20\nweight = { distribution = \"normal\", mean = 0.0, std = 1e12 }\n")));
+    model m = test::model_from(test::three_populations(
+        test::projection_text("A", "B", "rule = \"fixed_indegree\"\nk = 20\nweight = { distribution = \"normal\", mean = 0.0, std = 1.0 }\n")));
+    m.projections[0].weight.b = 1e12;  // past the reader, which refuses it (the build's report is what is tested)
     std::string host_message, device_message;
     try {
         build_synapses(m, 2);
-    } catch (const runtime_failure& e) {
+    } catch (const user_error& e) {
         host_message = e.what();
     }
     try {
         cuda::build_synapses_on_device(m, s);
-    } catch (const runtime_failure& e) {
+    } catch (const user_error& e) {
         device_message = e.what();
     }
-    EXPECT_NE(host_message, "");
+    EXPECT_NE(host_message.find("projections[0].weight (normal, mean 0, std 1e+12)"), std::string::npos) << host_message;
     EXPECT_EQ(device_message, host_message);
 }
 

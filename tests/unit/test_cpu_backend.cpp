@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
@@ -10,6 +11,7 @@
 #include "synfire/errors.hpp"
 #include "synfire/inputs.hpp"
 #include "synfire/stimuli.hpp"
+#include "synfire/summary.hpp"
 
 namespace synfire {
 namespace {
@@ -339,6 +341,33 @@ TEST(CpuBackend, WindowLimitBoundsWorstCaseSpikes) {
     EXPECT_EQ(window_limit(pops, 1000), 1);
     pops[0].n = 10;
     EXPECT_EQ(window_limit(pops, 100), 100);
+}
+
+TEST(CpuBackend, AModelBeyondTheHostsMemoryIsRefusedBeforeItsSynapsesAreDrawn) {
+    ASSERT_GT(host_memory_available(), 0u) << "/proc/meminfo or sysconf gives the available memory";
+    const auto start = std::chrono::steady_clock::now();
+    const model m = test::model_from(R"(
+[simulation]
+duration = 10.0
+[populations.A]
+model = "iaf_psc_exp"
+n = 1000
+[[projections]]
+source = "A"
+target = "A"
+rule = "fixed_total_number"
+n = 1000000000000
+weight = 1.0
+)");
+    EXPECT_NE(format_network(m).find("more than the"), std::string::npos) << format_network(m);
+    try {
+        make_cpu_backend(m, 1);
+        ADD_FAILURE() << "a table of 16 TB was accepted";
+    } catch (const runtime_failure& e) {
+        EXPECT_NE(std::string(e.what()).find("host memory: the model needs about 14.6 TiB (about 1000000000000 synapses"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0) << "refused before counting";
 }
 
 }  // namespace

@@ -338,9 +338,18 @@ TEST(ModelValidation, NewStimulusKeysAreChecked) {
                          {"stimuli[1].times", "2 spike trains for 1 neurons"});
     expect_text_rejected(head + "type = \"dc\"\namplitude = 1.0\nids = [10]\n", {"stimuli[1].ids[0] = 10", "out of range"});
     expect_text_rejected(head + "type = \"file\"\n", {"stimuli[1].path", "missing"});
+    expect_text_rejected(head + "type = \"spike_times\"\ntimes = [1.0]\nweight = 3e9\n", {"stimuli[1].weight", "must stay below 1e+09"});
+    expect_text_rejected(head + "type = \"poisson\"\nrate = 10.0\nweight = -1e9\n", {"stimuli[1].weight", "must stay below 1e+09"});
+    EXPECT_EQ(error_of(head + "type = \"spike_times\"\ntimes = [1.0]\nweight = 9.99e8\n"), "");
     std::string noisy = base;
     for (int i = 0; i < 5; ++i) noisy += "[[stimuli]]\ntarget = \"E\"\ntype = \"noise\"\nstd = 1.0\n";
     expect_text_rejected(noisy, {"stimuli[5]", "already has 4 noise stimuli"});
+}
+
+TEST(ModelValidation, EmptyArraysOfTablesMeanNone) {
+    const std::string bare = "[simulation]\nduration = 10.0\n[populations.E]\nmodel = \"iaf_psc_exp\"\nn = 2\n";
+    EXPECT_EQ(error_of("projections = []\nstimuli = []\nrecorders = []\n" + bare), "");
+    expect_text_rejected("projections = [1]\n" + bare, {"projections", "expected an array of tables"});
 }
 
 TEST(ModelValidation, OneSpikeRecorderPerPopulation) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -452,9 +453,15 @@ TEST(ExplicitProjection, ReadsTheFileExactlyAndNamesTheBadLine) {
     std::ofstream((dir / "bad.csv")) << "source,target,weight,delay\n0,1,12.5,1.0\n7,0,1.0,1.0\n";
     std::ofstream((dir / "offgrid.csv")) << "source,target,weight,delay\n0,1,12.5,1.05\n";
     std::ofstream((dir / "header.csv")) << "pre,post,w,d\n";
+    std::ofstream((dir / "spaced.csv")) << "source,target,weight,delay\n1 0,0,1.0,1.0\n";
+    std::ofstream((dir / "hex.csv")) << "source,target,weight,delay\n0x1,0,1.0,1.0\n";
+    std::ofstream((dir / "heavy.csv")) << "source,target,weight,delay\n0,1,1.0,1.0\n1,0,3e9,1.0\n";
+    std::ofstream((dir / "late.csv")) << "source,target,weight,delay\n0,1,1.0,10000.0\n";
+    std::ofstream((dir / "twice.csv")) << "source,target,weight,delay\n0,1,1.0,1.0\n1,2,1.0,1.0\n0,1,2.0,0.5\n";
+    std::ofstream((dir / "self.csv")) << "source,target,weight,delay\n0,1,1.0,1.0\n2,2,1.0,1.0\n";
     const std::string head = "[simulation]\nduration = 5.0\n[populations.A]\nmodel = \"iaf_psc_exp\"\nn = 3\n";
-    auto load = [&](const char* file) {
-        return load_model_text(head + fmt::format("[[projections]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"explicit\"\nfile = \"{}\"\n", file),
+    auto load = [&](const char* file, const char* flags = "") {
+        return load_model_text(head + fmt::format("[[projections]]\nsource = \"A\"\ntarget = \"A\"\nrule = \"explicit\"\nfile = \"{}\"\n{}", file, flags),
                                "m.toml", "m", {}, dir.string());
     };
     const model m = load("good.csv");
@@ -466,10 +473,18 @@ TEST(ExplicitProjection, ReadsTheFileExactlyAndNamesTheBadLine) {
     EXPECT_EQ(t.offsets[3] - t.offsets[2], 2u) << "a repeated line is a multapse";
     EXPECT_EQ(t.synapses[t.offsets[2]].weight, to_fixed(-3.25));
     EXPECT_EQ(t.synapses[t.offsets[2]].delay, 3);
-    for (auto [file, fragment] : {std::pair{"bad.csv", "bad.csv:3: source 7 is not an id of A"}, {"offgrid.csv", "offgrid.csv:2: delay 1.05 ms"},
-                                  {"header.csv", "header.csv:1: the header must be source,target,weight,delay"}, {"none.csv", "none.csv: cannot open"}}) {
+    EXPECT_EQ(build_synapses(load("twice.csv"), 1).size(), 3u) << "multapses and autapses are allowed by default";
+    EXPECT_EQ(build_synapses(load("self.csv"), 1).size(), 2u);
+    EXPECT_EQ(build_synapses(load("self.csv", "allow_multapses = false\n"), 1).size(), 2u);
+    for (auto [file, flags, fragment] :
+         {std::tuple{"bad.csv", "", "bad.csv:3: source 7 is not an id of A"}, {"offgrid.csv", "", "offgrid.csv:2: delay 1.05 ms"},
+          {"header.csv", "", "header.csv:1: the header must be source,target,weight,delay"}, {"none.csv", "", "none.csv: cannot open"},
+          {"spaced.csv", "", "spaced.csv:2: 1 0 is not a number"}, {"hex.csv", "", "hex.csv:2: 0x1 is not a number"},
+          {"heavy.csv", "", "heavy.csv:3: weight 3e+09 is beyond the range"}, {"late.csv", "", "late.csv:2: delay 10000 ms is more than 32767 steps"},
+          {"twice.csv", "allow_multapses = false\n", "twice.csv:4: 0 -> 1 repeats an earlier line (a multapse), and allow_multapses = false"},
+          {"self.csv", "allow_autapses = false\n", "self.csv:3: 2 -> 2 is an autapse, and allow_autapses = false"}}) {
         try {
-            load(file);
+            load(file, flags);
             ADD_FAILURE() << file << " accepted";
         } catch (const user_error& e) {
             EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
@@ -507,6 +522,89 @@ TEST(ProjectionValidation, BadProjectionsNameTheirKey) {
     EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\n").find("projections[0].weight: missing"), std::string::npos);
     EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\nreceptor = \"ampa\"\n").find("projections[0].receptor = \"ampa\""), std::string::npos);
     EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nweight = 1.0\nallow_autapses = 1\n").find("expected true or false"), std::string::npos);
+    EXPECT_NE(err("source = \"A\"\ntarget = \"B\"\nrule = \"fixed_total_number\"\nn = 10\nallow_multapses = false\nweight = 1.0\n")
+                  .find("projections[0].allow_multapses = false: fixed_total_number draws with multapses"),
+              std::string::npos);
+}
+
+TEST(ProjectionValidation, WeightsAndDelaysBeyondTheFixedPointRangeAreRejectedBeforeTheBuild) {
+    auto err = [](const std::string& pr) {
+        try {
+            test::model_from(two_populations("source = \"A\"\ntarget = \"B\"\n" + pr));
+        } catch (const user_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_NE(err("weight = 2e9\n").find("projections[0].weight = 2000000000.0: weights must stay below 1e+09"), std::string::npos) << err("weight = 2e9\n");
+    EXPECT_NE(err("weight = { distribution = \"uniform\", low = 0.0, high = 2e9 }\n").find("weights must stay below"), std::string::npos);
+    const std::string lognormal = err("weight = { distribution = \"lognormal\", mean = 30.0, std = 1.0 }\n");
+    EXPECT_NE(lognormal.find("about 6e+04 of the projection's ~6e+04 synapses would draw beyond"), std::string::npos) << lognormal;
+    EXPECT_EQ(err("weight = { distribution = \"normal\", mean = 0.0, std = 1e7 }\n"), "accepted") << "1e9 is 100 std away";
+    const std::string far = err("weight = { distribution = \"normal_clipped\", mean = 0.0, std = 1.0, low = 100.0, high = 101.0 }\n");
+    EXPECT_NE(far.find("projections[0].weight"), std::string::npos) << far;
+    EXPECT_NE(far.find("only 0% of the normal distribution lies within [low, high]"), std::string::npos) << far;
+    EXPECT_NE(err("weight = { distribution = \"normal_clipped\", mean = 0.0, std = 1.0, low = 1.7 }\n").find("only 4.46%"), std::string::npos);
+    EXPECT_EQ(err("weight = { distribution = \"normal_clipped\", mean = 0.0, std = 1.0, low = 1.6 }\n"), "accepted") << "5.5% inside";
+    const std::string delay = err("weight = 1.0\ndelay = { distribution = \"normal_clipped\", mean = 1e4, std = 1.0, low = 0.1 }\n");
+    EXPECT_NE(delay.find("projections[0].delay"), std::string::npos) << delay;
+    EXPECT_NE(delay.find("delays are limited to 32767 steps (3276.7 ms)"), std::string::npos) << delay;
+}
+
+TEST(ProjectionValidation, ADrawOutOfRangeIsReportedByTheBuildWithItsProjection) {
+    // past the reader (which refuses both), as a rare tail draw would be
+    model m = test::model_from(two_populations(R"(source = "A"
+target = "B"
+rule = "fixed_indegree"
+k = 10
+weight = 1.0
+[[projections]]
+source = "B"
+target = "A"
+rule = "fixed_indegree"
+k = 10
+weight = { distribution = "normal_clipped", mean = 0.0, std = 1.0, low = -1.0, high = 1.0 })"));
+    model wide = m;
+    wide.projections[0].weight.type = synapse_parameter::kind::normal;
+    wide.projections[0].weight.a = 0.0;
+    wide.projections[0].weight.b = 1e12;
+    try {
+        build_synapses(wide, 2);
+        ADD_FAILURE() << "built";
+    } catch (const user_error& e) {
+        EXPECT_NE(std::string(e.what()).find("from projections[0].weight (normal, mean 0, std 1e+12): 2e+03 of ~2e+03 synapses"), std::string::npos)
+            << e.what();
+    }
+    model clipped = m;  // no draw inside [100, 101]: flagged, not clamped to a bound
+    clipped.projections[1].weight.low = 100.0;
+    clipped.projections[1].weight.high = 101.0;
+    try {
+        build_synapses(clipped, 2);
+        ADD_FAILURE() << "built";
+    } catch (const user_error& e) {
+        EXPECT_NE(std::string(e.what()).find("from projections[1].weight (normal_clipped"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ProjectionValidation, ReceptorFollowsEachSynapsesWeightSignUnlessNamed) {
+    const std::string drawn = "source = \"A\"\ntarget = \"B\"\nweight = { distribution = \"uniform\", low = -10.0, high = 10.0 }\n";
+    for (const char* receptor : {"", "receptor = \"excitatory\"\n", "receptor = \"inhibitory\"\n"}) {
+        const model m = test::model_from(two_populations(drawn + receptor, 30, 20));
+        const auto t = build_synapses(m, 2);
+        std::uint64_t negative = 0, inhibitory = 0;
+        for (const synapse& s : t.synapses) {
+            negative += s.weight < 0;
+            inhibitory += s.receptor;
+            if (*receptor == '\0') {
+                ASSERT_EQ(s.receptor, s.weight < 0 ? 1 : 0) << "NEST routes each spike by its weight's sign";
+            }
+        }
+        EXPECT_GT(negative, 200u);
+        EXPECT_LT(negative, 400u);
+        if (*receptor == 'r') {
+            EXPECT_EQ(inhibitory, std::string(receptor).find("inhibitory") != std::string::npos ? t.size() : 0u) << receptor;
+        }
+    }
 }
 
 /// One neuron of A fires once at 1.0 ms (a 20 mV input into an iaf_psc_delta source); B receives it.
