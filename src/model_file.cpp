@@ -16,6 +16,7 @@
 
 #include "synfire/errors.hpp"
 #include "synfire/hdf5_input.hpp"
+#include "synfire/propagators.hpp"
 #include "synfire/stimuli.hpp"
 
 #include <toml++/toml.h>
@@ -283,6 +284,22 @@ neuron_params read_params(const table_reader& pop, neuron_model m, double dt) {
     }
     if (p.V_reset < p.V_min)
         cx.bad_value(*r.find("V_min"), r.key("V_min"), fmt::format("must not exceed V_reset ({} mV)", p.V_reset));
+    // the neurons step in single precision: every constant must be a finite float (C_m = 1e-300 pF gives a
+    // current propagator of ~1e300 mV/pA, and NaN voltages)
+    std::vector<std::pair<const char*, float>> coefficients;
+    if (m == neuron_model::iaf_psc_exp) {
+        const iaf_psc_exp_coeffs c = make_iaf_psc_exp_coeffs(p, dt);
+        coefficients = {{"P20 (I -> V)", c.P20}, {"P21ex (I_syn_ex -> V)", c.P21ex}, {"P21in (I_syn_in -> V)", c.P21in}, {"V_th - E_L", c.theta},
+                        {"V_reset - E_L", c.V_reset}};
+    } else {
+        const iaf_psc_delta_coeffs c = make_iaf_psc_delta_coeffs(p, dt);
+        coefficients = {{"P30 (I -> V)", c.P30}, {"V_th - E_L", c.theta}, {"V_reset - E_L", c.V_reset}};
+    }
+    for (const auto& [what, v] : coefficients)
+        if (!std::isfinite(v))
+            cx.bad_value(*node, pop.key("params"), fmt::format("{} = {} in single precision, with which the neurons cannot step (C_m = {} pF, "
+                                                               "tau_m = {} ms, E_L = {} mV, V_th = {} mV, V_reset = {} mV)",
+                                                               what, v, p.C_m, p.tau_m, p.E_L, p.V_th, p.V_reset));
     return p;
 }
 

@@ -200,6 +200,12 @@ std::string format_summary(const model& m, const run_result& r, const std::strin
         const std::int64_t first = std::max<std::int64_t>(rec.start, 0), last = std::min<std::int64_t>(rec.stop, r.totals.steps_done);
         const std::uint64_t neurons = rec.ids.empty() ? m.populations[rec.population].n : rec.ids.size();
         if (first == 0 && last == r.totals.steps_done && neurons == m.populations[rec.population].n) continue;
+        if (last <= first) {  // NEST accepts such a window too, and records nothing
+            out += fmt::format("{:<16} recorded nothing: its window starts at {} ms, at or after the run's end at {} ms\n",
+                               m.populations[rec.population].name, static_cast<double>(rec.start) * m.dt,
+                               static_cast<double>(r.totals.steps_done) * m.dt);
+            continue;
+        }
         const double window_s = static_cast<double>(std::max<std::int64_t>(last - first, 0)) * m.dt * 1e-3;
         out += fmt::format("{:<16} recorded {} spikes of {} neurons in ({}, {}] ms: {:.3f} Hz\n", m.populations[rec.population].name,
                            r.recorded_spikes[i], neurons, static_cast<double>(first) * m.dt, static_cast<double>(last) * m.dt,

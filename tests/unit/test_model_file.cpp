@@ -250,6 +250,9 @@ TEST(ModelValidation, TimeConstantsMustBePositive) {
 TEST(ModelValidation, CapacitanceMustBePositive) {
     expect_rejected({"populations.E.params.C_m=0"}, {"populations.E.params.C_m = 0", "must be > 0"});
     expect_rejected({"populations.I.params.C_m=-250"}, {"populations.I.params.C_m = -250", "must be > 0"});
+    expect_rejected({"populations.E.params.C_m=1e-300"}, {"populations.E.params", "P20 (I -> V) = inf in single precision", "C_m = 1e-300 pF"});
+    expect_rejected({"populations.I.params.C_m=1e-300"}, {"populations.I.params", "P30 (I -> V) = inf"});
+    expect_rejected({"populations.E.params.V_th=1e300"}, {"populations.E.params", "V_th - E_L = inf"});
 }
 
 TEST(ModelValidation, RefractoryPeriodMustBeNonNegativeAndOnTheGrid) {

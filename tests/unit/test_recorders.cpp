@@ -257,6 +257,13 @@ start = 20.0
     test::memory_sink sink2(1);
     auto c = make_cpu_backend(all, 1);
     EXPECT_EQ(format_summary(all, simulate(all, *c, &sink2, {}), "cpu", "").find("recorded"), std::string::npos);
+
+    const model late = test::model_from("[simulation]\nduration = 50.0\n[populations.E]\nmodel = \"iaf_psc_exp\"\nn = 4\n[[recorders]]\ntype = "
+                                        "\"spikes\"\npopulation = \"E\"\nstart = 500.0\n");
+    test::memory_sink sink3(1);
+    auto d = make_cpu_backend(late, 1);
+    const std::string nothing = format_summary(late, simulate(late, *d, &sink3, {}), "cpu", "");
+    EXPECT_NE(nothing.find("recorded nothing: its window starts at 500 ms, at or after the run's end at 50 ms"), std::string::npos) << nothing;
 }
 
 }  // namespace
