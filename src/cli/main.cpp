@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <new>
@@ -61,6 +64,34 @@ struct run_options {
 
 synfire::model load(const model_options& o) {
     return o.path.empty() ? synfire::load_default_model(o.sets) : synfire::load_model_file(o.path, o.sets);
+}
+
+/// --threads: a whole number of threads, at least 1 (CLI11's PositiveNumber would print its range, up to
+/// DBL_MAX, and pass 1.5 on to a conversion error).
+CLI::Validator thread_count() {
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            char* end = nullptr;
+            errno = 0;
+            const long long v = std::strtoll(s.c_str(), &end, 10);
+            if (s.empty() || *end != '\0' || errno == ERANGE || v < 1) return fmt::format("expected a positive integer, got {}", s);
+            return {};
+        },
+        "", "thread_count");
+}
+
+/// --flush-interval: NaN compares false with everything, so a plain "> 0" check lets it through, and a
+/// run flushed every NaN seconds never flushes.
+CLI::Validator positive_seconds() {
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(s.c_str(), &end);
+            if (s.empty() || *end != '\0' || !std::isfinite(v) || v <= 0)
+                return fmt::format("expected a positive, finite number of seconds, got {}", s);
+            return {};
+        },
+        "", "positive_seconds");
 }
 
 void add_model_options(CLI::App* cmd, model_options& o) {
@@ -149,9 +180,9 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
         ->capture_default_str();
     run_cmd->add_option("--threads", ro.threads, "CPU threads (default: OpenMP's, OMP_NUM_THREADS)")
-        ->check(CLI::PositiveNumber);
+        ->check(thread_count());
     run_cmd->add_option("--flush-interval", ro.flush_interval, "seconds of wall time between flushes of the output file")
-        ->check(CLI::PositiveNumber)
+        ->check(positive_seconds())
         ->capture_default_str();
     run_cmd->add_option("--compression", ro.compression, "deflate (smaller files) or none (a faster writer)")
         ->check(CLI::IsMember({"deflate", "none"}))

@@ -142,6 +142,24 @@ TEST_F(Cli, BadInputExitsTwoAndWritesNothing) {
     EXPECT_NE(r.err.find("no/such/dir"), std::string::npos) << r.err;
 }
 
+TEST_F(Cli, NumericOptionsSayWhatTheyExpect) {
+    write("m.toml", small_model);
+    for (const std::string v : {"0", "-2", "x", "1.5", "''"}) {
+        const auto r = synfire("run m.toml -o out.h5 --threads " + v);
+        EXPECT_EQ(r.code, 2) << v;
+        EXPECT_NE(r.err.find("--threads: expected a positive integer, got " + (v == "''" ? std::string() : v)), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("1797693"), std::string::npos) << "no range up to DBL_MAX: " << r.err;
+    }
+    // NaN passed "> 0"-style checks, and a run flushed every NaN seconds never flushed
+    for (const std::string v : {"0", "-1", "inf", "nan", "NaN", "1s"}) {
+        const auto r = synfire("run m.toml -o out.h5 --flush-interval " + v);
+        EXPECT_EQ(r.code, 2) << v;
+        EXPECT_NE(r.err.find("--flush-interval: expected a positive, finite number of seconds, got " + v), std::string::npos) << r.err;
+    }
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+    EXPECT_EQ(synfire("run m.toml -o out.h5 -q --threads 2 --flush-interval 0.5").code, 0);
+}
+
 TEST_F(Cli, ExistingOutputIsNeverClobberedWithoutForce) {
     write("m.toml", small_model);
     write("out.h5", "precious");
