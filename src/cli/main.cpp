@@ -16,6 +16,9 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "synfire/backend.hpp"
 #include "synfire/cuda.hpp"
@@ -31,6 +34,10 @@ namespace {
 
 constexpr int exit_runtime = 1;
 constexpr int exit_bad_input = 2;
+
+/// Threads of a CPU run at most: libgomp fails to create 40 000 and crashes at 65 535, and no machine has
+/// this many cores (results do not depend on the count, more threads than cores only cost time).
+constexpr int max_threads = 4096;
 
 /// The signal that asked the run to stop (SIGINT, SIGTERM: Slurm's time limit), 0 while none did.
 std::atomic<int> stop_signal{0};
@@ -75,6 +82,7 @@ CLI::Validator thread_count() {
             errno = 0;
             const long long v = std::strtoll(s.c_str(), &end, 10);
             if (s.empty() || *end != '\0' || errno == ERANGE || v < 1) return fmt::format("expected a positive integer, got {}", s);
+            if (v > max_threads) return fmt::format("at most {} threads, got {}", max_threads, s);
             return {};
         },
         "", "thread_count");
@@ -100,10 +108,22 @@ void add_model_options(CLI::App* cmd, model_options& o) {
         ->type_name("KEY=VALUE");
 }
 
+/// Without --threads a CPU run takes OpenMP's count, which OMP_NUM_THREADS sets; held to max_threads too.
+void check_openmp_threads() {
+#ifdef _OPENMP
+    if (omp_get_max_threads() <= max_threads) return;
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    throw synfire::user_error(env ? fmt::format("OMP_NUM_THREADS={}: at most {} threads; set it lower or pass --threads", env, max_threads)
+                                  : fmt::format("OpenMP's default of {} threads is more than {}; pass --threads", omp_get_max_threads(), max_threads));
+#endif
+}
+
 /// cpu, cuda, or auto: the GPU when this build has the CUDA backend and a device is present.
 std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfire::model& m) {
     const bool cuda = o.backend == "cuda" || (o.backend == "auto" && synfire::cuda_device_count() > 0);
-    return cuda ? synfire::make_cuda_backend(m) : synfire::make_cpu_backend(m, o.threads);
+    if (cuda) return synfire::make_cuda_backend(m);
+    if (o.threads == 0) check_openmp_threads();
+    return synfire::make_cpu_backend(m, o.threads);
 }
 
 int run(const run_options& o) {

@@ -45,9 +45,9 @@ protected:
         return ss.str();
     }
 
-    /// Runs synfire with the arguments (a shell fragment) in the test's folder.
-    result synfire(const std::string& args) const {
-        const std::string cmd = "cd '" + dir_.string() + "' && '" SYNFIRE_EXE "' " + args + " > out.txt 2> err.txt";
+    /// Runs synfire with the arguments (a shell fragment) in the test's folder; env: VAR=VALUE ... for it.
+    result synfire(const std::string& args, const std::string& env = "") const {
+        const std::string cmd = "cd '" + dir_.string() + "' && " + env + " '" SYNFIRE_EXE "' " + args + " > out.txt 2> err.txt";
         const int status = std::system(cmd.c_str());
         return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(path("out.txt")), slurp(path("err.txt"))};
     }
@@ -158,6 +158,23 @@ TEST_F(Cli, NumericOptionsSayWhatTheyExpect) {
     }
     EXPECT_FALSE(fs::exists(path("out.h5")));
     EXPECT_EQ(synfire("run m.toml -o out.h5 -q --threads 2 --flush-interval 0.5").code, 0);
+}
+
+TEST_F(Cli, ThreadCountsAreCapped) {
+    // libgomp crashed (SIGSEGV) on 65535 threads and failed to create 40000
+    write("m.toml", small_model);
+    for (const std::string v : {"65535", "4097"}) {
+        const auto r = synfire("run m.toml -o out.h5 --threads " + v);
+        EXPECT_EQ(r.code, 2) << v;
+        EXPECT_NE(r.err.find("--threads: at most 4096 threads, got " + v), std::string::npos) << r.err;
+    }
+    auto r = synfire("run m.toml -o out.h5 --backend cpu", "OMP_NUM_THREADS=70000");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("OMP_NUM_THREADS=70000: at most 4096 threads"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+    // --threads decides alone where it is given
+    r = synfire("run m.toml -o out.h5 -q --backend cpu --threads 2", "OMP_NUM_THREADS=70000");
+    EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST_F(Cli, ExistingOutputIsNeverClobberedWithoutForce) {
