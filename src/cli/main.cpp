@@ -102,6 +102,13 @@ CLI::Validator positive_seconds() {
         "", "positive_seconds");
 }
 
+/// -o: an empty name would fall back to the default without a word.
+CLI::Validator non_empty(const char* what) {
+    return CLI::Validator(
+        [what](std::string& s) -> std::string { return s.empty() ? fmt::format("expected {}, got an empty string", what) : std::string(); },
+        "", "non_empty");
+}
+
 void add_model_options(CLI::App* cmd, model_options& o) {
     cmd->add_option("MODEL", o.path, "model file (TOML); default: the built-in F-I sweep data/models/fi_curve.toml");
     cmd->add_option("--set", o.sets, "override a model key, e.g. --set populations.E.params.I_e=400 (repeatable)")
@@ -195,7 +202,7 @@ int main(int argc, char** argv) {
     run_options ro;
     CLI::App* run_cmd = app.add_subcommand("run", "simulate a model and write spikes to HDF5 (SONATA layout)");
     add_model_options(run_cmd, ro.model);
-    run_cmd->add_option("-o,--output", ro.output, "output file; default: <model name>.h5")->type_name("FILE");
+    run_cmd->add_option("-o,--output", ro.output, "output file; default: <model name>.h5")->type_name("FILE")->check(non_empty("a file name"));
     run_cmd->add_option("--backend", ro.backend, "cpu, cuda, or auto (the GPU when there is one)")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
         ->capture_default_str();
@@ -219,11 +226,30 @@ int main(int argc, char** argv) {
     std::string plot_file, plot_dir;
     CLI::App* plot_cmd = app.add_subcommand("plot", "raster, rates, voltage traces, F-I curve and an HTML report of an output file");
     plot_cmd->add_option("FILE", plot_file, "synfire output file (.h5)")->required()->check(CLI::ExistingFile);
-    plot_cmd->add_option("-o,--output", plot_dir, "folder for the pictures (default: <file stem>_plots)")->type_name("DIR");
+    plot_cmd->add_option("-o,--output", plot_dir, "folder for the pictures (default: <file stem>_plots)")
+        ->type_name("DIR")
+        ->check(non_empty("a folder name"));
 
     std::string repair_path;
     CLI::App* repair_cmd = app.add_subcommand("repair", "make the output of a killed run readable by any HDF5 reader (as h5clear -s)");
     repair_cmd->add_option("FILE", repair_path, "output file of a run that was killed")->required();
+
+    // CLI11 reports an unknown subcommand as a missing one ("A subcommand is required"); the top level takes
+    // only flags, so its first other word is the subcommand
+    for (int i = 1; i < argc; ++i) {
+        if (argv[i][0] == '-') continue;
+        std::string names;
+        bool known = false;
+        for (const CLI::App* sub : app.get_subcommands({})) {
+            known = known || sub->check_name(argv[i]);
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+        }
+        if (!known) {
+            std::cerr << fmt::format("unknown subcommand '{}'; expected one of {}\nRun with --help for more information.\n", argv[i], names);
+            return exit_bad_input;
+        }
+        break;
+    }
 
     try {
         app.parse(argc, argv);

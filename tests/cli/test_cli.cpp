@@ -82,6 +82,10 @@ TEST_F(Cli, VersionAndHelp) {
     EXPECT_NE(r.out.find("run"), std::string::npos);
     r = synfire("");
     EXPECT_EQ(r.code, 2) << "a subcommand is required";
+    r = synfire("bogus");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("unknown subcommand 'bogus'; expected one of run, check, info, plot, repair"), std::string::npos) << r.err;
+    EXPECT_EQ(synfire("info").code, 0);
     r = synfire("run --backend gpu");
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("--backend"), std::string::npos) << r.err;
@@ -137,6 +141,10 @@ TEST_F(Cli, BadInputExitsTwoAndWritesNothing) {
     r = synfire("run m.toml -o out.h5 --threads 0");
     EXPECT_EQ(r.code, 2);
     EXPECT_FALSE(fs::exists(path("out.h5")));
+    r = synfire("run m.toml -o ''");
+    EXPECT_EQ(r.code, 2) << "an empty output name is not the default name";
+    EXPECT_NE(r.err.find("--output: expected a file name, got an empty string"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("m.h5")));
     r = synfire("run m.toml -o no/such/dir/out.h5");
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("no/such/dir"), std::string::npos) << r.err;
