@@ -654,6 +654,12 @@ void repair_hdf5_output(const std::string& path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw user_error(fmt::format("{}: no such file", path));
+#if H5_VERSION_GE(1, 12, 0)
+    const htri_t hdf5 = H5Fis_accessible(path.c_str(), H5P_DEFAULT);
+#else
+    const htri_t hdf5 = H5Fis_hdf5(path.c_str());
+#endif
+    if (hdf5 == 0) throw user_error(fmt::format("{}: not an HDF5 file", path));
     const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
     // The property h5clear uses; public through H5Pset by name since HDF5 1.10.
     constexpr const char* clear_flags = "clear_status_flags";

@@ -352,6 +352,20 @@ TEST_F(Cli, SigtermStopsCleanlyWithAMessage) {
     EXPECT_LE(t.back(), steps * 0.1 + 1e-9) << "every spike up to the stop is there, none after";
 }
 
+TEST_F(Cli, RepairRefusesWhatIsNotHdf5) {
+    write("m.toml", small_model);
+    auto r = synfire("repair m.toml");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("m.toml: not an HDF5 file"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(path("m.toml")), small_model);
+    r = synfire("repair missing.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("missing.h5: no such file"), std::string::npos) << r.err;
+    ASSERT_EQ(synfire("run m.toml -q -o out.h5").code, 0);
+    r = synfire("repair out.h5");
+    EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST_F(Cli, CheckValidatesAndSummarises) {
     write("m.toml", small_model);
     auto r = synfire("check m.toml");
