@@ -224,11 +224,13 @@ int main(int argc, char** argv) {
     CLI::App* info_cmd = app.add_subcommand("info", "print build options and the CUDA devices");
 
     std::string plot_file, plot_dir;
+    bool plot_force = false;
     CLI::App* plot_cmd = app.add_subcommand("plot", "raster, rates, voltage traces, F-I curve and an HTML report of an output file");
     plot_cmd->add_option("FILE", plot_file, "synfire output file (.h5)")->required()->check(CLI::ExistingFile);
     plot_cmd->add_option("-o,--output", plot_dir, "folder for the pictures (default: <file stem>_plots)")
         ->type_name("DIR")
         ->check(non_empty("a folder name"));
+    plot_cmd->add_flag("--force", plot_force, "overwrite pictures already in the folder");
 
     std::string repair_path;
     CLI::App* repair_cmd = app.add_subcommand("repair", "make the output of a killed run readable by any HDF5 reader (as h5clear -s)");
@@ -261,7 +263,7 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run(ro);
         if (*info_cmd) return info();
-        if (*plot_cmd) return synfire::cli::plot(plot_file, plot_dir);
+        if (*plot_cmd) return synfire::cli::plot(plot_file, plot_dir, plot_force);
         if (*repair_cmd) {
             synfire::repair_hdf5_output(repair_path);
             std::cout << repair_path << ": status flags cleared\n";

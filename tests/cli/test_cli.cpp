@@ -366,6 +366,35 @@ TEST_F(Cli, RepairRefusesWhatIsNotHdf5) {
     EXPECT_EQ(r.code, 0) << r.err;
 }
 
+TEST_F(Cli, PlotNeverOverwritesWithoutForce) {
+    write("m.toml", small_model);
+    ASSERT_EQ(synfire("run m.toml -q -o out.h5").code, 0);
+    auto r = synfire("plot out.h5 -o m.toml");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("m.toml: exists and is not a folder"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(path("m.toml")), small_model);
+
+    r = synfire("plot out.h5");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string report = slurp(path("out_plots/report.html"));
+    ASSERT_FALSE(report.empty()) << "the default folder is <stem>_plots";
+    write("out_plots/raster.png", "precious");
+    r = synfire("plot out.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("out_plots already holds raster.png"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(path("out_plots/raster.png")), "precious");
+    r = synfire("plot out.h5 --force");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(slurp(path("out_plots/raster.png")), "precious");
+
+    r = synfire("plot m.toml -o pictures");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("m.toml: not an HDF5 file"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("pictures")));
+}
+
 TEST_F(Cli, CheckValidatesAndSummarises) {
     write("m.toml", small_model);
     auto r = synfire("check m.toml");
