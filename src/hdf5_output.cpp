@@ -13,6 +13,7 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <variant>
 
@@ -28,12 +29,42 @@ namespace {
 
 // ---------------------------------------------------------------- HDF5 handles and checks
 
+/// Why the last HDF5 call of this thread failed, from its error stack (read before the next call clears it):
+/// the operating system's message where the file driver recorded one ("No space left on device",
+/// "Permission denied"), else the innermost error's description; empty when the stack holds nothing.
+std::string h5_cause() {
+    struct found {
+        std::string os, innermost;
+    } f;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
+            auto& f = *static_cast<found*>(data);
+            const std::string desc = e->desc ? e->desc : "";
+            if (n == 0) f.innermost = desc;
+            // the sec2 driver's text: "..., errno = 28, error message = 'No space left on device', ..."
+            constexpr std::string_view key = "error message = '";
+            if (const auto at = desc.find(key); f.os.empty() && at != std::string::npos) {
+                const auto from = at + key.size();
+                f.os = desc.substr(from, desc.find('\'', from) - from);
+            }
+            return 0;
+        },
+        &f);
+    return f.os.empty() ? f.innermost : f.os;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    const std::string cause = h5_cause();
+    throw runtime_failure(cause.empty() ? fmt::format("HDF5: {} failed", what) : fmt::format("{} (HDF5: {} failed)", cause, what));
+}
+
 /// Owns an HDF5 identifier and closes it with the matching H5?close.
 class h5id {
 public:
     h5id() = default;
     h5id(hid_t id, herr_t (*close)(hid_t), const char* what) : id_(id), close_(close) {
-        if (id < 0) throw runtime_failure(fmt::format("HDF5: {} failed", what));
+        if (id < 0) fail(what);
     }
     h5id(h5id&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
     h5id& operator=(h5id&& o) noexcept {
@@ -51,7 +82,7 @@ public:
         if (id_ >= 0) {
             const herr_t e = close_(id_);
             id_ = -1;
-            if (e < 0) throw runtime_failure("HDF5: closing a handle failed");
+            if (e < 0) fail("closing a handle");
         }
     }
 
@@ -61,7 +92,7 @@ private:
 };
 
 void check(herr_t e, const std::string& what) {
-    if (e < 0) throw runtime_failure(fmt::format("HDF5: {} failed", what));
+    if (e < 0) fail(what);
 }
 
 h5id scalar_space() { return {H5Screate(H5S_SCALAR), H5Sclose, "H5Screate"}; }
@@ -282,13 +313,12 @@ private:
 
 class hdf5_writer final : public output_sink {
 public:
-    hdf5_writer(const std::string& path, bool overwrite, const model& m, const hdf5_run_info& info)
+    hdf5_writer(const std::string& path, bool overwrite, const model& m, const hdf5_run_info& info) try
         : path_(path), model_(m), compress_(info.compress), threads_(std::max(1, info.compress_threads)) {
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr dumps
         const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
         check(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "H5Pset_libver_bounds");
-        file_ = h5id(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose,
-                     fmt::format("creating {}", path).c_str());
+        file_ = h5id(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose, "H5Fcreate");
 
         write_attr(file_, "synfire_version", std::string(version()));
         write_attr(file_, "model_name", m.name);
@@ -331,6 +361,8 @@ public:
         check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
         check(H5Fstart_swmr_write(file_), "H5Fstart_swmr_write");
         thread_ = std::thread([this] { run(); });
+    } catch (const runtime_failure& e) {
+        throw runtime_failure(fmt::format("{}: {}", path, e.what()));
     }
 
     ~hdf5_writer() override {
@@ -379,12 +411,21 @@ public:
             std::lock_guard lock(mutex_);
             rethrow_locked();
         }
+        try {
+            write_totals(totals);
+        } catch (const runtime_failure& e) {
+            throw runtime_failure(fmt::format("{}: {}", path_, e.what()));
+        }
+    }
+
+private:
+    void write_totals(const run_totals& totals) {
         for (auto& p : populations_) p = {};
         reports_.clear();
         rates_.clear();
         file_.close();
         // SWMR files take no new attributes while open for writing: reopen to add the totals.
-        const h5id f(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, fmt::format("reopening {}", path_).c_str());
+        const h5id f(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, "reopening the file");
         write_attr(f, "steps_completed", totals.steps_done);
         write_attr(f, "wall_time", totals.wall_time_s);
         write_attr(f, "real_time_factor", totals.real_time_factor);
@@ -394,7 +435,6 @@ public:
         write_attr(f, "completed", std::int64_t{totals.completed ? 1 : 0});
     }
 
-private:
     struct flush_request {};
     using job = std::variant<spike_batch, state_batch, rate_batch, flush_request>;
 
@@ -545,7 +585,19 @@ private:
         if (thread_.joinable()) thread_.join();
     }
 
+    /// A writer's failure as the user sees it: the file named, the cause first.
+    std::exception_ptr naming_the_file(std::exception_ptr e) const {
+        try {
+            std::rethrow_exception(e);
+        } catch (const runtime_failure& f) {
+            return std::make_exception_ptr(runtime_failure(fmt::format("{}: {}", path_, f.what())));
+        } catch (...) {
+            return e;
+        }
+    }
+
     void run() {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // each thread has its own error stack and printing
         for (;;) {
             job j;
             {
@@ -568,7 +620,7 @@ private:
                 not_full_.notify_all();
             } catch (...) {
                 std::lock_guard lock(mutex_);
-                error_ = std::current_exception();
+                error_ = naming_the_file(std::current_exception());
                 queue_.clear();
                 not_full_.notify_all();
                 break;
@@ -578,7 +630,7 @@ private:
             if (!error_) flush_file();
         } catch (...) {
             std::lock_guard lock(mutex_);
-            error_ = std::current_exception();
+            error_ = naming_the_file(std::current_exception());
         }
     }
 

@@ -45,9 +45,10 @@ protected:
         return ss.str();
     }
 
-    /// Runs synfire with the arguments (a shell fragment) in the test's folder; env: VAR=VALUE ... for it.
-    result synfire(const std::string& args, const std::string& env = "") const {
-        const std::string cmd = "cd '" + dir_.string() + "' && " + env + " '" SYNFIRE_EXE "' " + args + " > out.txt 2> err.txt";
+    /// Runs synfire with the arguments (a shell fragment) in the test's folder; prefix: shell words before it
+    /// (VAR=VALUE ..., or commands ending in ;).
+    result synfire(const std::string& args, const std::string& prefix = "") const {
+        const std::string cmd = "cd '" + dir_.string() + "' && " + prefix + " '" SYNFIRE_EXE "' " + args + " > out.txt 2> err.txt";
         const int status = std::system(cmd.c_str());
         return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(path("out.txt")), slurp(path("err.txt"))};
     }
@@ -393,6 +394,16 @@ TEST_F(Cli, PlotNeverOverwritesWithoutForce) {
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("m.toml: not an HDF5 file"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(path("pictures")));
+}
+
+TEST_F(Cli, WriteFailureNamesTheFileAndItsCause) {
+    // a file size limit fails the writer's writes mid-run (EFBIG) as a full disk does (ENOSPC)
+    write("m.toml", small_model);
+    const auto r = synfire("run m.toml -q -o big.h5 --flush-interval 0.05 --set populations.E.n=100000 --set simulation.duration=2000 "
+                           "--set stimuli[0].from=0",
+                           "trap '' XFSZ; ulimit -f 4096;");
+    EXPECT_NE(r.err.find("synfire: error: big.h5: File too large (HDF5: "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("HDF5-DIAG"), std::string::npos) << "no HDF5 error stack from the writer thread: " << r.err;
 }
 
 TEST_F(Cli, CheckValidatesAndSummarises) {
