@@ -119,6 +119,12 @@ void write_attr(hid_t obj, const char* name, double v) { write_attr(obj, name, H
 void write_attr(hid_t obj, const char* name, std::int64_t v) { write_attr(obj, name, H5T_NATIVE_INT64, &v); }
 void write_attr(hid_t obj, const char* name, std::uint64_t v) { write_attr(obj, name, H5T_NATIVE_UINT64, &v); }
 
+/// Overwrites an existing attribute's value in place: a SWMR writer may change attributes, not add them.
+void update_attr(hid_t obj, const char* name, std::int64_t v) {
+    const h5id a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, name);
+    check(H5Awrite(a, H5T_NATIVE_INT64, &v), fmt::format("writing attribute {}", name));
+}
+
 /// SONATA's sorting enum (libsonata: none 0, by_id 1, by_time 2 over a signed char).
 void write_sorting_by_time(hid_t group) {
     const h5id t(H5Tenum_create(H5T_NATIVE_SCHAR), H5Tclose, "H5Tenum_create");
@@ -331,6 +337,7 @@ public:
         write_attr(file_, "device", info.device);
         write_attr(file_, "ranks", std::int64_t{info.ranks});
         write_attr(file_, "completed", std::int64_t{0});
+        write_attr(file_, "steps_completed", std::int64_t{0});  // raised by every flush
 
         {
             const h5id config(H5Gcreate2(file_, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "config");
@@ -398,10 +405,10 @@ public:
         output_sink::reuse(b);
     }
 
-    void flush() override {
+    void flush(std::int64_t steps_done) override {
         std::lock_guard lock(mutex_);
         rethrow_locked();
-        queue_.emplace_back(flush_request{});
+        queue_.emplace_back(flush_request{steps_done});
         not_empty_.notify_one();
     }
 
@@ -435,7 +442,9 @@ private:
         write_attr(f, "completed", std::int64_t{totals.completed ? 1 : 0});
     }
 
-    struct flush_request {};
+    struct flush_request {
+        std::int64_t steps_done = 0;
+    };
     using job = std::variant<spike_batch, state_batch, rate_batch, flush_request>;
 
     static std::size_t bytes_of(const job& j) {
@@ -611,7 +620,7 @@ private:
                 if (auto* b = std::get_if<spike_batch>(&j)) write_batch(*b);
                 else if (auto* st = std::get_if<state_batch>(&j)) write_states(*st);
                 else if (auto* rt = std::get_if<rate_batch>(&j)) write_rates(*rt);
-                else flush_file();
+                else flush_file(std::get<flush_request>(j).steps_done);
                 std::lock_guard lock(mutex_);
                 queued_bytes_ -= bytes_of(j);
                 // the written batch's storage goes back to the recorders (reuse), a few batches at most
@@ -627,15 +636,16 @@ private:
             }
         }
         try {
-            if (!error_) flush_file();
+            if (!error_) flush_file(flushed_steps_);
         } catch (...) {
             std::lock_guard lock(mutex_);
             error_ = naming_the_file(std::current_exception());
         }
     }
 
-    /// Everything written so far to the file, staged spikes included, and the file flushed.
-    void flush_file() {
+    /// Everything written so far to the file, staged spikes included, and the file flushed; then
+    /// steps_completed raised to steps_done and flushed again, so that it never names steps the file lacks.
+    void flush_file(std::int64_t steps_done) {
         for (auto& p : populations_) {
             if (p.timestamps.id() < 0) continue;
             p.timestamps.write_tail();
@@ -645,6 +655,10 @@ private:
             for (auto& var : rep.variables)
                 if (var.rows.id() >= 0) var.rows.write_tail();
         check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+        if (steps_done <= flushed_steps_) return;
+        update_attr(file_, "steps_completed", steps_done);
+        check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+        flushed_steps_ = steps_done;
     }
 
     void write_batch(const spike_batch& b) {
@@ -681,6 +695,7 @@ private:
     std::vector<rate_datasets> rates_;
     std::vector<double> run_times_;
     std::vector<float> rows_;  ///< one report variable's frames, as written
+    std::int64_t flushed_steps_ = 0;  ///< steps_completed in the file (the writer thread's)
 
     std::mutex mutex_;
     std::condition_variable not_empty_, not_full_;

@@ -2,7 +2,8 @@
 // HDF5 output in the SONATA layout, written by a background thread.
 //
 //   /                        attributes: synfire_version, model_name, model_source, dt [ms], steps,
-//                            duration [ms], seed, backend, device, ranks; at the end: steps_completed,
+//                            duration [ms], seed, backend, device, ranks; steps_completed (the steps the
+//                            file holds in full, raised at every flush); at the end:
 //                            wall_time [s], real_time_factor, writer_wait [s], synaptic_events,
 //                            time_<phase> [s] per phase of the step (time_update, time_delivery, ...,
 //                            time_recording: the host's time in the recorders), completed

@@ -324,6 +324,10 @@ TEST_F(Cli, KillNineLeavesTheRunUpToTheLastFlush) {
     const auto t_full = full.doubles("/spikes/E/timestamps");
     const auto ids_full = full.uint64s("/spikes/E/node_ids");
     EXPECT_EQ(killed.int_attr("/", "completed"), 0);
+    const auto steps = killed.int_attr("/", "steps_completed");  // raised at every flush
+    EXPECT_GT(steps, 0);
+    const auto held = std::upper_bound(t_full.begin(), t_full.end(), steps * 0.1 + 1e-9) - t_full.begin();
+    EXPECT_GE(t.size(), static_cast<std::size_t>(held)) << "every spike up to steps_completed is there";
     ASSERT_GT(t.size(), 0u);
     ASSERT_LE(t.size(), t_full.size());
     EXPECT_TRUE(std::is_sorted(t.begin(), t.end()));

@@ -224,7 +224,7 @@ TEST_F(Hdf5Output, WholeChunksWrittenDirectlyReadBackExactly) {
                         ids.push_back(id);
                     }
                     out->write(std::move(b));
-                    out->flush();  // mid-chunk every time: the tail goes through the pipeline, then again whole
+                    out->flush(step + 1);  // mid-chunk every time: the tail goes through the pipeline, then again whole
                 }
                 run_totals t;
                 t.completed = true;
@@ -267,7 +267,7 @@ interval = 0.1
                     }
             }
             out->write(std::move(b));
-            out->flush();
+            out->flush(step);
         }
         run_totals t;
         t.completed = true;
@@ -333,12 +333,13 @@ TEST_F(Hdf5Output, AbandonedRunLeavesAReadableFile) {
         b.append(2, 1);
         b.append(2, 3);
         out->write(std::move(b));
-        out->flush();
+        out->flush(3);
         // destroyed without finish(), as when an exception unwinds the run
     }
     const test::h5_file f(file);
     EXPECT_EQ(f.uint64s("/spikes/exc/node_ids"), (std::vector<std::uint64_t>{4, 1, 3}));
     EXPECT_EQ(f.int_attr("/", "completed"), 0);
+    EXPECT_EQ(f.int_attr("/", "steps_completed"), 3) << "the steps the last flush holds in full";
 }
 
 }  // namespace
