@@ -1,7 +1,10 @@
 #include "synfire/hdf5_output.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
 #include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -12,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -78,6 +82,8 @@ public:
         if (id_ >= 0) close_(id_);
     }
     operator hid_t() const { return id_; }  // NOLINT: handles read like hid_t
+    /// Forgets the identifier without closing it (a file abandoned after a failed write).
+    void abandon() { id_ = -1; }
     void close() {
         if (id_ >= 0) {
             const herr_t e = close_(id_);
@@ -228,6 +234,7 @@ public:
         : dset_(std::move(dset)), mem_type_(mem_type), rank_(2), columns_(columns), chunk_rows_(chunk_rows) {}
 
     hid_t id() const { return dset_; }
+    void abandon() { dset_.abandon(); }
     /// Makes room for n more values at the end (not initialised; 2-d: whole rows) and returns where they go.
     T* grow(std::size_t n) {
         if (size_ + n > capacity_) {
@@ -375,6 +382,7 @@ public:
     ~hdf5_writer() override {
         // An abandoned run (exception) still leaves a readable file with what was written.
         stop_thread();
+        if (error_) abandon_file();
     }
 
     void write(spike_batch&& b) override { enqueue(std::move(b)); }
@@ -594,12 +602,16 @@ private:
         if (thread_.joinable()) thread_.join();
     }
 
-    /// A writer's failure as the user sees it: the file named, the cause first.
+    /// A writer's failure as the user sees it: the file named, the cause first, and what the file now holds
+    /// (it is abandoned as its last flush left it: abandon_file).
     std::exception_ptr naming_the_file(std::exception_ptr e) const {
         try {
             std::rethrow_exception(e);
         } catch (const runtime_failure& f) {
-            return std::make_exception_ptr(runtime_failure(fmt::format("{}: {}", path_, f.what())));
+            return std::make_exception_ptr(runtime_failure(
+                fmt::format("{}: {}\n{} holds the run up to its last flush ({} ms, steps_completed = {}); "
+                            "`synfire repair {}` makes it readable by any HDF5 reader",
+                            path_, f.what(), path_, model_.spike_time_ms(flushed_steps_ - 1), flushed_steps_, path_)));
         } catch (...) {
             return e;
         }
@@ -661,6 +673,47 @@ private:
         flushed_steps_ = steps_done;
     }
 
+    /// After a failed write the file stays as the writer left it: SWMR-consistent, steps_completed from its
+    /// last flush. Closing it would write HDF5's metadata once more to a disk that just failed, and HDF5 1.10
+    /// crashes at exit on a file whose close failed. So its handles are dropped unclosed and its descriptor
+    /// is pointed at /dev/null, where whatever HDF5 still writes (at exit) fails without touching the file.
+    /// A flush that failed halfway may have written a superblock that records more than the disk took, which
+    /// readers refuse ("truncated file"): the file is first extended to what HDF5 allocated, a hole where the
+    /// disk is full (repair_hdf5_output does the same where this fails, e.g. past a file size limit).
+    void abandon_file() noexcept {
+        if (const hid_t fapl = H5Fget_access_plist(file_); fapl >= 0) {
+            void* handle = nullptr;
+            if (H5Pget_driver(fapl) == H5FD_SEC2 && H5Fget_vfd_handle(file_, fapl, &handle) >= 0 && handle) {
+                const int fd = *static_cast<int*>(handle);
+                haddr_t eoa = 0;
+                struct stat st {};
+                if (H5Fget_eoa(file_, &eoa) >= 0 && ::fstat(fd, &st) == 0 && static_cast<haddr_t>(st.st_size) < eoa)
+                    (void)!::ftruncate(fd, static_cast<off_t>(eoa));
+                const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null >= 0) {
+                    ::dup2(null, fd);
+                    ::close(null);
+                }
+            }
+            H5Pclose(fapl);
+        }
+        for (auto& p : populations_) {
+            p.timestamps.abandon();
+            p.node_ids.abandon();
+        }
+        for (auto& rep : reports_)
+            for (auto& var : rep.variables) {
+                var.rows.abandon();
+                var.data.abandon();
+                var.time.abandon();
+            }
+        for (auto& r : rates_) {
+            r.rate.abandon();
+            r.time.abandon();
+        }
+        file_.abandon();
+    }
+
     void write_batch(const spike_batch& b) {
         auto& pop = populations_.at(b.population);
         const std::size_t n = b.ids.size();
@@ -717,7 +770,32 @@ int usable_cores() {
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-void repair_hdf5_output(const std::string& path) {
+namespace {
+
+/// Where a file's superblock (version 2 or 3, 8-byte addresses: what synfire writes) says the file ends, or
+/// 0 where it finds none. The superblock lies at 0, 512, 1024, 2048, ... (after a user block).
+std::uint64_t recorded_end(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    constexpr unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    for (std::uint64_t at = 0;; at = at ? 2 * at : 512) {
+        // signature, version, sizes of offsets and lengths, flags; base, extension, end-of-file addresses
+        unsigned char sb[12 + 3 * 8];
+        in.seekg(static_cast<std::streamoff>(at));
+        if (!in.read(reinterpret_cast<char*>(sb), sizeof sb)) return 0;
+        if (std::memcmp(sb, signature, sizeof signature) != 0) continue;
+        if (sb[8] < 2 || sb[9] != 8) return 0;
+        const auto address = [&](int i) {
+            std::uint64_t v = 0;
+            for (int b = 7; b >= 0; --b) v = v << 8 | sb[12 + 8 * i + b];  // little-endian
+            return v;
+        };
+        return address(0) + address(2);
+    }
+}
+
+}  // namespace
+
+std::uint64_t repair_hdf5_output(const std::string& path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw user_error(fmt::format("{}: no such file", path));
@@ -727,6 +805,16 @@ void repair_hdf5_output(const std::string& path) {
     const htri_t hdf5 = H5Fis_hdf5(path.c_str());
 #endif
     if (hdf5 == 0) throw user_error(fmt::format("{}: not an HDF5 file", path));
+    // A run whose flush failed on a full disk can leave a superblock that records more than the disk took,
+    // and HDF5 refuses such a "truncated file". What the last complete flush wrote lies before the end it
+    // recorded, so zeros (a hole) in place of the missing tail make the file readable again.
+    const std::uint64_t end = recorded_end(path);
+    std::uint64_t appended = 0;
+    if (const auto size = std::filesystem::file_size(path, ec); !ec && size < end) {
+        std::filesystem::resize_file(path, end, ec);
+        if (ec) throw runtime_failure(fmt::format("{}: extending it to the {} bytes its superblock records failed: {}", path, end, ec.message()));
+        appended = end - size;
+    }
     const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
     // The property h5clear uses; public through H5Pset by name since HDF5 1.10.
     constexpr const char* clear_flags = "clear_status_flags";
@@ -734,6 +822,7 @@ void repair_hdf5_output(const std::string& path) {
     hbool_t yes = true;
     check(H5Pset(fapl, clear_flags, &yes), "H5Pset(clear_status_flags)");
     const h5id f(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose, fmt::format("opening {}", path).c_str());
+    return appended;
 }
 
 std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,

@@ -14,9 +14,11 @@
 //   /spikes/<pop>/node_ids   uint64, population-local
 //
 // The file is written in SWMR mode: datasets grow in chunks and every flush leaves a consistent file, so a
-// killed run keeps everything up to its last flush. Such a file still carries the writer's "open for
+// killed run keeps everything up to its last flush. So does a run whose write failed (a full disk): the
+// writer leaves the file as it is rather than close it. Such a file still carries the writer's "open for
 // writing" mark: SWMR readers (h5py.File(path, "r", swmr=True)) open it as it is, other readers after
 // repair_hdf5_output (`synfire repair`).
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -37,8 +39,10 @@ struct hdf5_run_info {
 int usable_cores();
 
 /// Clears the "open for writing" mark that a killed run leaves in its file (as `h5clear -s` does), so that
-/// readers other than SWMR readers open it. The data stay as they were at the last flush.
-void repair_hdf5_output(const std::string& path);
+/// readers other than SWMR readers open it. The data stay as they were at the last flush. A file shorter
+/// than its superblock records (a flush that failed on a full disk) is first extended with zeros to that
+/// size; returns the bytes so appended (0 for the usual killed run).
+std::uint64_t repair_hdf5_output(const std::string& path);
 
 /// Creates the file; refuses an existing one unless overwrite (user_error). Throws runtime_failure on I/O errors.
 std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,

@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <hdf5.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -195,6 +196,9 @@ int info() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Every file is closed before main returns, but one whose write failed is abandoned open (hdf5_output.cpp):
+    // HDF5's exit handler would try to close it again, and 1.10 crashes doing so.
+    H5dont_atexit();
     CLI::App app{"synfire: large populations of leaky integrate-and-fire neurons on CPUs and GPUs", "synfire"};
     app.set_version_flag("--version", std::string("synfire ") + synfire::version());
     app.require_subcommand(1);
@@ -265,7 +269,10 @@ int main(int argc, char** argv) {
         if (*info_cmd) return info();
         if (*plot_cmd) return synfire::cli::plot(plot_file, plot_dir, plot_force);
         if (*repair_cmd) {
-            synfire::repair_hdf5_output(repair_path);
+            if (const std::uint64_t appended = synfire::repair_hdf5_output(repair_path))
+                std::cout << fmt::format("{}: {} bytes short of the size its superblock records (a flush that failed, e.g. on a full "
+                                         "disk): extended with zeros\n",
+                                         repair_path, appended);
             std::cout << repair_path << ": status flags cleared\n";
             return 0;
         }

@@ -401,13 +401,55 @@ TEST_F(Cli, PlotNeverOverwritesWithoutForce) {
 }
 
 TEST_F(Cli, WriteFailureNamesTheFileAndItsCause) {
-    // a file size limit fails the writer's writes mid-run (EFBIG) as a full disk does (ENOSPC)
+    // a file size limit (2 MiB) fails the writer's writes mid-run (EFBIG) as a full disk does (ENOSPC)
     write("m.toml", small_model);
-    const auto r = synfire("run m.toml -q -o big.h5 --flush-interval 0.05 --set populations.E.n=100000 --set simulation.duration=2000 "
-                           "--set stimuli[0].from=0",
-                           "trap '' XFSZ; ulimit -f 4096;");
+    const std::string run = "run m.toml -q --flush-interval 0.01 --set populations.E.n=100000 --set simulation.duration=1000 --set stimuli[0].from=0";
+    ASSERT_EQ(synfire(run + " -o full.h5").code, 0);
+    auto r = synfire(run + " -o big.h5", "trap '' XFSZ; ulimit -f 4096;");
+    EXPECT_EQ(r.code, 1) << "HDF5 1.10 crashed at exit closing the failed file again";
     EXPECT_NE(r.err.find("synfire: error: big.h5: File too large (HDF5: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("big.h5 holds the run up to its last flush"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("HDF5-DIAG"), std::string::npos) << "no HDF5 error stack from the writer thread: " << r.err;
+
+    // left as its last flush left it (closing it wrote a superblock past the end: "truncated file")
+    r = synfire("repair big.h5");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const synfire::test::h5_file f(path("big.h5")), full(path("full.h5"));
+    EXPECT_EQ(f.int_attr("/", "completed"), 0);
+    const auto steps = f.int_attr("/", "steps_completed");
+    EXPECT_GT(steps, 0);
+    EXPECT_LT(steps, 10000);
+    const auto t = f.doubles("/spikes/E/timestamps");
+    const auto t_full = full.doubles("/spikes/E/timestamps");
+    const auto held = std::upper_bound(t_full.begin(), t_full.end(), steps * 0.1 + 1e-9) - t_full.begin();
+    ASSERT_GE(t.size(), static_cast<std::size_t>(held)) << "every spike up to steps_completed is there";
+    EXPECT_TRUE(std::equal(t.begin(), t.end(), t_full.begin()));
+}
+
+TEST_F(Cli, DiskFullMidRun) {
+    // the audit's case: the output on a 1 MiB tmpfs, mounted in a user namespace (where one may)
+    if (std::system("unshare -Urm true 2> /dev/null") != 0) GTEST_SKIP() << "no user namespaces here (unshare -Urm)";
+    write("m.toml", small_model);
+    fs::create_directories(path("small"));
+    write("disk_full.sh", "mount -t tmpfs -o size=1m none small && cd small || exit 1\n"
+                          "'" SYNFIRE_EXE "' run ../m.toml -q -o full.h5 --flush-interval 0.01 --set populations.E.n=100000 "
+                          "--set simulation.duration=1000 --set 'stimuli[0].from=0' 2> ../err.txt\n"
+                          "echo $? > ../rc.txt\n"
+                          "/usr/bin/python3 -c \"import h5py; h5py.File('full.h5', 'r', swmr=True)['spikes/E/timestamps'][:]\" "
+                          "2> ../swmr.txt && echo readable > ../swmr.txt\n"
+                          "'" SYNFIRE_EXE "' repair full.h5 > /dev/null && cp full.h5 ../full.h5\n");
+    ASSERT_EQ(std::system(("cd '" + dir_.string() + "' && unshare -Urm sh disk_full.sh").c_str()), 0);
+    const std::string err = slurp(path("err.txt"));
+    EXPECT_EQ(slurp(path("rc.txt")), "1\n") << err;
+    EXPECT_NE(err.find("synfire: error: full.h5: No space left on device (HDF5: "), std::string::npos) << err;
+    EXPECT_EQ(err.find("HDF5-DIAG"), std::string::npos) << err;
+    EXPECT_EQ(slurp(path("swmr.txt")), "readable\n") << "a SWMR reader opens it before any repair";
+    const synfire::test::h5_file f(path("full.h5"));
+    EXPECT_EQ(f.int_attr("/", "completed"), 0);
+    const auto steps = f.int_attr("/", "steps_completed");
+    const auto t = f.doubles("/spikes/E/timestamps");
+    ASSERT_FALSE(t.empty());
+    EXPECT_GE(t.back(), steps * 0.1 - 1e-9);
 }
 
 TEST_F(Cli, CheckValidatesAndSummarises) {
