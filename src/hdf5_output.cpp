@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <type_traits>
@@ -825,14 +826,32 @@ std::uint64_t repair_hdf5_output(const std::string& path) {
     return appended;
 }
 
+void check_hdf5_output(const std::string& path, bool overwrite) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw user_error(fmt::format("{}: is a folder; name the output file with -o", path));
+    // symlink_status: a dangling link exists too (HDF5 would refuse it with "File exists")
+    const bool exists = fs::exists(fs::symlink_status(path, ec));
+    if (!overwrite && exists)
+        throw user_error(fmt::format("{}: output file exists; pass --force to overwrite it or -o to choose another", path));
+    const auto parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::exists(parent, ec))
+        throw user_error(fmt::format("{}: cannot write output: directory {} does not exist", path, parent.string()));
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+        throw user_error(fmt::format("{}: cannot write output: {} is not a directory", path, parent.string()));
+    // what HDF5 would fail on only after the run's setup, and then as a runtime failure
+    if (exists && fs::exists(path, ec)) {
+        if (::access(path.c_str(), W_OK) != 0) throw user_error(fmt::format("{}: cannot write output: {}", path, std::strerror(errno)));
+    } else {
+        const std::string dir = parent.empty() ? "." : parent.string();
+        if (::access(dir.c_str(), W_OK | X_OK) != 0)
+            throw user_error(fmt::format("{}: cannot write output: directory {}: {}", path, dir, std::strerror(errno)));
+    }
+}
+
 std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,
                                               const hdf5_run_info& info) {
-    std::error_code ec;
-    if (!overwrite && std::filesystem::exists(path, ec))
-        throw user_error(fmt::format("{}: output file exists; pass --force to overwrite it or -o to choose another", path));
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
-        throw user_error(fmt::format("{}: cannot write output: directory {} does not exist", path, parent.string()));
+    check_hdf5_output(path, overwrite);
     return std::make_unique<hdf5_writer>(path, overwrite, m, info);
 }
 

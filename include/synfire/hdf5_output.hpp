@@ -44,7 +44,13 @@ int usable_cores();
 /// size; returns the bytes so appended (0 for the usual killed run).
 std::uint64_t repair_hdf5_output(const std::string& path);
 
-/// Creates the file; refuses an existing one unless overwrite (user_error). Throws runtime_failure on I/O errors.
+/// What open_hdf5_output refuses before it writes anything, as user_error: a folder, an existing file
+/// without overwrite, a missing directory, a file or directory this process may not write (Permission
+/// denied, Read-only file system). For checks before a long setup (the CLI calls it before the backend).
+void check_hdf5_output(const std::string& path, bool overwrite);
+
+/// Creates the file; refuses an existing one unless overwrite and the rest check_hdf5_output refuses
+/// (user_error). Throws runtime_failure on I/O errors.
 std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,
                                               const hdf5_run_info& info);
 

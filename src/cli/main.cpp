@@ -137,6 +137,7 @@ std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfi
 int run(const run_options& o) {
     const synfire::model m = load(o.model);
     const std::string output = o.output.empty() ? m.name + ".h5" : o.output;
+    synfire::check_hdf5_output(output, o.force);  // before the backend builds the network, which can take minutes
     auto backend = make_backend(o, m);
     synfire::hdf5_run_info info{backend->name(), backend->device(), 1, o.compression == "deflate"};
     // a GPU run leaves the host's cores to the writer: all but two (this thread and the writer's) deflate

@@ -203,6 +203,38 @@ TEST_F(Cli, ExistingOutputIsNeverClobberedWithoutForce) {
     EXPECT_EQ(synfire::test::h5_file(path("out.h5")).int_attr("/", "completed"), 1);
 }
 
+TEST_F(Cli, UnwritableOutputIsRefusedBeforeTheRun) {
+    write("m.toml", small_model);
+    // root writes anywhere: run synfire as nobody then
+    const std::string as_user = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "";
+    if (!as_user.empty() && std::system((as_user + " true").c_str()) != 0) GTEST_SKIP() << "root, and setpriv cannot drop to nobody";
+    fs::create_directories(path("ro"));
+    const auto read_only = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
+    fs::permissions(path("ro"), read_only | fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
+    auto r = synfire("run m.toml -o ro/x.h5", as_user);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("ro/x.h5: cannot write output: directory ro: Permission denied"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(path("ro/x.h5")));
+    write("kept.h5", "precious");
+    fs::permissions(path("kept.h5"), read_only);
+    r = synfire("run m.toml -o kept.h5 --force", as_user);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("kept.h5: cannot write output: Permission denied"), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(path("kept.h5")), "precious");
+
+    fs::create_directories(path("folder.h5"));
+    r = synfire("run m.toml -o folder.h5 --force");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("folder.h5: is a folder"), std::string::npos) << r.err;
+    fs::create_symlink("nowhere/x.h5", path("dangling.h5"));
+    r = synfire("run m.toml -o dangling.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("dangling.h5: output file exists; pass --force"), std::string::npos) << r.err;
+    r = synfire("run m.toml -o m.toml/x.h5");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("m.toml/x.h5: cannot write output: m.toml is not a directory"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, CudaBackendWithoutADeviceFailsClearly) {
     write("m.toml", small_model);
     const auto r = synfire("run m.toml -o out.h5 --backend cuda");
