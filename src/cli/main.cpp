@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <string>
@@ -29,6 +30,7 @@
 #include "synfire/simulation.hpp"
 #include "synfire/summary.hpp"
 #include "synfire/version.hpp"
+#include "inputs.hpp"
 #include "plot.hpp"
 
 namespace {
@@ -134,9 +136,22 @@ std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfi
     return synfire::make_cpu_backend(m, o.threads);
 }
 
+/// --force overwrites an output file, never one the run reads: the model file, its connection lists, its
+/// traces (the same file: same device and inode, whatever the path).
+void check_output_is_no_input(const std::string& output, const model_options& o, const synfire::model& m) {
+    std::error_code ec;
+    if (!std::filesystem::exists(output, ec)) return;
+    for (const auto& [what, file] : synfire::cli::model_inputs(o.path, m.text))
+        if (std::filesystem::equivalent(output, file, ec))
+            throw synfire::user_error(fmt::format("{} is {} ({}), which this run reads: choose another output with -o "
+                                                  "(--force never overwrites an input)",
+                                                  output, what, file));
+}
+
 int run(const run_options& o) {
     const synfire::model m = load(o.model);
     const std::string output = o.output.empty() ? m.name + ".h5" : o.output;
+    check_output_is_no_input(output, o.model, m);
     synfire::check_hdf5_output(output, o.force);  // before the backend builds the network, which can take minutes
     auto backend = make_backend(o, m);
     synfire::hdf5_run_info info{backend->name(), backend->device(), 1, o.compression == "deflate"};

@@ -235,6 +235,43 @@ TEST_F(Cli, UnwritableOutputIsRefusedBeforeTheRun) {
     EXPECT_NE(r.err.find("m.toml/x.h5: cannot write output: m.toml is not a directory"), std::string::npos) << r.err;
 }
 
+TEST_F(Cli, ForceNeverOverwritesAnInput) {
+    fs::create_directories(path("in"));
+    write("in/conn.csv", "source,target,weight,delay\n0,1,100.0,1.0\n");
+    ASSERT_EQ(std::system(("/usr/bin/python3 -c \"import h5py, numpy; h5py.File('" + path("in/trace.h5") +
+                           "', 'w')['current'] = numpy.full(10, 500.0)\"").c_str()), 0);
+    const std::string model = std::string(small_model) + R"(
+[[projections]]
+source = "E"
+target = "E"
+rule = "explicit"
+file = "conn.csv"
+[[stimuli]]
+type = "file"
+target = "E"
+path = "trace.h5"
+)";
+    write("in/m.toml", model);
+    ASSERT_EQ(synfire("run in/m.toml -q -o ok.h5").code, 0) << "the model runs";
+    const std::string trace = slurp(path("in/trace.h5"));
+    fs::create_hard_link(path("in/trace.h5"), path("hard.h5"));
+    const std::pair<const char*, const char*> cases[] = {
+        {"in/m.toml", "in/m.toml is the model file (in/m.toml)"},
+        {"in/conn.csv", "in/conn.csv is projections[0].file = \"conn.csv\" (in/conn.csv)"},
+        {"hard.h5", "hard.h5 is stimuli[1].path = \"trace.h5\" (in/trace.h5)"},
+    };
+    for (const auto& [output, message] : cases) {
+        const auto r = synfire(std::string("run in/m.toml -q --force -o ") + output);
+        EXPECT_EQ(r.code, 2) << output;
+        EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("--force never overwrites an input"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(slurp(path("in/m.toml")), model);
+    EXPECT_EQ(slurp(path("in/conn.csv")), "source,target,weight,delay\n0,1,100.0,1.0\n");
+    EXPECT_EQ(slurp(path("in/trace.h5")), trace);
+    EXPECT_EQ(synfire("run in/m.toml -q --force -o ok.h5").code, 0) << "any other existing file is overwritten";
+}
+
 TEST_F(Cli, CudaBackendWithoutADeviceFailsClearly) {
     write("m.toml", small_model);
     const auto r = synfire("run m.toml -o out.h5 --backend cuda");
