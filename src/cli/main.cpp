@@ -1,5 +1,6 @@
-// synfire command line: run, check, --version.
-// Exit codes: 0 success, 1 runtime failure (I/O, memory, device), 2 bad input (nothing written).
+// synfire command line: run, check, info, plot, repair, --version.
+// Exit codes: 0 success, 1 runtime failure (I/O, memory, device), 2 bad input (nothing written), 128 + the
+// signal for a run stopped by SIGINT (130) or SIGTERM (143).
 #include <unistd.h>
 
 #include <atomic>
