@@ -1,8 +1,9 @@
 """Pictures and a self-contained HTML report of a synfire output file.
 
-    synfire plot out.h5 [-o DIR]
+    synfire plot out.h5 [-o DIR] [--force]
 
-writes into DIR (default: <file stem>_plots next to the file):
+writes into DIR (default: <file stem>_plots next to the file), and refuses a DIR that already holds any of
+these pictures unless --force:
     raster.png     spike raster per population, subsampled to at most 1000 neurons and 200 000 spikes
     rates.png      population rates: spike histograms and the rate recorders' bins
     voltage.png    membrane potential traces of state recorders (up to 8 neurons per population)
@@ -31,6 +32,7 @@ import numpy as np  # noqa: E402
 NEST_DEFAULTS = {"E_L": -70.0, "C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0}
 MAX_RASTER_NEURONS = 1000
 MAX_RASTER_SPIKES = 200_000
+OUTPUTS = ("raster.png", "rates.png", "voltage.png", "fi_curve.png", "report.html")
 
 
 def read_model(f):
@@ -265,17 +267,34 @@ window.addEventListener("load", () => {{
     return path
 
 
+def refuse(message):
+    """Bad input, as synfire reports it: one line, exit code 2, nothing written."""
+    print(f"synfire plot: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="synfire plot", description="pictures and an HTML report of a synfire output file")
     ap.add_argument("file")
     ap.add_argument("-o", "--output", help="folder for the pictures (default: <file stem>_plots)")
+    ap.add_argument("--force", action="store_true", help="overwrite pictures already in the folder")
     args = ap.parse_args(argv)
     out = args.output or os.path.splitext(args.file)[0] + "_plots"
-    os.makedirs(out, exist_ok=True)
+    if os.path.lexists(out) and not os.path.isdir(out):
+        refuse(f"{out}: exists and is not a folder; choose the folder for the pictures with -o")
+    existing = [name for name in OUTPUTS if os.path.lexists(os.path.join(out, name))]
+    if existing and not args.force:
+        refuse(f"{out} already holds {', '.join(existing)}; pass --force to overwrite or -o to choose another folder")
+    if os.path.isfile(args.file) and not h5py.is_hdf5(args.file):
+        refuse(f"{args.file}: not an HDF5 file")
     try:
         f = h5py.File(args.file, "r", swmr=True)
     except OSError as e:
         sys.exit(f"synfire plot: {args.file}: {e}")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        sys.exit(f"synfire plot: cannot create {out}: {e.strerror}")
     with f:
         model = read_model(f)
         sizes = population_sizes(model)

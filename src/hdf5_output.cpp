@@ -1,10 +1,14 @@
 #include "synfire/hdf5_output.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
 #include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <type_traits>
@@ -12,7 +16,9 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <variant>
 
@@ -28,12 +34,42 @@ namespace {
 
 // ---------------------------------------------------------------- HDF5 handles and checks
 
+/// Why the last HDF5 call of this thread failed, from its error stack (read before the next call clears it):
+/// the operating system's message where the file driver recorded one ("No space left on device",
+/// "Permission denied"), else the innermost error's description; empty when the stack holds nothing.
+std::string h5_cause() {
+    struct found {
+        std::string os, innermost;
+    } f;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
+            auto& f = *static_cast<found*>(data);
+            const std::string desc = e->desc ? e->desc : "";
+            if (n == 0) f.innermost = desc;
+            // the sec2 driver's text: "..., errno = 28, error message = 'No space left on device', ..."
+            constexpr std::string_view key = "error message = '";
+            if (const auto at = desc.find(key); f.os.empty() && at != std::string::npos) {
+                const auto from = at + key.size();
+                f.os = desc.substr(from, desc.find('\'', from) - from);
+            }
+            return 0;
+        },
+        &f);
+    return f.os.empty() ? f.innermost : f.os;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+    const std::string cause = h5_cause();
+    throw runtime_failure(cause.empty() ? fmt::format("HDF5: {} failed", what) : fmt::format("{} (HDF5: {} failed)", cause, what));
+}
+
 /// Owns an HDF5 identifier and closes it with the matching H5?close.
 class h5id {
 public:
     h5id() = default;
     h5id(hid_t id, herr_t (*close)(hid_t), const char* what) : id_(id), close_(close) {
-        if (id < 0) throw runtime_failure(fmt::format("HDF5: {} failed", what));
+        if (id < 0) fail(what);
     }
     h5id(h5id&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
     h5id& operator=(h5id&& o) noexcept {
@@ -47,11 +83,13 @@ public:
         if (id_ >= 0) close_(id_);
     }
     operator hid_t() const { return id_; }  // NOLINT: handles read like hid_t
+    /// Forgets the identifier without closing it (a file abandoned after a failed write).
+    void abandon() { id_ = -1; }
     void close() {
         if (id_ >= 0) {
             const herr_t e = close_(id_);
             id_ = -1;
-            if (e < 0) throw runtime_failure("HDF5: closing a handle failed");
+            if (e < 0) fail("closing a handle");
         }
     }
 
@@ -61,7 +99,7 @@ private:
 };
 
 void check(herr_t e, const std::string& what) {
-    if (e < 0) throw runtime_failure(fmt::format("HDF5: {} failed", what));
+    if (e < 0) fail(what);
 }
 
 h5id scalar_space() { return {H5Screate(H5S_SCALAR), H5Sclose, "H5Screate"}; }
@@ -87,6 +125,12 @@ void write_attr(hid_t obj, const char* name, const std::string& v) {
 void write_attr(hid_t obj, const char* name, double v) { write_attr(obj, name, H5T_NATIVE_DOUBLE, &v); }
 void write_attr(hid_t obj, const char* name, std::int64_t v) { write_attr(obj, name, H5T_NATIVE_INT64, &v); }
 void write_attr(hid_t obj, const char* name, std::uint64_t v) { write_attr(obj, name, H5T_NATIVE_UINT64, &v); }
+
+/// Overwrites an existing attribute's value in place: a SWMR writer may change attributes, not add them.
+void update_attr(hid_t obj, const char* name, std::int64_t v) {
+    const h5id a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose, name);
+    check(H5Awrite(a, H5T_NATIVE_INT64, &v), fmt::format("writing attribute {}", name));
+}
 
 /// SONATA's sorting enum (libsonata: none 0, by_id 1, by_time 2 over a signed char).
 void write_sorting_by_time(hid_t group) {
@@ -191,6 +235,7 @@ public:
         : dset_(std::move(dset)), mem_type_(mem_type), rank_(2), columns_(columns), chunk_rows_(chunk_rows) {}
 
     hid_t id() const { return dset_; }
+    void abandon() { dset_.abandon(); }
     /// Makes room for n more values at the end (not initialised; 2-d: whole rows) and returns where they go.
     T* grow(std::size_t n) {
         if (size_ + n > capacity_) {
@@ -282,13 +327,12 @@ private:
 
 class hdf5_writer final : public output_sink {
 public:
-    hdf5_writer(const std::string& path, bool overwrite, const model& m, const hdf5_run_info& info)
+    hdf5_writer(const std::string& path, bool overwrite, const model& m, const hdf5_run_info& info) try
         : path_(path), model_(m), compress_(info.compress), threads_(std::max(1, info.compress_threads)) {
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr dumps
         const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
         check(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "H5Pset_libver_bounds");
-        file_ = h5id(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose,
-                     fmt::format("creating {}", path).c_str());
+        file_ = h5id(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose, "H5Fcreate");
 
         write_attr(file_, "synfire_version", std::string(version()));
         write_attr(file_, "model_name", m.name);
@@ -301,6 +345,7 @@ public:
         write_attr(file_, "device", info.device);
         write_attr(file_, "ranks", std::int64_t{info.ranks});
         write_attr(file_, "completed", std::int64_t{0});
+        write_attr(file_, "steps_completed", std::int64_t{0});  // raised by every flush
 
         {
             const h5id config(H5Gcreate2(file_, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, "config");
@@ -331,11 +376,14 @@ public:
         check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
         check(H5Fstart_swmr_write(file_), "H5Fstart_swmr_write");
         thread_ = std::thread([this] { run(); });
+    } catch (const runtime_failure& e) {
+        throw runtime_failure(fmt::format("{}: {}", path, e.what()));
     }
 
     ~hdf5_writer() override {
         // An abandoned run (exception) still leaves a readable file with what was written.
         stop_thread();
+        if (error_) abandon_file();
     }
 
     void write(spike_batch&& b) override { enqueue(std::move(b)); }
@@ -366,10 +414,10 @@ public:
         output_sink::reuse(b);
     }
 
-    void flush() override {
+    void flush(std::int64_t steps_done) override {
         std::lock_guard lock(mutex_);
         rethrow_locked();
-        queue_.emplace_back(flush_request{});
+        queue_.emplace_back(flush_request{steps_done});
         not_empty_.notify_one();
     }
 
@@ -379,12 +427,21 @@ public:
             std::lock_guard lock(mutex_);
             rethrow_locked();
         }
+        try {
+            write_totals(totals);
+        } catch (const runtime_failure& e) {
+            throw runtime_failure(fmt::format("{}: {}", path_, e.what()));
+        }
+    }
+
+private:
+    void write_totals(const run_totals& totals) {
         for (auto& p : populations_) p = {};
         reports_.clear();
         rates_.clear();
         file_.close();
         // SWMR files take no new attributes while open for writing: reopen to add the totals.
-        const h5id f(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, fmt::format("reopening {}", path_).c_str());
+        const h5id f(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, "reopening the file");
         write_attr(f, "steps_completed", totals.steps_done);
         write_attr(f, "wall_time", totals.wall_time_s);
         write_attr(f, "real_time_factor", totals.real_time_factor);
@@ -394,8 +451,9 @@ public:
         write_attr(f, "completed", std::int64_t{totals.completed ? 1 : 0});
     }
 
-private:
-    struct flush_request {};
+    struct flush_request {
+        std::int64_t steps_done = 0;
+    };
     using job = std::variant<spike_batch, state_batch, rate_batch, flush_request>;
 
     static std::size_t bytes_of(const job& j) {
@@ -545,7 +603,23 @@ private:
         if (thread_.joinable()) thread_.join();
     }
 
+    /// A writer's failure as the user sees it: the file named, the cause first, and what the file now holds
+    /// (it is abandoned as its last flush left it: abandon_file).
+    std::exception_ptr naming_the_file(std::exception_ptr e) const {
+        try {
+            std::rethrow_exception(e);
+        } catch (const runtime_failure& f) {
+            return std::make_exception_ptr(runtime_failure(
+                fmt::format("{}: {}\n{} holds the run up to its last flush ({} ms, steps_completed = {}); "
+                            "`synfire repair {}` makes it readable by any HDF5 reader",
+                            path_, f.what(), path_, model_.spike_time_ms(flushed_steps_ - 1), flushed_steps_, path_)));
+        } catch (...) {
+            return e;
+        }
+    }
+
     void run() {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // each thread has its own error stack and printing
         for (;;) {
             job j;
             {
@@ -559,7 +633,7 @@ private:
                 if (auto* b = std::get_if<spike_batch>(&j)) write_batch(*b);
                 else if (auto* st = std::get_if<state_batch>(&j)) write_states(*st);
                 else if (auto* rt = std::get_if<rate_batch>(&j)) write_rates(*rt);
-                else flush_file();
+                else flush_file(std::get<flush_request>(j).steps_done);
                 std::lock_guard lock(mutex_);
                 queued_bytes_ -= bytes_of(j);
                 // the written batch's storage goes back to the recorders (reuse), a few batches at most
@@ -568,22 +642,23 @@ private:
                 not_full_.notify_all();
             } catch (...) {
                 std::lock_guard lock(mutex_);
-                error_ = std::current_exception();
+                error_ = naming_the_file(std::current_exception());
                 queue_.clear();
                 not_full_.notify_all();
                 break;
             }
         }
         try {
-            if (!error_) flush_file();
+            if (!error_) flush_file(flushed_steps_);
         } catch (...) {
             std::lock_guard lock(mutex_);
-            error_ = std::current_exception();
+            error_ = naming_the_file(std::current_exception());
         }
     }
 
-    /// Everything written so far to the file, staged spikes included, and the file flushed.
-    void flush_file() {
+    /// Everything written so far to the file, staged spikes included, and the file flushed; then
+    /// steps_completed raised to steps_done and flushed again, so that it never names steps the file lacks.
+    void flush_file(std::int64_t steps_done) {
         for (auto& p : populations_) {
             if (p.timestamps.id() < 0) continue;
             p.timestamps.write_tail();
@@ -593,6 +668,51 @@ private:
             for (auto& var : rep.variables)
                 if (var.rows.id() >= 0) var.rows.write_tail();
         check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+        if (steps_done <= flushed_steps_) return;
+        update_attr(file_, "steps_completed", steps_done);
+        check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+        flushed_steps_ = steps_done;
+    }
+
+    /// After a failed write the file stays as the writer left it: SWMR-consistent, steps_completed from its
+    /// last flush. Closing it would write HDF5's metadata once more to a disk that just failed, and HDF5 1.10
+    /// crashes at exit on a file whose close failed. So its handles are dropped unclosed and its descriptor
+    /// is pointed at /dev/null, where whatever HDF5 still writes (at exit) fails without touching the file.
+    /// A flush that failed halfway may have written a superblock that records more than the disk took, which
+    /// readers refuse ("truncated file"): the file is first extended to what HDF5 allocated, a hole where the
+    /// disk is full (repair_hdf5_output does the same where this fails, e.g. past a file size limit).
+    void abandon_file() noexcept {
+        if (const hid_t fapl = H5Fget_access_plist(file_); fapl >= 0) {
+            void* handle = nullptr;
+            if (H5Pget_driver(fapl) == H5FD_SEC2 && H5Fget_vfd_handle(file_, fapl, &handle) >= 0 && handle) {
+                const int fd = *static_cast<int*>(handle);
+                haddr_t eoa = 0;
+                struct stat st {};
+                if (H5Fget_eoa(file_, &eoa) >= 0 && ::fstat(fd, &st) == 0 && static_cast<haddr_t>(st.st_size) < eoa)
+                    (void)!::ftruncate(fd, static_cast<off_t>(eoa));
+                const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null >= 0) {
+                    ::dup2(null, fd);
+                    ::close(null);
+                }
+            }
+            H5Pclose(fapl);
+        }
+        for (auto& p : populations_) {
+            p.timestamps.abandon();
+            p.node_ids.abandon();
+        }
+        for (auto& rep : reports_)
+            for (auto& var : rep.variables) {
+                var.rows.abandon();
+                var.data.abandon();
+                var.time.abandon();
+            }
+        for (auto& r : rates_) {
+            r.rate.abandon();
+            r.time.abandon();
+        }
+        file_.abandon();
     }
 
     void write_batch(const spike_batch& b) {
@@ -629,6 +749,7 @@ private:
     std::vector<rate_datasets> rates_;
     std::vector<double> run_times_;
     std::vector<float> rows_;  ///< one report variable's frames, as written
+    std::int64_t flushed_steps_ = 0;  ///< steps_completed in the file (the writer thread's)
 
     std::mutex mutex_;
     std::condition_variable not_empty_, not_full_;
@@ -650,10 +771,51 @@ int usable_cores() {
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-void repair_hdf5_output(const std::string& path) {
+namespace {
+
+/// Where a file's superblock (version 2 or 3, 8-byte addresses: what synfire writes) says the file ends, or
+/// 0 where it finds none. The superblock lies at 0, 512, 1024, 2048, ... (after a user block).
+std::uint64_t recorded_end(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    constexpr unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    for (std::uint64_t at = 0;; at = at ? 2 * at : 512) {
+        // signature, version, sizes of offsets and lengths, flags; base, extension, end-of-file addresses
+        unsigned char sb[12 + 3 * 8];
+        in.seekg(static_cast<std::streamoff>(at));
+        if (!in.read(reinterpret_cast<char*>(sb), sizeof sb)) return 0;
+        if (std::memcmp(sb, signature, sizeof signature) != 0) continue;
+        if (sb[8] < 2 || sb[9] != 8) return 0;
+        const auto address = [&](int i) {
+            std::uint64_t v = 0;
+            for (int b = 7; b >= 0; --b) v = v << 8 | sb[12 + 8 * i + b];  // little-endian
+            return v;
+        };
+        return address(0) + address(2);
+    }
+}
+
+}  // namespace
+
+std::uint64_t repair_hdf5_output(const std::string& path) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) throw user_error(fmt::format("{}: no such file", path));
+#if H5_VERSION_GE(1, 12, 0)
+    const htri_t hdf5 = H5Fis_accessible(path.c_str(), H5P_DEFAULT);
+#else
+    const htri_t hdf5 = H5Fis_hdf5(path.c_str());
+#endif
+    if (hdf5 == 0) throw user_error(fmt::format("{}: not an HDF5 file", path));
+    // A run whose flush failed on a full disk can leave a superblock that records more than the disk took,
+    // and HDF5 refuses such a "truncated file". What the last complete flush wrote lies before the end it
+    // recorded, so zeros (a hole) in place of the missing tail make the file readable again.
+    const std::uint64_t end = recorded_end(path);
+    std::uint64_t appended = 0;
+    if (const auto size = std::filesystem::file_size(path, ec); !ec && size < end) {
+        std::filesystem::resize_file(path, end, ec);
+        if (ec) throw runtime_failure(fmt::format("{}: extending it to the {} bytes its superblock records failed: {}", path, end, ec.message()));
+        appended = end - size;
+    }
     const h5id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
     // The property h5clear uses; public through H5Pset by name since HDF5 1.10.
     constexpr const char* clear_flags = "clear_status_flags";
@@ -661,16 +823,35 @@ void repair_hdf5_output(const std::string& path) {
     hbool_t yes = true;
     check(H5Pset(fapl, clear_flags, &yes), "H5Pset(clear_status_flags)");
     const h5id f(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose, fmt::format("opening {}", path).c_str());
+    return appended;
+}
+
+void check_hdf5_output(const std::string& path, bool overwrite) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw user_error(fmt::format("{}: is a folder; name the output file with -o", path));
+    // symlink_status: a dangling link exists too (HDF5 would refuse it with "File exists")
+    const bool exists = fs::exists(fs::symlink_status(path, ec));
+    if (!overwrite && exists)
+        throw user_error(fmt::format("{}: output file exists; pass --force to overwrite it or -o to choose another", path));
+    const auto parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::exists(parent, ec))
+        throw user_error(fmt::format("{}: cannot write output: directory {} does not exist", path, parent.string()));
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+        throw user_error(fmt::format("{}: cannot write output: {} is not a directory", path, parent.string()));
+    // what HDF5 would fail on only after the run's setup, and then as a runtime failure
+    if (exists && fs::exists(path, ec)) {
+        if (::access(path.c_str(), W_OK) != 0) throw user_error(fmt::format("{}: cannot write output: {}", path, std::strerror(errno)));
+    } else {
+        const std::string dir = parent.empty() ? "." : parent.string();
+        if (::access(dir.c_str(), W_OK | X_OK) != 0)
+            throw user_error(fmt::format("{}: cannot write output: directory {}: {}", path, dir, std::strerror(errno)));
+    }
 }
 
 std::unique_ptr<output_sink> open_hdf5_output(const std::string& path, bool overwrite, const model& m,
                                               const hdf5_run_info& info) {
-    std::error_code ec;
-    if (!overwrite && std::filesystem::exists(path, ec))
-        throw user_error(fmt::format("{}: output file exists; pass --force to overwrite it or -o to choose another", path));
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
-        throw user_error(fmt::format("{}: cannot write output: directory {} does not exist", path, parent.string()));
+    check_hdf5_output(path, overwrite);
     return std::make_unique<hdf5_writer>(path, overwrite, m, info);
 }
 

@@ -260,7 +260,7 @@ run_result simulate(const model& m, backend& b, output_sink* out, const run_opti
         if (out && std::chrono::duration<double>(now - last_flush).count() >= opt.flush_interval_s) {
             timed([&] {
                 for (auto& r : recorders) r->hand_over(*out);
-                out->flush();
+                out->flush(done);
             });
             recording_s += seconds_since(now);
             last_flush = now;

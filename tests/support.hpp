@@ -90,7 +90,7 @@ public:
         EXPECT_EQ(static_cast<std::size_t>(b.first_bin), rates[b.recorder].size()) << "rate bins arrive in order";
         rates[b.recorder].insert(rates[b.recorder].end(), b.rates.begin(), b.rates.end());
     }
-    void flush() override { ++flushes; }
+    void flush(std::int64_t) override { ++flushes; }
     void finish(const run_totals& t) override { totals = t; }
 
     std::vector<spike_list> spikes;

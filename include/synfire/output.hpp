@@ -77,8 +77,9 @@ public:
         b.steps.clear();
         b.values.clear();
     }
-    /// Makes everything written so far durable (a killed run keeps it).
-    virtual void flush() = 0;
+    /// Makes everything written so far durable (a killed run keeps it); the batches so far hold every record
+    /// of the steps before steps_done, which the file then names (steps_completed).
+    virtual void flush(std::int64_t steps_done) = 0;
     /// Writes the totals and closes; no write() after this.
     virtual void finish(const run_totals& totals) = 0;
 };

@@ -1,11 +1,16 @@
-// synfire command line: run, check, --version.
-// Exit codes: 0 success, 1 runtime failure (I/O, memory, device), 2 bad input (nothing written).
+// synfire command line: run, check, info, plot, repair, --version.
+// Exit codes: 0 success, 1 runtime failure (I/O, memory, device), 2 bad input (nothing written), 128 + the
+// signal for a run stopped by SIGINT (130) or SIGTERM (143).
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <string>
@@ -13,6 +18,10 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <hdf5.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "synfire/backend.hpp"
 #include "synfire/cuda.hpp"
@@ -22,12 +31,17 @@
 #include "synfire/simulation.hpp"
 #include "synfire/summary.hpp"
 #include "synfire/version.hpp"
+#include "inputs.hpp"
 #include "plot.hpp"
 
 namespace {
 
 constexpr int exit_runtime = 1;
 constexpr int exit_bad_input = 2;
+
+/// Threads of a CPU run at most: libgomp fails to create 40 000 and crashes at 65 535, and no machine has
+/// this many cores (results do not depend on the count, more threads than cores only cost time).
+constexpr int max_threads = 4096;
 
 /// The signal that asked the run to stop (SIGINT, SIGTERM: Slurm's time limit), 0 while none did.
 std::atomic<int> stop_signal{0};
@@ -63,21 +77,83 @@ synfire::model load(const model_options& o) {
     return o.path.empty() ? synfire::load_default_model(o.sets) : synfire::load_model_file(o.path, o.sets);
 }
 
+/// --threads: a whole number of threads, at least 1 (CLI11's PositiveNumber would print its range, up to
+/// DBL_MAX, and pass 1.5 on to a conversion error).
+CLI::Validator thread_count() {
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            char* end = nullptr;
+            errno = 0;
+            const long long v = std::strtoll(s.c_str(), &end, 10);
+            if (s.empty() || *end != '\0' || errno == ERANGE || v < 1) return fmt::format("expected a positive integer, got {}", s);
+            if (v > max_threads) return fmt::format("at most {} threads, got {}", max_threads, s);
+            return {};
+        },
+        "", "thread_count");
+}
+
+/// --flush-interval: NaN compares false with everything, so a plain "> 0" check lets it through, and a
+/// run flushed every NaN seconds never flushes.
+CLI::Validator positive_seconds() {
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(s.c_str(), &end);
+            if (s.empty() || *end != '\0' || !std::isfinite(v) || v <= 0)
+                return fmt::format("expected a positive, finite number of seconds, got {}", s);
+            return {};
+        },
+        "", "positive_seconds");
+}
+
+/// -o: an empty name would fall back to the default without a word.
+CLI::Validator non_empty(const char* what) {
+    return CLI::Validator(
+        [what](std::string& s) -> std::string { return s.empty() ? fmt::format("expected {}, got an empty string", what) : std::string(); },
+        "", "non_empty");
+}
+
 void add_model_options(CLI::App* cmd, model_options& o) {
     cmd->add_option("MODEL", o.path, "model file (TOML); default: the built-in F-I sweep data/models/fi_curve.toml");
     cmd->add_option("--set", o.sets, "override a model key, e.g. --set populations.E.params.I_e=400 (repeatable)")
         ->type_name("KEY=VALUE");
 }
 
+/// Without --threads a CPU run takes OpenMP's count, which OMP_NUM_THREADS sets; held to max_threads too.
+void check_openmp_threads() {
+#ifdef _OPENMP
+    if (omp_get_max_threads() <= max_threads) return;
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    throw synfire::user_error(env ? fmt::format("OMP_NUM_THREADS={}: at most {} threads; set it lower or pass --threads", env, max_threads)
+                                  : fmt::format("OpenMP's default of {} threads is more than {}; pass --threads", omp_get_max_threads(), max_threads));
+#endif
+}
+
 /// cpu, cuda, or auto: the GPU when this build has the CUDA backend and a device is present.
 std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfire::model& m) {
     const bool cuda = o.backend == "cuda" || (o.backend == "auto" && synfire::cuda_device_count() > 0);
-    return cuda ? synfire::make_cuda_backend(m) : synfire::make_cpu_backend(m, o.threads);
+    if (cuda) return synfire::make_cuda_backend(m);
+    if (o.threads == 0) check_openmp_threads();
+    return synfire::make_cpu_backend(m, o.threads);
+}
+
+/// --force overwrites an output file, never one the run reads: the model file, its connection lists, its
+/// traces (the same file: same device and inode, whatever the path).
+void check_output_is_no_input(const std::string& output, const model_options& o, const synfire::model& m) {
+    std::error_code ec;
+    if (!std::filesystem::exists(output, ec)) return;
+    for (const auto& [what, file] : synfire::cli::model_inputs(o.path, m.text))
+        if (std::filesystem::equivalent(output, file, ec))
+            throw synfire::user_error(fmt::format("{} is {} ({}), which this run reads: choose another output with -o "
+                                                  "(--force never overwrites an input)",
+                                                  output, what, file));
 }
 
 int run(const run_options& o) {
     const synfire::model m = load(o.model);
     const std::string output = o.output.empty() ? m.name + ".h5" : o.output;
+    check_output_is_no_input(output, o.model, m);
+    synfire::check_hdf5_output(output, o.force);  // before the backend builds the network, which can take minutes
     auto backend = make_backend(o, m);
     synfire::hdf5_run_info info{backend->name(), backend->device(), 1, o.compression == "deflate"};
     // a GPU run leaves the host's cores to the writer: all but two (this thread and the writer's) deflate
@@ -137,6 +213,9 @@ int info() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Every file is closed before main returns, but one whose write failed is abandoned open (hdf5_output.cpp):
+    // HDF5's exit handler would try to close it again, and 1.10 crashes doing so.
+    H5dont_atexit();
     CLI::App app{"synfire: large populations of leaky integrate-and-fire neurons on CPUs and GPUs", "synfire"};
     app.set_version_flag("--version", std::string("synfire ") + synfire::version());
     app.require_subcommand(1);
@@ -144,14 +223,14 @@ int main(int argc, char** argv) {
     run_options ro;
     CLI::App* run_cmd = app.add_subcommand("run", "simulate a model and write spikes to HDF5 (SONATA layout)");
     add_model_options(run_cmd, ro.model);
-    run_cmd->add_option("-o,--output", ro.output, "output file; default: <model name>.h5")->type_name("FILE");
+    run_cmd->add_option("-o,--output", ro.output, "output file; default: <model name>.h5")->type_name("FILE")->check(non_empty("a file name"));
     run_cmd->add_option("--backend", ro.backend, "cpu, cuda, or auto (the GPU when there is one)")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
         ->capture_default_str();
     run_cmd->add_option("--threads", ro.threads, "CPU threads (default: OpenMP's, OMP_NUM_THREADS)")
-        ->check(CLI::PositiveNumber);
+        ->check(thread_count());
     run_cmd->add_option("--flush-interval", ro.flush_interval, "seconds of wall time between flushes of the output file")
-        ->check(CLI::PositiveNumber)
+        ->check(positive_seconds())
         ->capture_default_str();
     run_cmd->add_option("--compression", ro.compression, "deflate (smaller files) or none (a faster writer)")
         ->check(CLI::IsMember({"deflate", "none"}))
@@ -166,13 +245,34 @@ int main(int argc, char** argv) {
     CLI::App* info_cmd = app.add_subcommand("info", "print build options and the CUDA devices");
 
     std::string plot_file, plot_dir;
+    bool plot_force = false;
     CLI::App* plot_cmd = app.add_subcommand("plot", "raster, rates, voltage traces, F-I curve and an HTML report of an output file");
     plot_cmd->add_option("FILE", plot_file, "synfire output file (.h5)")->required()->check(CLI::ExistingFile);
-    plot_cmd->add_option("-o,--output", plot_dir, "folder for the pictures (default: <file stem>_plots)")->type_name("DIR");
+    plot_cmd->add_option("-o,--output", plot_dir, "folder for the pictures (default: <file stem>_plots)")
+        ->type_name("DIR")
+        ->check(non_empty("a folder name"));
+    plot_cmd->add_flag("--force", plot_force, "overwrite pictures already in the folder");
 
     std::string repair_path;
     CLI::App* repair_cmd = app.add_subcommand("repair", "make the output of a killed run readable by any HDF5 reader (as h5clear -s)");
     repair_cmd->add_option("FILE", repair_path, "output file of a run that was killed")->required();
+
+    // CLI11 reports an unknown subcommand as a missing one ("A subcommand is required"); the top level takes
+    // only flags, so its first other word is the subcommand
+    for (int i = 1; i < argc; ++i) {
+        if (argv[i][0] == '-') continue;
+        std::string names;
+        bool known = false;
+        for (const CLI::App* sub : app.get_subcommands({})) {
+            known = known || sub->check_name(argv[i]);
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+        }
+        if (!known) {
+            std::cerr << fmt::format("unknown subcommand '{}'; expected one of {}\nRun with --help for more information.\n", argv[i], names);
+            return exit_bad_input;
+        }
+        break;
+    }
 
     try {
         app.parse(argc, argv);
@@ -184,9 +284,12 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run(ro);
         if (*info_cmd) return info();
-        if (*plot_cmd) return synfire::cli::plot(plot_file, plot_dir);
+        if (*plot_cmd) return synfire::cli::plot(plot_file, plot_dir, plot_force);
         if (*repair_cmd) {
-            synfire::repair_hdf5_output(repair_path);
+            if (const std::uint64_t appended = synfire::repair_hdf5_output(repair_path))
+                std::cout << fmt::format("{}: {} bytes short of the size its superblock records (a flush that failed, e.g. on a full "
+                                         "disk): extended with zeros\n",
+                                         repair_path, appended);
             std::cout << repair_path << ": status flags cleared\n";
             return 0;
         }

@@ -16,13 +16,14 @@ extern const char* const plot_script_text;  // generated from python/synfire_plo
 
 namespace synfire::cli {
 
-int plot(const std::string& file, const std::string& output_dir) {
+int plot(const std::string& file, const std::string& output_dir, bool force) {
     std::string python = "python3";
     if (const char* env = std::getenv("SYNFIRE_PYTHON"); env && *env) python = env;
     else if (access("/usr/bin/python3", X_OK) == 0) python = "/usr/bin/python3";  // Debian's h5py and matplotlib
 
     std::vector<std::string> args = {python, "-c", plot_script_text, file};
     if (!output_dir.empty()) args.insert(args.end(), {"-o", output_dir});
+    if (force) args.emplace_back("--force");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
