@@ -116,6 +116,15 @@ double synapse_parameter::flagged_share(double dt) const {
     return 0.0;
 }
 
+std::vector<std::pair<std::string, std::string>> model::input_files() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t i = 0; i < projections.size(); ++i)
+        if (!projections[i].file.empty()) out.emplace_back("projections[" + std::to_string(i) + "].file", projections[i].file);
+    for (std::size_t i = 0; i < stimuli.size(); ++i)
+        if (!stimuli[i].trace_path.empty()) out.emplace_back("stimuli[" + std::to_string(i) + "].path", stimuli[i].trace_path);
+    return out;
+}
+
 double expected_synapses(const projection& pr, std::uint64_t n_src, std::uint64_t n_tgt) {
     const double ns = static_cast<double>(n_src), nt = static_cast<double>(n_tgt);
     switch (pr.connection) {

@@ -444,6 +444,7 @@ void read_trace_file(const table_reader& r, const std::string& base_dir, stimulu
     const toml::node& pn = r.required("path");
     std::filesystem::path file = as_string(cx, pn, r.key("path"));
     if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
+    s.trace_path = file.string();
     std::string dataset = "current";
     if (const toml::node* d = r.find("dataset")) dataset = as_string(cx, *d, r.key("dataset"));
     std::vector<std::size_t> shape;
@@ -805,12 +806,13 @@ void check_synapse_ranges(const table_reader& r, const projection& pr, double dt
 /// datasets source, target, weight, delay; ids population-local, delay [ms] on the grid. The projection's
 /// allow_autapses = false (within one population) and allow_multapses = false are checked against the lines.
 std::vector<explicit_synapse> read_connection_file(const table_reader& r, const std::string& base_dir, const model& m,
-                                                   const population& src, const population& tgt, const projection& pr) {
+                                                   const population& src, const population& tgt, projection& pr) {
     const context& cx = r.cx();
     const toml::node& pn = r.required("file");
     std::filesystem::path file = as_string(cx, pn, r.key("file"));
     if (file.is_relative() && !base_dir.empty()) file = std::filesystem::path(base_dir) / file;
     const std::string name = file.string();
+    pr.file = name;
     std::vector<explicit_synapse> out;
     const bool same = &src == &tgt;
     std::set<std::pair<std::uint32_t, std::uint32_t>> pairs;  // without multapses: the pairs so far

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace synfire {
@@ -82,6 +83,7 @@ struct stimulus {
     std::vector<std::vector<std::int64_t>> arrivals;  ///< spike_times: steps in which inputs arrive, per reached neuron or one list for all
     std::vector<float> trace;            ///< file: samples x columns [pA], row-major
     std::size_t trace_columns = 1;       ///< file: 1 (one course) or one per reached neuron
+    std::string trace_path;              ///< file: the HDF5 file read, as resolved (relative to the model file)
     std::int64_t trace_interval = 1;     ///< file: steps per sample
     double dt = 0.1;                     ///< the model's resolution, for ac [ms]
 
@@ -186,6 +188,7 @@ struct projection {
     synapse_parameter weight;              ///< [pA] (iaf_psc_exp) or [mV] (iaf_psc_delta)
     synapse_parameter delay;               ///< [ms]; drawn delays are rounded to whole steps
     std::vector<explicit_synapse> synapses;  ///< explicit_list
+    std::string file;                      ///< explicit_list: the file read, as resolved (relative to the model file)
 };
 
 /// The synapses a projection is expected to make between populations of n_src and n_tgt neurons (explicit:
@@ -207,6 +210,9 @@ struct model {
     std::vector<projection> projections;
 
     double duration_ms() const { return static_cast<double>(steps) * dt; }
+    /// The files the model read besides its own (connection lists, traces), each with the key that names
+    /// it: ("projections[2].file", "net/conn.csv"), ...
+    std::vector<std::pair<std::string, std::string>> input_files() const;
     /// Time of a spike emitted in step s, (s+1)·dt [ms]; computed as (s+1)/(1/dt) when 1/dt is a whole
     /// number so that grid times print as written (0.3, not 0.30000000000000004).
     double spike_time_ms(std::int64_t s) const;

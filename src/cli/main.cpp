@@ -31,7 +31,6 @@
 #include "synfire/simulation.hpp"
 #include "synfire/summary.hpp"
 #include "synfire/version.hpp"
-#include "inputs.hpp"
 #include "plot.hpp"
 
 namespace {
@@ -142,7 +141,10 @@ std::unique_ptr<synfire::backend> make_backend(const run_options& o, const synfi
 void check_output_is_no_input(const std::string& output, const model_options& o, const synfire::model& m) {
     std::error_code ec;
     if (!std::filesystem::exists(output, ec)) return;
-    for (const auto& [what, file] : synfire::cli::model_inputs(o.path, m.text))
+    std::vector<std::pair<std::string, std::string>> inputs;
+    if (!o.path.empty()) inputs.emplace_back("the model file", o.path);
+    for (const auto& [key, file] : m.input_files()) inputs.emplace_back(key, file);
+    for (const auto& [what, file] : inputs)
         if (std::filesystem::equivalent(output, file, ec))
             throw synfire::user_error(fmt::format("{} is {} ({}), which this run reads: choose another output with -o "
                                                   "(--force never overwrites an input)",

@@ -257,8 +257,8 @@ path = "trace.h5"
     fs::create_hard_link(path("in/trace.h5"), path("hard.h5"));
     const std::pair<const char*, const char*> cases[] = {
         {"in/m.toml", "in/m.toml is the model file (in/m.toml)"},
-        {"in/conn.csv", "in/conn.csv is projections[0].file = \"conn.csv\" (in/conn.csv)"},
-        {"hard.h5", "hard.h5 is stimuli[1].path = \"trace.h5\" (in/trace.h5)"},
+        {"in/conn.csv", "in/conn.csv is projections[0].file (in/conn.csv)"},
+        {"hard.h5", "hard.h5 is stimuli[1].path (in/trace.h5)"},
     };
     for (const auto& [output, message] : cases) {
         const auto r = synfire(std::string("run in/m.toml -q --force -o ") + output);
