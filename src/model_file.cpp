@@ -80,6 +80,17 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string suggestion(std::string_view key, const std::vector<std::string_view>& candidates) {
+    // words that belong to a neighbouring table, which spelling distance would map to a stranger: a
+    // recorder's `target` (stimuli name theirs so) is its `population`; V_m is a state, set by V_init
+    struct alias {
+        std::string_view key, meant;
+    };
+    static constexpr alias aliases[] = {{"target", "population"}, {"population", "target"}, {"V_m", "V_init"}, {"V_0", "V_init"}};
+    for (const alias& a : aliases)
+        if (key == a.key && std::find(candidates.begin(), candidates.end(), a.meant) != candidates.end())
+            return fmt::format(" (did you mean {}?)", a.meant);
+    if ((key == "V_m" || key == "V_0") && std::find(candidates.begin(), candidates.end(), "C_m") != candidates.end())
+        return " (the initial membrane potential is the population's V_init, beside params)";
     std::string prefixed;  // tau_syn -> tau_syn_ex or tau_syn_in
     for (auto c : candidates)
         if (key.size() >= 3 && c.substr(0, key.size()) == key) prefixed += (prefixed.empty() ? "" : " or ") + std::string(c);

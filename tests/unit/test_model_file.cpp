@@ -211,7 +211,10 @@ TEST(ModelValidation, UnknownKeysSuggestTheNearestName) {
     expect_rejected({"output.file=x"}, {"output: unknown key"});
     expect_rejected({"populations.I.params.tau_syn_ex=2"}, {"populations.I.params.tau_syn_ex", "for iaf_psc_delta"});
     expect_rejected({"stimuli[0].from=2"}, {"stimuli[0].from", "for a dc stimulus"});
-    expect_rejected({"populations.E.params.V_m=-65"}, {"populations.E.params.V_m", "unknown key"});
+    expect_rejected({"populations.E.params.V_m=-65"}, {"populations.E.params.V_m", "unknown key", "the population's V_init, beside params"});
+    expect_rejected({"populations.E.V_m=-65"}, {"populations.E.V_m", "did you mean V_init"});
+    expect_rejected({"recorders[0].target=\"E\""}, {"recorders[0].target", "did you mean population"});
+    expect_rejected({"stimuli[0].population=\"E\""}, {"stimuli[0].population", "did you mean target"});
 }
 
 TEST(ModelValidation, UnknownKeyReportsItsLine) {
