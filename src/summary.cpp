@@ -156,12 +156,18 @@ std::string format_network(const model& m) {
             case projection::rule::explicit_list: param = fmt::format(" ({} synapses)", pr.synapses.size()); break;
             default: break;
         }
-        out += fmt::format("  projection {} -> {}: {}{}, weight {:.4g}{}, delay {}\n", m.populations[pr.source].name,
-                           m.populations[pr.target].name, rules[static_cast<int>(pr.connection)], param, pr.weight.mean(),
-                           pr.weight.type == synapse_parameter::kind::constant ? "" : " (mean)",
+        const std::string receptor = m.populations[pr.target].model != neuron_model::iaf_psc_exp ? ""
+                                     : pr.receptor_by_sign                                     ? ", receptor by each weight's sign"
+                                     : pr.inhibitory                                           ? ", receptor inhibitory"
+                                                                                               : ", receptor excitatory";
+        out += fmt::format("  projection {} -> {}: {}{}, weight {}{}, delay {}{}\n", m.populations[pr.source].name,
+                           m.populations[pr.target].name, rules[static_cast<int>(pr.connection)], param,
+                           pr.connection == projection::rule::explicit_list ? std::string("from the file") : fmt::format("{:.4g}", pr.weight.mean()),
+                           pr.weight.type == synapse_parameter::kind::constant || pr.connection == projection::rule::explicit_list ? "" : " (mean)",
                            pr.connection == projection::rule::explicit_list ? std::string("from the file")
                                                                            : fmt::format("{:.4g} ms{}", pr.delay.mean(),
-                                                                                         pr.delay.type == synapse_parameter::kind::constant ? "" : " (mean)"));
+                                                                                         pr.delay.type == synapse_parameter::kind::constant ? "" : " (mean)"),
+                           receptor);
     }
     if (!m.projections.empty()) {
         const synapse_estimate e = estimate_synapses(m);

@@ -20,6 +20,7 @@
 #include "synfire/network.hpp"
 #include "synfire/propagators.hpp"
 #include "synfire/random.hpp"
+#include "synfire/summary.hpp"
 
 namespace synfire {
 namespace {
@@ -590,6 +591,9 @@ TEST(ProjectionValidation, ReceptorFollowsEachSynapsesWeightSignUnlessNamed) {
     const std::string drawn = "source = \"A\"\ntarget = \"B\"\nweight = { distribution = \"uniform\", low = -10.0, high = 10.0 }\n";
     for (const char* receptor : {"", "receptor = \"excitatory\"\n", "receptor = \"inhibitory\"\n"}) {
         const model m = test::model_from(two_populations(drawn + receptor, 30, 20));
+        EXPECT_NE(format_network(m).find(*receptor == '\0' ? "receptor by each weight's sign" : receptor[12] == 'e' ? "receptor excitatory" : "receptor inhibitory"),
+                  std::string::npos)
+            << format_network(m);
         const auto t = build_synapses(m, 2);
         std::uint64_t negative = 0, inhibitory = 0;
         for (const synapse& s : t.synapses) {
