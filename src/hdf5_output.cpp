@@ -132,10 +132,10 @@ void update_attr(hid_t obj, const char* name, std::int64_t v) {
     check(H5Awrite(a, H5T_NATIVE_INT64, &v), fmt::format("writing attribute {}", name));
 }
 
-/// SONATA's sorting enum (libsonata: none 0, by_id 1, by_time 2 over a signed char).
+/// SONATA's sorting enum: none 0, by_id 1, by_time 2 over an unsigned byte, as libsonatareport writes it.
 void write_sorting_by_time(hid_t group) {
-    const h5id t(H5Tenum_create(H5T_NATIVE_SCHAR), H5Tclose, "H5Tenum_create");
-    const signed char none = 0, by_id = 1, by_time = 2;
+    const h5id t(H5Tenum_create(H5T_STD_U8LE), H5Tclose, "H5Tenum_create");
+    const std::uint8_t none = 0, by_id = 1, by_time = 2;
     check(H5Tenum_insert(t, "none", &none), "H5Tenum_insert");
     check(H5Tenum_insert(t, "by_id", &by_id), "H5Tenum_insert");
     check(H5Tenum_insert(t, "by_time", &by_time), "H5Tenum_insert");
@@ -334,6 +334,17 @@ public:
         check(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "H5Pset_libver_bounds");
         file_ = h5id(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl), H5Fclose, "H5Fcreate");
 
+        // SONATA's file marks (its developer guide: magic 0x0A7A, version [major, minor]; libsonata's writers
+        // put them on every spikes and report file)
+        const std::uint32_t magic = 0x0A7A;
+        write_attr(file_, "magic", H5T_STD_U32LE, &magic);
+        {
+            const hsize_t two = 2;
+            const h5id space(H5Screate_simple(1, &two, nullptr), H5Sclose, "H5Screate_simple");
+            const h5id a(H5Acreate2(file_, "version", H5T_STD_U32LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "version");
+            const std::uint32_t sonata_version[2] = {0, 1};
+            check(H5Awrite(a, H5T_NATIVE_UINT32, sonata_version), "writing attribute version");
+        }
         write_attr(file_, "synfire_version", std::string(version()));
         write_attr(file_, "model_name", m.name);
         write_attr(file_, "model_source", m.source);
@@ -473,7 +484,9 @@ private:
         not_empty_.notify_one();
     }
 
-    /// One SONATA frame report per recorded variable: /report/<population>/<variable>/{data, mapping/...}.
+    /// One SONATA frame report per recorded variable: /report/<population>/<variable>/{data, mapping/...}, and the
+    /// first of them (V_m where recorded) also where SONATA readers look, /report/<population>/{data, mapping}:
+    /// hard links to the same objects (the guide's one report per population; libsonata opens exactly these).
     void create_reports(const model& m) {
         if (m.state_recorders.empty()) return;
         const h5id report = create_group(file_, "report");
@@ -495,6 +508,7 @@ private:
                 var.voltage = v == 0;
                 h5id data = create_growing_rows(vg, "data", H5T_IEEE_F32LE, n_rec);
                 write_attr(data, "units", std::string(v == 0 ? "mV" : "pA"));
+                write_attr(data, "variable", std::string(names[v].second));
                 if (n_rec <= max_chunk_columns)  // a chunk spans whole rows: written a chunk at a time
                     var.rows = chunked_column<float>(std::move(data), H5T_NATIVE_FLOAT, n_rec, chunk_rows(n_rec));
                 else
@@ -502,12 +516,18 @@ private:
                 const h5id mapping = create_group(vg, "mapping");
                 std::vector<std::uint64_t> node_ids(r.ids.begin(), r.ids.end()), pointers(n_rec + 1);
                 for (std::size_t j = 0; j <= n_rec; ++j) pointers[j] = j;
-                write_array(mapping, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, node_ids);
+                const h5id ids = write_array(mapping, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, node_ids);
+                const std::uint8_t sorted = 1;  // recorder ids are sorted (SONATA's optional `sorted`: readers skip their sort)
+                write_attr(ids, "sorted", H5T_STD_U8LE, &sorted);
                 write_array(mapping, "index_pointers", H5T_STD_U64LE, H5T_NATIVE_UINT64, pointers);
                 write_array(mapping, "element_ids", H5T_STD_U32LE, H5T_NATIVE_UINT32, std::vector<std::uint32_t>(n_rec, 0));
                 var.time = write_array(mapping, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                                        std::vector<double>{rep.first_time, rep.first_time, rep.interval});
                 write_attr(var.time, "units", std::string("ms"));
+                if (rep.variables.size() == 1) {
+                    check(H5Lcreate_hard(vg, "data", g, "data", H5P_DEFAULT, H5P_DEFAULT), "linking the report's data");
+                    check(H5Lcreate_hard(vg, "mapping", g, "mapping", H5P_DEFAULT, H5P_DEFAULT), "linking the report's mapping");
+                }
             }
         }
     }
@@ -550,9 +570,7 @@ private:
             if (direct) var.rows.write_full_chunks();
             else append_rows(var.data, H5T_NATIVE_FLOAT, rows, rep.frames, frames, n_rec);
         }
-        rep.frames += frames;
-        const std::vector<double> time = {rep.first_time, rep.first_time + static_cast<double>(rep.frames) * rep.interval, rep.interval};
-        for (auto& var : rep.variables) check(H5Dwrite(var.time, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()), "writing mapping/time");
+        rep.frames += frames;  // mapping/time follows at the next flush, once these rows are in the file
     }
 
     void write_rates(const rate_batch& b) {
@@ -573,7 +591,8 @@ private:
     struct report {
         const state_recorder* recorder = nullptr;
         double E_L = 0, first_time = 0, interval = 0;
-        hsize_t frames = 0;
+        hsize_t frames = 0;        ///< frames handed to HDF5
+        hsize_t frames_named = 0;  ///< frames mapping/time names (those in the file at the last flush)
         std::vector<report_variable> variables;
     };
     struct rate_datasets {
@@ -668,10 +687,22 @@ private:
             for (auto& var : rep.variables)
                 if (var.rows.id() >= 0) var.rows.write_tail();
         check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
-        if (steps_done <= flushed_steps_) return;
-        update_attr(file_, "steps_completed", steps_done);
-        check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
-        flushed_steps_ = steps_done;
+        // what names the rows follows them (a kill between the two flushes leaves it behind, never ahead):
+        // each report's mapping/time [start, stop, step] stops after its frames in the file, then steps_completed
+        bool named = false;
+        for (auto& rep : reports_) {
+            if (rep.frames == rep.frames_named) continue;
+            const std::vector<double> time = {rep.first_time, rep.first_time + static_cast<double>(rep.frames) * rep.interval, rep.interval};
+            for (auto& var : rep.variables) check(H5Dwrite(var.time, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()), "writing mapping/time");
+            rep.frames_named = rep.frames;
+            named = true;
+        }
+        if (steps_done > flushed_steps_) {
+            update_attr(file_, "steps_completed", steps_done);
+            named = true;
+        }
+        if (named) check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "H5Fflush");
+        flushed_steps_ = std::max(flushed_steps_, steps_done);
     }
 
     /// After a failed write the file stays as the writer left it: SWMR-consistent, steps_completed from its
