@@ -1089,7 +1089,10 @@ void apply_override(toml::table& root, const std::string& spec) {
                 value.visit([&](auto&& v) { t->insert_or_assign(p, std::move(v)); });
                 return;
             }
-            if (!t->contains(p)) t->insert(p, toml::table{});
+            if (!t->contains(p)) {  // a table --set makes: parsed, so that messages about it point at --set
+                toml::table made = toml::parse("t = {}", override_source);
+                t->insert(p, std::move(*made.get("t")->as_table()));
+            }
             cur = t->get(p);
         } else if (toml::array* a = cur->as_array()) {
             const auto idx = as_index(p);

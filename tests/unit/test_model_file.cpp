@@ -133,6 +133,8 @@ TEST(ModelFile, BadOverridesAreRejected) {
     expect_rejected({"stimuli[5].amplitude=3"}, {"stimuli", "1 entries"});
     expect_rejected({"populations.E.params.tau_n=3"}, {"--set", "populations.E.params.tau_n", "did you mean tau_m"});
     expect_rejected({"populations.E.n=0"}, {"--set", "populations.E.n = 0", "at least 1"});
+    const std::string made = error_of(base, {"populations.X.n=5"});  // a table --set made is located at --set
+    EXPECT_EQ(made.rfind("--set: populations.X.model: missing", 0), 0u) << made;
 }
 
 TEST(ModelFile, InitialPotentialForms) {
