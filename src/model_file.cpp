@@ -427,13 +427,15 @@ std::int64_t arrival_step(const context& cx, const toml::node& n, const std::str
     return to_steps(cx, n, key, t, dt) - 1;
 }
 
+/// The weights' range, as every message about a weight beyond it says it.
+std::string weight_range() {
+    return fmt::format("below {:g} in magnitude (pA or mV: inputs sum in 64-bit fixed point of 2^-32, a step's sum below 2^31)", max_abs_weight);
+}
+
 /// A poisson or spike_times stimulus's weight: its events sum in the fixed-point input (max_abs_weight).
 double stimulus_weight(const table_reader& r) {
     const double w = r.required_number("weight");
-    if (!(std::fabs(w) < max_abs_weight))
-        r.cx().bad_value(r.required("weight"), r.key("weight"),
-                         fmt::format("must stay below {:g} in magnitude (pA or mV: inputs sum in 64-bit fixed point of 2^-32, a step's sum below 2^31)",
-                                     max_abs_weight));
+    if (!(std::fabs(w) < max_abs_weight)) r.cx().bad_value(r.required("weight"), r.key("weight"), "must stay " + weight_range());
     return w;
 }
 
@@ -805,8 +807,7 @@ void check_synapse_ranges(const table_reader& r, const projection& pr, double dt
                              (sp.type == kind::normal_clipped && std::isfinite(sp.low) && std::isfinite(sp.high));
         if (share <= 0 || (!bounded && share * synapses < 1e-3)) continue;
         const std::string range = delay ? fmt::format("delays are limited to {} steps ({:g} ms)", max_delay_steps, static_cast<double>(max_delay_steps) * dt)
-                                        : fmt::format("weights must stay below {:g} in magnitude (pA or mV: inputs sum in 64-bit fixed point of "
-                                                      "2^-32)", max_abs_weight);
+                                        : "weights must stay " + weight_range();
         if (bounded) r.cx().bad_value(*n, r.key(key), range);
         r.cx().bad_value(*n, r.key(key), fmt::format("{}; about {:.3g} of the projection's ~{:.3g} synapses would draw beyond", range,
                                                      share * synapses, synapses));
@@ -835,7 +836,7 @@ std::vector<explicit_synapse> read_connection_file(const table_reader& r, const 
             bad(fmt::format("target {} is not an id of {} (0..{})", t, tgt.name, tgt.n - 1));
         if (!std::isfinite(w)) bad(fmt::format("weight {} is not finite", w));
         if (!(std::fabs(w) < max_abs_weight))
-            bad(fmt::format("weight {:g} is beyond the range: |weight| < {:g} (pA or mV: inputs sum in 64-bit fixed point of 2^-32)", w, max_abs_weight));
+            bad(fmt::format("weight {:g} is beyond the range: it must stay {}", w, weight_range()));
         const double q = d / m.dt;
         if (!(q >= 1 - 1e-9) || std::fabs(q - std::nearbyint(q)) > 1e-9 * q)
             bad(fmt::format("delay {} ms is not a multiple of dt = {} ms of at least one step", d, m.dt));
