@@ -825,6 +825,114 @@ std::uint64_t recorded_end(const std::string& path) {
     }
 }
 
+/// The length of a 1-d dataset, or of the first dimension of a 2-d one.
+hsize_t rows_of(hid_t d) {
+    const h5id space(H5Dget_space(d), H5Sclose, "H5Dget_space");
+    hsize_t dims[2] = {0, 0};
+    check(H5Sget_simple_extent_dims(space, dims, nullptr), "H5Sget_simple_extent_dims");
+    return dims[0];
+}
+
+/// Entries [0, n) of a 1-d float64 dataset.
+std::vector<double> read_doubles(hid_t d, hsize_t first, hsize_t n) {
+    std::vector<double> v(n);
+    if (n == 0) return v;
+    const h5id file_space(H5Dget_space(d), H5Sclose, "H5Dget_space");
+    check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &first, nullptr, &n, nullptr), "H5Sselect_hyperslab");
+    const h5id mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple");
+    check(H5Dread(d, H5T_NATIVE_DOUBLE, mem, file_space, H5P_DEFAULT, v.data()), "H5Dread");
+    return v;
+}
+
+/// A stopped run's file (completed = 0) keeps only what its last flush wrote in full: a write that failed
+/// after it (a full disk) can have grown a dataset whose chunk never arrived, a hole read as zeros. Spikes are
+/// cut after the last one at or before steps_completed (their times ascend until then), reports after the
+/// frames mapping/time names, rates after the last bin that ends by then.
+void trim_to_steps_completed(hid_t f) {
+    auto int_attr = [&](const char* name) {
+        std::int64_t v = 0;
+        const h5id a(H5Aopen(f, name, H5P_DEFAULT), H5Aclose, name);
+        check(H5Aread(a, H5T_NATIVE_INT64, &v), name);
+        return v;
+    };
+    if (H5Aexists(f, "completed") <= 0 || int_attr("completed") != 0 || H5Aexists(f, "steps_completed") <= 0) return;
+    double dt = 0;
+    {
+        const h5id a(H5Aopen(f, "dt", H5P_DEFAULT), H5Aclose, "dt");
+        check(H5Aread(a, H5T_NATIVE_DOUBLE, &dt), "dt");
+    }
+    const double limit = static_cast<double>(int_attr("steps_completed")) * dt * (1 + 1e-12);
+    auto shrink = [](hid_t d, hsize_t keep) {
+        if (keep < rows_of(d)) {
+            const h5id space(H5Dget_space(d), H5Sclose, "H5Dget_space");
+            hsize_t dims[2] = {0, 0};
+            const int rank = H5Sget_simple_extent_dims(space, dims, nullptr);
+            dims[0] = keep;
+            if (rank < 1) fail("H5Sget_simple_extent_dims");
+            check(H5Dset_extent(d, dims), "H5Dset_extent");
+        }
+    };
+    auto each_group = [&](const char* top, auto&& fn) {
+        if (H5Lexists(f, top, H5P_DEFAULT) <= 0) return;
+        const h5id g(H5Gopen2(f, top, H5P_DEFAULT), H5Gclose, top);
+        hsize_t n = 0;
+        check(H5Gget_num_objs(g, &n), "H5Gget_num_objs");
+        for (hsize_t i = 0; i < n; ++i) {
+            char name[256];
+            if (H5Gget_objname_by_idx(g, i, name, sizeof name) < 0) fail("H5Gget_objname_by_idx");
+            const h5id sub(H5Gopen2(g, name, H5P_DEFAULT), H5Gclose, name);
+            fn(static_cast<hid_t>(sub));
+        }
+    };
+    each_group("spikes", [&](hid_t pop) {
+        const h5id t(H5Dopen2(pop, "timestamps", H5P_DEFAULT), H5Dclose, "timestamps");
+        const h5id ids(H5Dopen2(pop, "node_ids", H5P_DEFAULT), H5Dclose, "node_ids");
+        const hsize_t n = std::min(rows_of(t), rows_of(ids));
+        hsize_t keep = 0;
+        double last = -1.0;
+        for (hsize_t at = 0; at < n && keep == at; at += hsize_t{1} << 20) {
+            for (const double x : read_doubles(t, at, std::min<hsize_t>(hsize_t{1} << 20, n - at))) {
+                if (!(x <= limit && x >= last)) break;
+                last = x;
+                ++keep;
+            }
+        }
+        shrink(t, keep);
+        shrink(ids, keep);
+    });
+    each_group("report", [&](hid_t pop) {
+        hsize_t n = 0;
+        check(H5Gget_num_objs(pop, &n), "H5Gget_num_objs");
+        for (hsize_t i = 0; i < n; ++i) {
+            char name[256];
+            if (H5Gget_objname_by_idx(pop, i, name, sizeof name) < 0) fail("H5Gget_objname_by_idx");
+            if (H5Gget_objtype_by_idx(pop, i) != H5G_GROUP || std::string_view(name) == "mapping") continue;
+            const h5id var(H5Gopen2(pop, name, H5P_DEFAULT), H5Gclose, name);
+            const h5id time(H5Dopen2(var, "mapping/time", H5P_DEFAULT), H5Dclose, "mapping/time");
+            const std::vector<double> t = read_doubles(time, 0, 3);  // [start, stop, step]
+            const h5id data(H5Dopen2(var, "data", H5P_DEFAULT), H5Dclose, "data");
+            shrink(data, static_cast<hsize_t>(std::llround((t[1] - t[0]) / t[2])));
+        }
+    });
+    each_group("rates", [&](hid_t pop) {
+        double bin = 0;
+        const h5id a(H5Aopen(pop, "bin", H5P_DEFAULT), H5Aclose, "bin");
+        check(H5Aread(a, H5T_NATIVE_DOUBLE, &bin), "bin");
+        const h5id rate(H5Dopen2(pop, "rate", H5P_DEFAULT), H5Dclose, "rate");
+        const h5id time(H5Dopen2(pop, "time", H5P_DEFAULT), H5Dclose, "time");
+        const hsize_t n = std::min(rows_of(rate), rows_of(time));
+        hsize_t keep = 0;
+        double last = -1.0;
+        for (const double x : read_doubles(time, 0, n)) {  // one entry per bin: small
+            if (!(x + bin <= limit && x > last)) break;
+            last = x;
+            ++keep;
+        }
+        shrink(rate, keep);
+        shrink(time, keep);
+    });
+}
+
 }  // namespace
 
 std::uint64_t repair_hdf5_output(const std::string& path) {
@@ -854,6 +962,7 @@ std::uint64_t repair_hdf5_output(const std::string& path) {
     hbool_t yes = true;
     check(H5Pset(fapl, clear_flags, &yes), "H5Pset(clear_status_flags)");
     const h5id f(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose, fmt::format("opening {}", path).c_str());
+    trim_to_steps_completed(f);
     return appended;
 }
 

@@ -342,6 +342,34 @@ TEST_F(Hdf5Output, AbandonedRunLeavesAReadableFile) {
     EXPECT_EQ(f.int_attr("/", "steps_completed"), 3) << "the steps the last flush holds in full";
 }
 
+TEST_F(Hdf5Output, RepairKeepsAStoppedRunUpToStepsCompleted) {
+    // what a stopped run wrote after its last flush may be incomplete (a chunk of node_ids that a full disk
+    // never took reads as zeros): repair keeps the spikes up to steps_completed, as the file promises
+    const model m = test::model_from(two_pops);
+    const std::string file = path("stopped.h5");
+    {
+        auto out = open_hdf5_output(file, false, m, {"cpu", "test", 1});
+        spike_batch b;
+        b.population = 0;
+        b.append(1, 4);
+        b.append(2, 1);
+        b.append(2, 3);
+        out->write(std::move(b));
+        out->flush(3);
+        spike_batch late;  // written, never flushed as complete
+        late.population = 0;
+        late.append(5, 2);
+        late.append(7, 0);
+        out->write(std::move(late));
+    }
+    EXPECT_EQ(test::h5_file(file).uint64s("/spikes/exc/node_ids"), (std::vector<std::uint64_t>{4, 1, 3, 2, 0}));
+    repair_hdf5_output(file);
+    const test::h5_file f(file);
+    EXPECT_EQ(f.uint64s("/spikes/exc/node_ids"), (std::vector<std::uint64_t>{4, 1, 3}));
+    EXPECT_EQ(f.doubles("/spikes/exc/timestamps").size(), 3u);
+    EXPECT_EQ(f.int_attr("/", "steps_completed"), 3);
+}
+
 TEST_F(Hdf5Output, RepairExtendsAFileShorterThanItsSuperblockRecords) {
     // a flush that fails on a full disk can write a superblock that records more than the disk took; HDF5
     // then refuses the whole file ("truncated file"). Made here: space allocated at the end, then cut off.
